@@ -1,0 +1,34 @@
+"""minilm: a language-model stack written from scratch, for learning.
+
+>>> import minilm
+>>> x = minilm.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad.tolist()
+[2.0, 4.0, 6.0]
+"""
+
+from . import cuda
+from .backend import np as _np
+from .ops import (
+    abs, argmax, argmin, broadcast_to, clip, concatenate, exp, expand_dims, log, logsumexp,
+    matmul, max, maximum, mean, min, minimum, pad, relu, reshape, sigmoid, split, sqrt,
+    squeeze, stack, sum, swapaxes, tanh, transpose, var, where,
+)  # fmt: skip
+from .tensor import (
+    Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled, manual_seed, no_grad,
+    ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+)  # fmt: skip
+
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # save/load live in minilm.io, which imports nn and optim: load them on first use
+    if name in ("save", "load"):
+        from . import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module 'minilm' has no attribute {name!r}")

@@ -1,0 +1,283 @@
+"""Differentiable functions built from ops: activations, losses, normalization,
+embedding, convolution and attention. ``import minilm.functional as F``.
+
+Conventions that differ from PyTorch, because they read like the maths:
+``linear`` takes ``weight`` of shape (in, out) and computes ``x @ weight + b``;
+``cross_entropy`` takes classes on the *last* axis, (..., C).
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import backend, ops
+from .ops import CrossEntropy, LogSoftmax, Softmax, where
+from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
+
+__all__ = [
+    "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "gelu", "leaky_relu", "relu",
+    "sigmoid", "tanh", "dropout", "layer_norm", "embedding", "linear", "conv1d",
+    "scaled_dot_product_attention", "one_hot",
+]  # fmt: skip
+
+relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+# ---- softmax family ----
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``; rows sum to 1.
+
+    >>> softmax(tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """log(softmax(x)), computed without overflow even for logits of size 1e4."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def _targets_array(logits: Tensor, targets) -> object:
+    t = targets.data if isinstance(targets, Tensor) else logits.xp.asarray(targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got {t.dtype}")
+    if t.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: logits {logits.shape} need targets of shape {logits.shape[:-1]} "
+            f"(classes on the last axis), got {t.shape}"
+        )
+    return t
+
+
+def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    """Softmax cross-entropy of integer ``targets`` (...,) under ``logits`` (..., C).
+
+    ``ignore_index``: targets with this value add nothing and are not counted.
+    ``label_smoothing``: the target puts ``1 - eps`` on the class and spreads
+    ``eps`` uniformly. One fused op; :func:`nll_loss` of :func:`log_softmax` is
+    the same number.
+
+    >>> logits = tensor([[2.0, 0.0, 0.0]])
+    >>> round(cross_entropy(logits, tensor([0])).item(), 4)
+    0.2395
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    t = _targets_array(logits, targets)
+    return CrossEntropy.apply(
+        logits, targets=t, ignore_index=ignore_index, label_smoothing=label_smoothing,
+        reduction=reduction,
+    )  # fmt: skip
+
+
+def nll_loss(log_probs, targets, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of ``targets`` given ``log_probs`` (..., C)."""
+    _check_reduction(reduction)
+    t = _targets_array(log_probs, targets)
+    C = log_probs.shape[-1]
+    flat, tf = log_probs.reshape(-1, C), t.reshape(-1)
+    keep = tf != ignore_index
+    xp = log_probs.xp
+    picked = flat[xp.arange(len(tf)), xp.where(keep, tf, 0)]  # (N,)
+    loss = -picked * Tensor._wrap(keep.astype(log_probs.dtype))
+    if reduction == "mean":
+        return loss.sum() * (1.0 / max(int(keep.sum()), 1))
+    return loss.sum() if reduction == "sum" else loss.reshape(t.shape)
+
+
+def mse_loss(pred, target, reduction="mean"):
+    """Mean squared error."""
+    d = pred - target
+    return _reduce(d * d, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, targets, reduction="mean", pos_weight=None):
+    """BCE of targets in [0, 1] under sigmoid(logits), stable for any logit:
+    ``max(x, 0) - x*y + log(1 + exp(-|x|))``."""
+    x, y = logits, targets
+    softplus_neg_abs = ops.log(1 + ops.exp(-ops.abs(x)))
+    if pos_weight is None:
+        loss = ops.relu(x) - x * y + softplus_neg_abs
+    else:  # weight the positive term: pw*y*softplus(-x) + (1-y)*softplus(x)
+        sp_neg = ops.relu(-x) + softplus_neg_abs  # softplus(-x) = -log sigmoid(x)
+        loss = pos_weight * y * sp_neg + (1 - y) * (sp_neg + x)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(probs, targets, reduction="mean", eps=1e-12):
+    """BCE on probabilities; prefer the ``_with_logits`` form for stability."""
+    p = ops.clip(probs, eps, 1 - eps)
+    return _reduce(-(targets * ops.log(p) + (1 - targets) * ops.log(1 - p)), reduction)
+
+
+# ---- activations ----
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU: x * Phi(x). ``approximate="tanh"`` uses the tanh formula (GPT-2's).
+
+    >>> round(gelu(tensor(1.0)).item(), 4)
+    0.8413
+    """
+    if approximate == "none":
+        return 0.5 * x * (1 + ops.erf(x * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        c = math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + ops.tanh(c * (x + 0.044715 * x * x * x)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return where(x.data > 0, x, x * negative_slope)
+
+
+def one_hot(indices, num_classes: int, dtype="float32") -> Tensor:
+    """One-hot rows (no gradient)."""
+    idx = indices.data if isinstance(indices, Tensor) else backend.np.asarray(indices)
+    xp = backend.get_array_module(idx)
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise IndexError(f"one_hot: indices must be in [0, {num_classes}), got {idx.max()}")
+    return Tensor._wrap(xp.eye(num_classes, dtype=dtype)[idx])
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p)
+    (inverted dropout), so evaluation needs no rescaling. Identity when not training."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    keep = backend.rng(x.device).random(x.shape) >= p
+    return x * Tensor._wrap((keep / (1 - p)).astype(x.dtype))
+
+
+# ---- layers as functions ----
+
+
+def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5, axis=-1) -> Tensor:
+    """Normalize over the last axis (or ``axis``) to mean 0, variance 1, then scale
+    by ``weight`` and shift by ``bias``."""
+    mu = x.mean(axis=axis, keepdims=True)
+    d = x - mu
+    var = (d * d).mean(axis=axis, keepdims=True)
+    y = d / ops.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def embedding(indices, weight: Tensor) -> Tensor:
+    """Rows of ``weight`` (V, D) picked by integer ``indices`` (...) -> (..., D)."""
+    idx = indices.data if isinstance(indices, Tensor) else weight.xp.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= weight.shape[0]):
+        bad = int(idx.max()) if int(idx.max()) >= weight.shape[0] else int(idx.min())
+        raise IndexError(
+            f"embedding: index {bad} is out of range for a table of {weight.shape[0]} rows"
+        )
+    return weight[idx]
+
+
+def linear(x: Tensor, weight: Tensor, bias=None) -> Tensor:
+    """``x @ weight + bias`` with ``weight`` of shape (in, out).
+
+    PyTorch stores (out, in) and computes ``x @ W.T``; minilm keeps the
+    shape that reads like the maths.
+    """
+    if x.shape[-1] != weight.shape[0]:
+        raise ValueError(
+            f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+            f"{weight.shape} expects {weight.shape[0]}"
+        )
+    y = x @ weight
+    return y + bias if bias is not None else y
+
+
+def conv1d(x: Tensor, weight: Tensor, bias=None, stride: int = 1, padding: int = 0) -> Tensor:
+    """1-D convolution (cross-correlation, as in PyTorch).
+
+    x: (N, C_in, L), weight: (C_out, C_in, K), bias: (C_out,) -> (N, C_out, L_out)
+    with ``L_out = (L + 2*padding - K) // stride + 1``.
+    """
+    if x.ndim != 3 or weight.ndim != 3 or x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"conv1d: need x (N, C_in, L) and weight (C_out, C_in, K) with matching C_in, "
+            f"got {x.shape} and {weight.shape}"
+        )
+    if stride < 1 or padding < 0:
+        raise ValueError(f"conv1d: need stride >= 1 and padding >= 0, got {stride}, {padding}")
+    if padding:
+        x = ops.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    N, C, L = x.shape
+    C_out, _, K = weight.shape
+    L_out = (L - K) // stride + 1
+    if L_out < 1:
+        raise ValueError(f"conv1d: kernel {K} is longer than the padded input {L}")
+    xp = x.xp
+    idx = xp.arange(L_out)[:, None] * stride + xp.arange(K)[None, :]  # (L_out, K)
+    cols = x[:, :, idx]  # (N, C, L_out, K)
+    cols = cols.transpose((0, 2, 1, 3)).reshape(N, L_out, C * K)  # (N, L_out, C*K)
+    y = cols @ weight.reshape(C_out, C * K).T  # (N, L_out, C_out)
+    if bias is not None:
+        y = y + bias
+    return y.transpose((0, 2, 1))  # (N, C_out, L_out)
+
+
+def causal_mask(T: int, device: str = "cpu", S: int | None = None):
+    """Boolean (T, S) mask, True where query t may attend to key s (s <= t + S - T)."""
+    S = T if S is None else S
+    xp = backend.xp_for(device)
+    return xp.tril(xp.ones((T, S), dtype=bool), k=S - T)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weights=False):
+    """softmax(q k^T / sqrt(d) + mask) v.
+
+    q: (..., T, d), k: (..., S, d), v: (..., S, dv) -> (..., T, dv).
+    ``mask``: boolean, broadcastable to (..., T, S), **True where attention is
+    allowed** (PyTorch's boolean convention). ``causal=True`` also forbids keys
+    after the query (aligned at the end when S > T, as with a KV cache).
+    A row with every key masked attends uniformly instead of giving NaN.
+    """
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"attention: q {q.shape}, k {k.shape}, v {v.shape} don't fit: need "
+            "q (..., T, d), k (..., S, d), v (..., S, dv)"
+        )
+    T, S = q.shape[-2], k.shape[-2]
+    scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))  # (..., T, S)
+    allowed = None
+    if mask is not None:
+        allowed = mask.data if isinstance(mask, Tensor) else mask
+        allowed = q.xp.asarray(allowed, dtype=bool)
+    if causal:
+        c = causal_mask(T, q.device, S)
+        allowed = c if allowed is None else allowed & c
+    if allowed is not None:
+        fill = float(backend.np.finfo(q.dtype).min)
+        scores = where(q.xp.broadcast_to(allowed, scores.shape), scores, fill)
+    weights = softmax(scores, axis=-1)  # (..., T, S)
+    out = weights @ v  # (..., T, dv)
+    return (out, weights) if return_weights else out

@@ -1,0 +1,96 @@
+"""Fused primitives for the functions every network calls: softmax,
+log-softmax and cross-entropy.
+
+Each could be written from smaller ops (``functional`` shows how, and the tests
+check the two agree); as single Functions they are numerically stable for huge
+logits and cost one pass each way. Their backward passes are Tensor ops, so
+they are twice differentiable.
+"""
+
+from .. import backend
+from ..tensor import Function, Tensor
+
+
+def _stable_shift(xp, x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - xp.where(xp.isfinite(m), m, 0)
+
+
+class Softmax(Function):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        e = xp.exp(_stable_shift(xp, x, self.axis))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def backward(self, g):
+        y = self.output
+        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        z = _stable_shift(xp, x, self.axis)
+        return z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+
+    def backward(self, g):
+        p = self.output.exp()
+        return (g - p * g.sum(axis=self.axis, keepdims=True),)
+
+
+class CrossEntropy(Function):
+    """Mean (or summed, or per-row) negative log-likelihood of integer targets
+    under softmax(logits), classes on the last axis.
+
+    With label smoothing eps the target distribution is
+    ``q = (1 - eps) * onehot + eps / C``; rows whose target is ``ignore_index``
+    contribute nothing and are not counted in the mean.
+    """
+
+    def __init__(self, targets, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+        self.targets, self.ignore_index = targets, ignore_index
+        self.eps, self.reduction = label_smoothing, reduction
+
+    def forward(self, logits):
+        xp = backend.get_array_module(logits)
+        C = logits.shape[-1]
+        flat = logits.reshape(-1, C)  # (N, C)
+        t = self.targets.reshape(-1)  # (N,)
+        keep = t != self.ignore_index
+        t_safe = xp.where(keep, t, 0)
+        if t.size and (int(t_safe.min()) < 0 or int(t_safe.max()) >= C):
+            bad = int(t_safe.max()) if int(t_safe.max()) >= C else int(t_safe.min())
+            raise IndexError(f"target {bad} is out of range for {C} classes")
+        z = _stable_shift(xp, flat, -1)
+        logz = xp.log(xp.exp(z).sum(axis=-1))  # (N,)
+        nll = logz - z[xp.arange(len(t)), t_safe]
+        if self.eps:
+            nll = (1 - self.eps) * nll + self.eps * (logz - z.mean(axis=-1))
+        nll = nll * keep
+        self.keep, self.t_safe = keep, t_safe
+        self.count = max(int(keep.sum()), 1)
+        if self.reduction == "none":
+            return nll.reshape(self.targets.shape)
+        total = nll.sum()
+        return total / self.count if self.reduction == "mean" else total
+
+    def backward(self, g):
+        logits = self.inputs[0]
+        xp = logits.xp
+        C = logits.shape[-1]
+        N = self.t_safe.shape[0]
+        q = xp.full((N, C), self.eps / C, dtype=logits.dtype)
+        q[xp.arange(N), self.t_safe] += 1 - self.eps
+        p = Softmax.apply(logits.reshape(-1, C))  # (N, C)
+        weight = Tensor._wrap(self.keep.astype(logits.dtype)[:, None])  # (N, 1)
+        if self.reduction == "none":
+            scale = g.reshape(-1, 1) * weight
+        else:
+            scale = g * weight / (self.count if self.reduction == "mean" else 1)
+        return (((p - Tensor._wrap(q)) * scale).reshape(logits.shape),)
