@@ -1,0 +1,31 @@
+"""Neural-network building blocks, PyTorch-style: ``import minilm.nn as nn``.
+
+>>> import minilm
+>>> import minilm.nn as nn
+>>> model = nn.Sequential(nn.Linear(2, 8), nn.GELU(), nn.Linear(8, 2))
+>>> model(minilm.randn(4, 2)).shape
+(4, 2)
+
+Recurrent layers (RNN, LSTM, GRU) live in ``minilm.nn.recurrent``.
+"""
+
+from . import init
+from .layers import (
+    GELU, Conv1d, Dropout, Embedding, Identity, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh,
+)  # fmt: skip
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import (
+    LoadResult,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+)
+
+__all__ = [
+    "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
+    "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "Identity", "ReLU",
+    "GELU", "Tanh", "Sigmoid", "LeakyReLU", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
+]  # fmt: skip
