@@ -11,8 +11,18 @@ Recurrent layers (RNN, LSTM, GRU) live in ``minilm.nn.recurrent``.
 
 from . import init
 from .layers import (
-    GELU, Conv1d, Dropout, Embedding, Identity, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh,
-)  # fmt: skip
+    GELU,
+    Conv1d,
+    Dropout,
+    Embedding,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import (
     LoadResult,

@@ -12,8 +12,13 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_, clip_grad_value_
 from .lr_scheduler import (
-    CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR, WarmupCosineLR,
-)  # fmt: skip
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    StepLR,
+    WarmupCosineLR,
+)
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
