@@ -1,0 +1,27 @@
+"""Bundled corpora, their fixed splits, and batching helpers.
+
+>>> from minilm.data import load_split, available_corpora
+>>> available_corpora()
+['tinyshakespeare', 'names', 'sentiment', 'eng-fra']
+>>> load_split("names", "val")[:3]
+['lillianah', 'chyanne', 'athreya']
+"""
+
+from .batching import classification_batches, lm_batch, lm_batches, pad_batch
+from .corpora import available_corpora, load_text
+from .records import load_names, load_sentiment, load_translation
+from .splits import SPLITS, load_split
+
+__all__ = [
+    "available_corpora",
+    "load_text",
+    "load_names",
+    "load_sentiment",
+    "load_translation",
+    "load_split",
+    "SPLITS",
+    "lm_batch",
+    "lm_batches",
+    "pad_batch",
+    "classification_batches",
+]
