@@ -10,14 +10,55 @@
 from . import cuda
 from .backend import np as _np
 from .ops import (
-    abs, argmax, argmin, broadcast_to, clip, concatenate, exp, expand_dims, log, logsumexp,
-    matmul, max, maximum, mean, min, minimum, pad, relu, reshape, sigmoid, split, sqrt,
-    squeeze, stack, sum, swapaxes, tanh, transpose, var, where,
-)  # fmt: skip
+    abs,
+    argmax,
+    argmin,
+    broadcast_to,
+    clip,
+    concatenate,
+    exp,
+    expand_dims,
+    log,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    pad,
+    relu,
+    reshape,
+    sigmoid,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    var,
+    where,
+)
 from .tensor import (
-    Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled, manual_seed, no_grad,
-    ones, ones_like, rand, randn, tensor, zeros, zeros_like,
-)  # fmt: skip
+    Function,
+    Tensor,
+    arange,
+    enable_grad,
+    full,
+    grad,
+    is_grad_enabled,
+    manual_seed,
+    no_grad,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int32, int64, bool_ = _np.int32, _np.int64, _np.bool_

@@ -15,11 +15,26 @@ from .ops import CrossEntropy, LogSoftmax, Softmax, where
 from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
 
 __all__ = [
-    "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss",
-    "binary_cross_entropy_with_logits", "binary_cross_entropy", "gelu", "leaky_relu", "relu",
-    "sigmoid", "tanh", "dropout", "layer_norm", "embedding", "linear", "conv1d",
-    "scaled_dot_product_attention", "one_hot",
-]  # fmt: skip
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy",
+    "gelu",
+    "leaky_relu",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "dropout",
+    "layer_norm",
+    "embedding",
+    "linear",
+    "conv1d",
+    "scaled_dot_product_attention",
+    "one_hot",
+]
 
 relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
 
@@ -84,9 +99,12 @@ def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduc
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     t = _targets_array(logits, targets)
     return CrossEntropy.apply(
-        logits, targets=t, ignore_index=ignore_index, label_smoothing=label_smoothing,
+        logits,
+        targets=t,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
         reduction=reduction,
-    )  # fmt: skip
+    )
 
 
 def nll_loss(log_probs, targets, ignore_index=-100, reduction="mean"):

@@ -133,7 +133,9 @@ def _constant(value, inputs) -> Tensor:
 def _check_same_device(op: str, tensors) -> None:
     devices = [t.device for t in tensors]
     if any(d != devices[0] for d in devices):
-        where = ", ".join(f"input {i} {tuple(t.shape)} on {t.device}" for i, t in enumerate(tensors))
+        where = ", ".join(
+            f"input {i} {tuple(t.shape)} on {t.device}" for i, t in enumerate(tensors)
+        )
         raise RuntimeError(
             f"{op.lower()}: inputs are on different devices ({where}); "
             f"move them to one device first, e.g. x.to('{devices[0]}')"
@@ -412,9 +414,7 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
         wanted, captured = set(), {}
         for t in order:  # inputs before outputs: keep nodes that lead to a target
             ctx = t._ctx
-            if id(t) in targets or (
-                ctx is not None and any(id(i) in wanted for i in ctx.inputs)
-            ):
+            if id(t) in targets or (ctx is not None and any(id(i) in wanted for i in ctx.inputs)):
                 wanted.add(id(t))
 
     with no_grad(enabled=create_graph):
@@ -459,8 +459,9 @@ def _accumulate_leaf(t: Tensor, g: Tensor) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
     """Gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` alone.
 
     Like ``torch.autograd.grad``. With ``create_graph=True`` the gradients are

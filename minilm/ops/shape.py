@@ -72,10 +72,12 @@ class Pad(Function):
         self.pad_width, self.value = pad_width, value
 
     def forward(self, a):
+        if a.ndim == 0:  # nothing to pad (numpy.pad refuses 0-d arrays)
+            self.widths = ()
+            return a.copy()
+        widths = backend.np.asarray(self.pad_width, dtype=int)
+        self.widths = backend.np.broadcast_to(widths, (a.ndim, 2))
         xp = backend.get_array_module(a)
-        self.widths = backend.np.broadcast_to(
-            backend.np.asarray(self.pad_width, dtype=int), (a.ndim, 2)
-        )
         return xp.pad(a, [tuple(w) for w in self.widths], constant_values=self.value)
 
     def backward(self, g):
