@@ -1,0 +1,19 @@
+"""Benchmarks: ``python -m minilm.bench NAME [ARGS]`` runs ``minilm.bench.NAME.main(ARGS)``.
+
+Each benchmark is a module here with ``main(argv) -> int``; modules whose name
+starts with an underscore are helpers, not benchmarks.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+
+
+def available() -> list[str]:
+    """The benchmark names, sorted.
+
+    >>> "bpe" in available()
+    True
+    """
+    names = (m.name for m in pkgutil.iter_modules(__path__))
+    return sorted(n for n in names if not n.startswith("_"))
