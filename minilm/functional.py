@@ -36,7 +36,7 @@ __all__ = [
     "one_hot",
 ]
 
-relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+relu, sigmoid, softplus, tanh = ops.relu, ops.sigmoid, ops.softplus, ops.tanh
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -130,14 +130,18 @@ def mse_loss(pred, target, reduction="mean"):
 
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean", pos_weight=None):
     """BCE of targets in [0, 1] under sigmoid(logits), stable for any logit:
-    ``max(x, 0) - x*y + log(1 + exp(-|x|))``."""
+    ``softplus(x) - x*y``, with ``softplus(x) = log(1 + exp(x))`` computed stably.
+
+    >>> round(binary_cross_entropy_with_logits(tensor([0.0]), tensor([1.0])).item(), 4)
+    0.6931
+    """
     x, y = logits, targets
-    softplus_neg_abs = ops.log(1 + ops.exp(-ops.abs(x)))
-    if pos_weight is None:
-        loss = ops.relu(x) - x * y + softplus_neg_abs
-    else:  # weight the positive term: pw*y*softplus(-x) + (1-y)*softplus(x)
-        sp_neg = ops.relu(-x) + softplus_neg_abs  # softplus(-x) = -log sigmoid(x)
-        loss = pos_weight * y * sp_neg + (1 - y) * (sp_neg + x)
+    if (
+        pos_weight is None
+    ):  # y softplus(-x) + (1-y) softplus(x), since softplus(-x) = softplus(x) - x
+        loss = ops.softplus(x) - x * y
+    else:  # -log sigmoid(x) = softplus(-x): weight the positive term
+        loss = pos_weight * y * ops.softplus(-x) + (1 - y) * ops.softplus(x)
     return _reduce(loss, reduction)
 
 

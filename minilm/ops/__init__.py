@@ -15,7 +15,20 @@ from .index import GetItem, ScatterAdd, Where
 from .nn import CrossEntropy, LogSoftmax, Softmax
 from .reduce import LogSumExp, Max, Min, Sum, keepdims_shape, normalize_axis
 from .shape import BroadcastTo, Concatenate, Pad, Reshape, Transpose
-from .unary import Abs, Clip, Erf, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sqrt, Tanh
+from .unary import (
+    Abs,
+    Clip,
+    Erf,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Relu,
+    Sigmoid,
+    Softplus,
+    Sqrt,
+    Tanh,
+)
 
 # ---- arithmetic ----
 
@@ -81,6 +94,11 @@ def tanh(x) -> Tensor:
 def sigmoid(x) -> Tensor:
     """1 / (1 + exp(-x)), stable for large |x|."""
     return Sigmoid.apply(x)
+
+
+def softplus(x) -> Tensor:
+    """log(1 + exp(x)), a smooth relu; stable for large |x|."""
+    return Softplus.apply(x)
 
 
 def relu(x) -> Tensor:

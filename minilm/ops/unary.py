@@ -64,6 +64,16 @@ class Sigmoid(Function):
         return (g * y * (1 - y),)
 
 
+class Softplus(Function):
+    """log(1 + exp(a)), stable for any a; its derivative is sigmoid(a)."""
+
+    def forward(self, a):
+        return backend.get_array_module(a).logaddexp(0, a).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return (g * Sigmoid.apply(self.inputs[0]),)
+
+
 class Relu(Function):
     def forward(self, a):
         return backend.get_array_module(a).maximum(a, 0)
