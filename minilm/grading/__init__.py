@@ -1,0 +1,25 @@
+"""Grade coursework exercises with property tests.
+
+``python -m minilm grade chapters/03_neural_networks/exercises`` finds the
+exercise files, runs each one's graders in a child process with a time limit,
+and prints a table of checks passed and points. Graders are hypothesis
+property tests built from :mod:`minilm.testing`, with minilm's own
+implementation as the reference; they and the reference solutions live in this
+package (``graders/chNN/``, ``solutions/chNN/``), not beside the student's file.
+
+>>> from minilm.grading import discover, grade_exercise
+>>> [ex] = discover("chapters/03_neural_networks/exercises/ex1_elementwise.py")  # doctest: +SKIP
+>>> grade_exercise(ex).score                                                      # doctest: +SKIP
+0
+"""
+
+from .core import Check, assert_close, check, checks_of, prop
+from .discover import Exercise, GradingError, all_exercises, discover, lookup
+from .report import format_report
+from .runner import CheckResult, ExerciseResult, grade_exercise, load_student, run_checks
+
+__all__ = [
+    "Check", "check", "checks_of", "prop", "assert_close", "Exercise", "GradingError",
+    "all_exercises", "discover", "lookup", "format_report", "CheckResult", "ExerciseResult",
+    "grade_exercise", "load_student", "run_checks",
+]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Graders, one module per exercise, by chapter: ``chNN/exN_name.py``."""

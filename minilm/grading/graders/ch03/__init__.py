@@ -1,0 +1,1 @@
+"""Graders for chapter 03, neural networks."""
