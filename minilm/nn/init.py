@@ -57,17 +57,18 @@ def _fill(t: Tensor, values) -> Tensor:
 
 
 def _rng(t: Tensor):
+    # only random() and standard_normal(): the calls NumPy's and CuPy's generators share
     return backend.rng(t.device)
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with samples from U(a, b)."""
-    return _fill(t, _rng(t).uniform(a, b, t.shape))
+    return _fill(t, a + (b - a) * _rng(t).random(t.shape))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
-    return _fill(t, _rng(t).normal(mean, std, t.shape))
+    return _fill(t, mean + std * _rng(t).standard_normal(t.shape))
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
