@@ -1,0 +1,178 @@
+"""The n-gram language model: vocabulary, sentence boundaries, scoring and sampling."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from ..backend import np
+from ..text.vocab import Vocab
+from .counts import NgramCounts
+from .smoothing import Smoothing, make_smoothing
+
+BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+
+
+class NgramModel:
+    """An order-n language model over tokens (characters, words, anything hashable as str).
+
+    Sentences are sequences of tokens (a ``str`` is a sequence of characters).
+    **Boundaries**: each sentence is padded with ``n-1`` start tokens ``<s>`` and
+    one end token ``</s>``; ``</s>`` is predicted (so the model knows where
+    sentences end, and perplexity counts it), ``<s>`` never is.
+    **Unknown tokens**: training tokens seen fewer than ``min_count`` times
+    become ``<unk>``, as does any token outside the vocabulary later. With
+    ``min_count=1`` nothing in training is ``<unk>``, so it gets probability
+    only through smoothing.
+
+    ``boundaries=False`` takes sequences as they are (no padding, every token
+    predictable, only positions with a full context scored): that is how to
+    reproduce a model that pads its own way, as the nltk comparison tests do.
+
+    >>> lm = NgramModel(2, "laplace").fit(["abab", "ba"])
+    >>> round(lm.prob("b", "a"), 4)
+    0.4286
+    >>> round(float(lm.distribution("a").sum()), 6)
+    1.0
+    >>> lm.generate(2, seed=0)
+    [['a'], []]
+    """
+
+    def __init__(self, order: int, smoothing: str | Smoothing = "kneser-ney", min_count: int = 1,
+                 boundaries: bool = True):  # fmt: skip
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        self.order = order
+        self.smoothing = make_smoothing(smoothing)
+        self.min_count = min_count
+        self.boundaries = boundaries
+        self.vocab: Vocab | None = None
+
+    # --- fitting ---------------------------------------------------------
+    def fit(self, sentences: Iterable[Sequence[str]], heldout=None) -> NgramModel:
+        """Count the n-grams of ``sentences``; ``heldout`` sentences tune interpolation weights."""
+        sentences = list(sentences)
+        counts = Counter(tok for s in sentences for tok in s)
+        kept = sorted(t for t, c in counts.items() if c >= self.min_count and t not in (BOS, EOS))
+        self.vocab = Vocab(kept, specials=[BOS, EOS], unk=UNK)
+        self.bos, self.eos = self.vocab.stoi[BOS], self.vocab.stoi[EOS]
+        self.predictable = np.array(
+            [i for i in range(len(self.vocab)) if not (self.boundaries and i == self.bos)]
+        )
+        self.tokens = [self.vocab.itos[i] for i in self.predictable]
+        seqs = [self._ids(s) for s in sentences]
+        self.counts = NgramCounts(
+            seqs, self.order, len(self.vocab), zero_last=self.bos if self.boundaries else None
+        )
+        held = None if heldout is None else self._windows(heldout)
+        self.smoothing.fit(self.counts, len(self.predictable), held)
+        return self
+
+    def _check_fitted(self):
+        if self.vocab is None:
+            raise RuntimeError("this NgramModel is not fitted yet: call fit(sentences) first")
+
+    def _ids(self, sentence) -> np.ndarray:
+        ids = self.vocab.encode(sentence)
+        if self.boundaries:
+            ids = [self.bos] * (self.order - 1) + ids + [self.eos]
+        return np.array(ids, dtype=np.int64)
+
+    def _windows(self, sentences) -> np.ndarray:
+        """Every scored n-gram of ``sentences`` as an ``(N, order)`` array of ids."""
+        n = self.order
+        parts = [
+            np.lib.stride_tricks.sliding_window_view(ids, n)
+            for ids in map(self._ids, sentences)
+            if len(ids) >= n
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, n), np.int64)
+
+    def _context_ids(self, context) -> list[int]:
+        ids = self.vocab.encode(list(context))
+        if self.boundaries:
+            ids = [self.bos] * (self.order - 1) + ids
+        ids = ids[len(ids) - (self.order - 1) :] if self.order > 1 else []
+        if len(ids) < self.order - 1:
+            raise ValueError(
+                f"a context of {len(ids)} tokens is too short for an order-{self.order} model "
+                "without boundaries (it needs order-1 tokens)"
+            )
+        return ids
+
+    # --- probabilities ---------------------------------------------------
+    def prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """P(token | context); the context is the tokens so far in the sentence (the
+        last n-1 are used; a shorter one is padded with ``<s>``)."""
+        self._check_fitted()
+        gram = self._context_ids(context) + self.vocab.encode([token])
+        return float(self.smoothing.score(np.array([gram]))[0])
+
+    def logprob(self, token: str, context: Sequence[str] = ()) -> float:
+        """Natural log of :meth:`prob` (``-inf`` for probability 0)."""
+        p = self.prob(token, context)
+        return math.log(p) if p > 0 else -math.inf
+
+    def distribution(self, context: Sequence[str] = ()) -> np.ndarray:
+        """P(w | context) for every predictable token ``w``, in the order of ``self.tokens``."""
+        self._check_fitted()
+        ctx = np.array(self._context_ids(context), dtype=np.int64)
+        grams = np.concatenate(
+            [np.broadcast_to(ctx, (len(self.predictable), len(ctx))), self.predictable[:, None]],
+            axis=1,
+        )  # (V, n)
+        return self.smoothing.score(grams)
+
+    def logprobs(self, sentences) -> np.ndarray:
+        """Natural-log probability of every scored token of ``sentences`` (``</s>`` included)."""
+        self._check_fitted()
+        with np.errstate(divide="ignore"):
+            return np.log(self.smoothing.score(self._windows(sentences)))
+
+    def perplexity(self, sentences) -> float:
+        """``exp(-mean log P)`` over every scored token of ``sentences`` (``</s>`` included).
+
+        ``sentences`` is a list of sentences (each a sequence of tokens); one
+        sentence must be wrapped in a list.
+        """
+        if isinstance(sentences, str):
+            raise TypeError("perplexity takes a list of sentences; wrap one sentence in a list")
+        lp = self.logprobs(sentences)
+        if len(lp) == 0:
+            raise ValueError("perplexity: no tokens to score")
+        return float(np.exp(-lp.mean()))
+
+    # --- sampling --------------------------------------------------------
+    def generate(self, n: int = 1, seed: int | None = None, temperature: float = 1.0,
+                 max_tokens: int = 100, context: Sequence[str] = ()) -> list:  # fmt: skip
+        """Sample ``n`` sequences, each until ``</s>`` (not included) or ``max_tokens`` tokens.
+
+        ``temperature`` rescales log-probabilities (``p ** (1/T)``, renormalized);
+        0 means always the most likely token. ``seed`` fixes the samples.
+        """
+        self._check_fitted()
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(n):
+            seq = list(context)
+            while len(seq) - len(context) < max_tokens:
+                p = self.distribution(seq)
+                if temperature == 0:
+                    i = int(np.argmax(p))
+                else:
+                    with np.errstate(divide="ignore"):
+                        logits = np.log(p) / temperature
+                    w = np.exp(logits - logits.max())
+                    i = int(rng.choice(len(w), p=w / w.sum()))
+                token = self.tokens[i]
+                if self.boundaries and token == EOS:
+                    break
+                seq.append(token)
+            out.append(seq[len(context) :])
+        return out
+
+    def __repr__(self) -> str:
+        return f"NgramModel(order={self.order}, smoothing={self.smoothing!r})"
