@@ -1,0 +1,197 @@
+"""Checkpoints: round trips, atomic writes, corrupted files, exact resumption."""
+
+import os
+import zipfile
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minilm
+import minilm.functional as F
+import minilm.io as mio
+import minilm.nn as nn
+import minilm.optim as optim
+from minilm import backend
+from minilm.backend import np
+
+
+@dataclass
+class Config:
+    d_model: int = 8
+    dropout: float = 0.1
+    name: str = "tiny"
+
+
+def test_round_trip_of_nested_structures(tmp_path):
+    obj = {
+        "weights": minilm.randn(2, 3),
+        "grad": minilm.ones(2, requires_grad=True),
+        "array": np.arange(5, dtype=np.int16),
+        "scalar": np.float32(1.5),
+        "ints": {0: "zero", 1: [1, 2.5, None, True]},
+        "pair": (1, "a"),
+        "config": Config(),
+        "big": 2**100,
+        "inf": float("inf"),
+    }
+    path = tmp_path / "ckpt.bin"
+    minilm.save(obj, path)
+    assert os.listdir(tmp_path) == ["ckpt.bin"]  # the exact name, no temp files left
+    back = minilm.load(path)
+    np.testing.assert_array_equal(back["weights"].numpy(), obj["weights"].numpy())
+    assert back["weights"].dtype == np.float32 and not back["weights"].requires_grad
+    assert back["grad"].requires_grad
+    assert back["array"].dtype == np.int16 and back["array"].tolist() == [0, 1, 2, 3, 4]
+    assert type(back["scalar"]) is np.float32 and back["scalar"] == 1.5
+    assert back["ints"] == {0: "zero", 1: [1, 2.5, None, True]}
+    assert back["pair"] == (1, "a")
+    assert back["config"] == {"d_model": 8, "dropout": 0.1, "name": "tiny"}
+    assert back["big"] == 2**100 and back["inf"] == float("inf")
+
+
+def test_load_onto_a_device(tmp_path, device):
+    minilm.save({"w": minilm.ones(3)}, tmp_path / "c.npz")
+    assert minilm.load(tmp_path / "c.npz", device=device)["w"].device == device
+
+
+def test_unsupported_objects_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="cannot store a function"):
+        minilm.save({"f": lambda: 0}, tmp_path / "c.npz")
+    assert not os.listdir(tmp_path)
+
+
+def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    minilm.save({"step": 1, "w": minilm.ones(4)}, path)
+    good = path.read_bytes()
+
+    def crash(f, arrays):
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mio, "_write_npz", crash)
+    with pytest.raises(KeyboardInterrupt):
+        minilm.save({"step": 2, "w": minilm.zeros(4)}, path)
+    assert path.read_bytes() == good
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    assert minilm.load(path)["step"] == 1
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    minilm.save({"model": nn.Linear(4, 3).state_dict(), "step": 5}, path)
+    return path
+
+
+@pytest.mark.parametrize("keep", [0, 10, 100, 0.5, -22, -1])
+def test_truncated_file_gives_a_clear_error(saved, keep):
+    data = saved.read_bytes()
+    n = int(len(data) * keep) if isinstance(keep, float) else keep
+    saved.write_bytes(data[:n])
+    with pytest.raises(mio.CheckpointError, match=f"{saved.name}.*not a valid minilm checkpoint"):
+        minilm.load(saved)
+
+
+@given(where=st.floats(0, 1, exclude_max=True), flip=st.integers(1, 255))
+def test_any_flipped_byte_loads_the_same_or_raises_checkpoint_error(tmp_path_factory, where, flip):
+    path = tmp_path_factory.mktemp("flip") / "c.npz"
+    original = {"w": minilm.tensor(np.arange(12, dtype=np.float32).reshape(3, 4)), "step": 3}
+    minilm.save(original, path)
+    data = bytearray(path.read_bytes())
+    data[int(where * len(data))] ^= flip
+    path.write_bytes(bytes(data))
+    try:
+        back = minilm.load(path)
+    except mio.CheckpointError as e:
+        assert "c.npz" in str(e)
+    else:
+        assert back["step"] == 3
+        np.testing.assert_array_equal(back["w"].numpy(), original["w"].numpy())
+
+
+def test_foreign_files_give_a_clear_error(tmp_path):
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, x=np.ones(3))
+    with pytest.raises(mio.CheckpointError, match="plain.npz"):
+        minilm.load(plain)
+    pickled = tmp_path / "pickled.npz"
+    meta = b'{"format": "minilm-checkpoint", "version": 1, "tree": {"__ndarray__": "a0"}}'
+    np.savez(pickled, a0=np.array([{"evil": 1}], dtype=object),
+             __minilm__=np.frombuffer(meta, np.uint8))  # fmt: skip
+    with pytest.raises(mio.CheckpointError, match="pickled.npz"):
+        minilm.load(pickled)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(mio.CheckpointError, match="notes.txt"):
+        minilm.load(text)
+    with zipfile.ZipFile(tmp_path / "future.npz", "w") as z:
+        z.writestr("__minilm__.npy", b"")
+    with pytest.raises(mio.CheckpointError, match="future.npz"):
+        minilm.load(tmp_path / "future.npz")
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        minilm.load(tmp_path / "missing.npz")
+
+
+# ---- exact resumption ----
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab=11, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 16), nn.GELU(), nn.Dropout(0.2), nn.Linear(16, vocab))
+
+    def forward(self, idx):
+        return self.mlp(self.embed(idx))
+
+
+def make_run():
+    model = TinyLM()
+    opt = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.1)
+    sched = optim.WarmupCosineLR(opt, warmup_steps=3, total_steps=20)
+    return model, opt, sched
+
+
+def train(model, opt, sched, steps):
+    for _ in range(steps):
+        idx = minilm.tensor(backend.rng("cpu").integers(0, 11, (4, 6)))  # data from the RNG
+        loss = F.cross_entropy(model(idx[:, :-1]), idx[:, 1:])
+        opt.zero_grad()
+        loss.backward()
+        optim.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+
+
+def test_resume_is_bitwise_exact(tmp_path):
+    N = 5
+    minilm.manual_seed(0)
+    straight = make_run()
+    train(*straight, 2 * N)
+
+    minilm.manual_seed(0)
+    first = make_run()
+    train(*first, N)
+    model, opt, sched = first
+    mio.save_checkpoint(tmp_path / "c.npz", model=model, optimizer=opt, scheduler=sched, step=N,
+                        config=Config())  # fmt: skip
+    minilm.manual_seed(123)  # disturb everything a fresh process would not share
+    fresh = make_run()
+    ckpt = mio.load_checkpoint(tmp_path / "c.npz", model=fresh[0], optimizer=fresh[1],
+                               scheduler=fresh[2])  # fmt: skip
+    assert ckpt["step"] == N and ckpt["config"]["d_model"] == 8
+    train(*fresh, N)
+
+    for (name, p), q in zip(straight[0].named_parameters(), fresh[0].parameters()):
+        assert np.array_equal(p.numpy(), q.numpy()), name
+    assert fresh[2].get_last_lr() == straight[2].get_last_lr()
+
+
+def test_load_checkpoint_complains_about_missing_parts(tmp_path):
+    model, opt, _ = make_run()
+    mio.save_checkpoint(tmp_path / "c.npz", model=model)
+    with pytest.raises(mio.CheckpointError, match="holds no optimizer state"):
+        mio.load_checkpoint(tmp_path / "c.npz", model=model, optimizer=opt)
