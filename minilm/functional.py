@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from . import backend, ops
-from .ops import CrossEntropy, LogSoftmax, Softmax, where
+from .ops import CrossEntropy, LayerNorm, LogSoftmax, Softmax, where
 from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
 
 __all__ = [
@@ -195,13 +195,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 # ---- layers as functions ----
 
 
-def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5, axis=-1) -> Tensor:
-    """Normalize over the last axis (or ``axis``) to mean 0, variance 1, then scale
-    by ``weight`` and shift by ``bias``."""
-    mu = x.mean(axis=axis, keepdims=True)
-    d = x - mu
-    var = (d * d).mean(axis=axis, keepdims=True)
-    y = d / ops.sqrt(var + eps)
+def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last axis to mean 0 and variance 1, then scale by
+    ``weight`` and shift by ``bias`` (each of shape (D,)).
+
+    >>> y = layer_norm(tensor([[1.0, 2.0, 3.0]]))
+    >>> [round(v, 3) for v in y.tolist()[0]]
+    [-1.225, 0.0, 1.225]
+    """
+    y = LayerNorm.apply(x, eps=eps)
     if weight is not None:
         y = y * weight
     if bias is not None:

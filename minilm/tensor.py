@@ -404,8 +404,10 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
         retain_graph = create_graph
     order = _topological_order(roots)
     pending = {}
+    claimed = set()  # memory already handed out (or owned by the caller): see _accumulate_leaf
     for root, g in zip(roots, grads):
         g = _root_grad(root, g)
+        claimed.add(id(_base(g.data)))
         pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
 
     wanted = None
@@ -428,7 +430,7 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
                 if id(t) in targets:
                     captured[id(t)] = g
             elif t._ctx is None:
-                _accumulate_leaf(t, g)
+                _accumulate_leaf(t, g, claimed)
                 continue
             ctx = t._ctx
             if ctx is None:
@@ -450,13 +452,33 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
     return None
 
 
-def _accumulate_leaf(t: Tensor, g: Tensor) -> None:
+def _base(array):
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def _accumulate_leaf(t: Tensor, g: Tensor, claimed: set) -> None:
+    """Store ``g`` as (or add it to) a leaf's ``.grad``.
+
+    Ops such as add and reshape pass a gradient array through unchanged, so two
+    leaves could receive views of one array, or of the caller's ``grad``; an
+    optimizer updating one ``.grad`` in place would then corrupt the other.
+    A leaf keeps the array only when no one else has its memory; otherwise it
+    gets a copy. A broadcast view (read-only) is always copied.
+    """
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
+    if t.grad is not None:
+        t.grad = t.grad + g
+        return
     if not g.requires_grad:
-        # a broadcast view is read-only; a leaf's grad must be a real array
-        g = Tensor._wrap(g.xp.ascontiguousarray(g.data))
-    t.grad = g if t.grad is None else t.grad + g
+        base = _base(g.data)
+        if id(base) in claimed or not g.data.flags.c_contiguous:
+            g = Tensor._wrap(g.data.copy())
+            base = g.data
+        claimed.add(id(base))
+    t.grad = g
 
 
 def grad(

@@ -210,3 +210,16 @@ def test_grad_of_unused_input():
         minilm.grad((x * 2).sum(), [x, y])
     gx, gy = minilm.grad((x * 2).sum(), [x, y], allow_unused=True)
     assert gy is None and gx.tolist() == [2.0, 2.0]
+
+
+def test_leaf_grads_never_share_memory():
+    """add and reshape pass one gradient array on unchanged; each leaf must own its grad."""
+    a, b = minilm.ones(2, 3, requires_grad=True), minilm.ones(6, requires_grad=True)
+    g = minilm.ones(6)
+    (a.reshape(6) + b).backward(g)
+    a.grad.data *= 5
+    assert b.grad.tolist() == [1.0] * 6 and g.tolist() == [1.0] * 6
+    c = minilm.ones(3, requires_grad=True)
+    c.backward(g[:3])  # the root itself is a leaf: its grad must not alias the caller's
+    c.grad.data *= 7
+    assert g.tolist() == [1.0] * 6

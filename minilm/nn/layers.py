@@ -103,8 +103,11 @@ class LayerNorm(Module):
                 f"LayerNorm{self.normalized_shape}: input {x.shape} does not end in "
                 f"{self.normalized_shape}"
             )
-        axis = tuple(range(-n, 0)) if n > 1 else -1
-        return F.layer_norm(x, self.weight, self.bias, self.eps, axis=axis)
+        if n == 1:
+            return F.layer_norm(x, self.weight, self.bias, self.eps)
+        flat = lambda t: None if t is None else t.reshape(-1)
+        y = F.layer_norm(x.reshape(*x.shape[:-n], -1), flat(self.weight), flat(self.bias), self.eps)
+        return y.reshape(x.shape)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, affine={self.weight is not None}"

@@ -34,9 +34,9 @@ class Div(Function):
         return a / b
 
     def backward(self, g):
-        a, b = self.inputs
+        b = self.inputs[1]
         ga = g / b
-        return ga, (-ga * a / b if self.needs_grad[1] else None)
+        return ga, (-ga * self.output if self.needs_grad[1] else None)  # -g a / b^2
 
 
 class Neg(Function):

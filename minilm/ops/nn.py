@@ -1,14 +1,17 @@
 """Fused primitives for the functions every network calls: softmax,
-log-softmax and cross-entropy.
+log-softmax, cross-entropy and layer norm.
 
-Each could be written from smaller ops (``functional`` shows how, and the tests
-check the two agree); as single Functions they are numerically stable for huge
-logits and cost one pass each way. Their backward passes are Tensor ops, so
-they are twice differentiable.
+Each could be written from smaller ops (the tests check that the two agree);
+as single Functions they are numerically stable for huge logits and make
+fewer passes over memory. Their backward passes are Tensor ops, so they are
+twice differentiable. Where the backward reuses arrays cached by the forward
+(a fast path), it does so only when no graph is being built
+(``is_grad_enabled()`` is False inside a plain backward); under
+``create_graph=True`` it recomputes them with differentiable ops.
 """
 
 from .. import backend
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, is_grad_enabled
 
 
 def _stable_shift(xp, x, axis):
@@ -68,7 +71,10 @@ class CrossEntropy(Function):
             bad = int(t_safe.max()) if int(t_safe.max()) >= C else int(t_safe.min())
             raise IndexError(f"target {bad} is out of range for {C} classes")
         z = _stable_shift(xp, flat, -1)
-        logz = xp.log(xp.exp(z).sum(axis=-1))  # (N,)
+        e = xp.exp(z)
+        s = e.sum(axis=-1, keepdims=True)  # (N, 1)
+        self.probs = e / s  # (N, C), reused by the fast backward
+        logz = xp.log(s[:, 0])  # (N,)
         nll = logz - z[xp.arange(len(t)), t_safe]
         if self.eps:
             nll = (1 - self.eps) * nll + self.eps * (logz - z.mean(axis=-1))
@@ -81,16 +87,54 @@ class CrossEntropy(Function):
         return total / self.count if self.reduction == "mean" else total
 
     def backward(self, g):
+        # d loss_i / d logits_i = (softmax_i - q_i) * weight_i
         logits = self.inputs[0]
         xp = logits.xp
         C = logits.shape[-1]
         N = self.t_safe.shape[0]
-        q = xp.full((N, C), self.eps / C, dtype=logits.dtype)
-        q[xp.arange(N), self.t_safe] += 1 - self.eps
-        p = Softmax.apply(logits.reshape(-1, C))  # (N, C)
+        rows = xp.arange(N)
         weight = Tensor._wrap(self.keep.astype(logits.dtype)[:, None])  # (N, 1)
         if self.reduction == "none":
             scale = g.reshape(-1, 1) * weight
         else:
-            scale = g * weight / (self.count if self.reduction == "mean" else 1)
+            scale = g * weight * (1 / (self.count if self.reduction == "mean" else 1))
+        if not is_grad_enabled():  # fast path: reuse the forward's softmax
+            s = scale.data  # (N, 1)
+            out = self.probs * s
+            out[rows, self.t_safe] -= (1 - self.eps) * s[:, 0]
+            if self.eps:
+                out -= (self.eps / C) * s
+            return (Tensor._wrap(out.reshape(logits.shape)),)
+        q = xp.full((N, C), self.eps / C, dtype=logits.dtype)
+        q[rows, self.t_safe] += 1 - self.eps
+        p = Softmax.apply(logits.reshape(-1, C))  # (N, C)
         return (((p - Tensor._wrap(q)) * scale).reshape(logits.shape),)
+
+
+class LayerNorm(Function):
+    """(x - mean) / sqrt(var + eps) over the last axis (no scale or shift).
+
+    With y the output and r = 1/sqrt(var + eps), the input gradient is
+    ``r * (g - mean(g) - y * mean(g * y))``, all means over the last axis.
+    """
+
+    def __init__(self, eps=1e-5):
+        self.eps = eps
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        d = x - x.mean(axis=-1, keepdims=True)
+        self.rstd = 1 / xp.sqrt((d * d).mean(axis=-1, keepdims=True) + self.eps)  # (..., 1)
+        return d * self.rstd
+
+    def backward(self, g):
+        if is_grad_enabled():  # differentiable path: y and r as functions of x
+            x = self.inputs[0]
+            d = x - x.mean(axis=-1, keepdims=True)
+            r = 1 / ((d * d).mean(axis=-1, keepdims=True) + self.eps).sqrt()
+            y = d * r
+        else:
+            y, r = self.output, Tensor._wrap(self.rstd)
+        gm = g.mean(axis=-1, keepdims=True)
+        gym = (g * y).mean(axis=-1, keepdims=True)
+        return (r * (g - gm - y * gym),)
