@@ -78,8 +78,11 @@ class NgramCounts:
         for k in range(1, min(L, self.order) + 1):
             keys = ids[-1] * self.V + grams[:, L - k]
             table = self.keys[k]
+            if len(table) == 0:
+                ids.append(np.full(N, -1, np.int64))
+                continue
             pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-            found = (ids[-1] >= 0) & (len(table) > 0) & (table[pos] == keys)
+            found = (ids[-1] >= 0) & (table[pos] == keys)
             ids.append(np.where(found, pos, -1))
         return ids
 

@@ -141,9 +141,13 @@ class Interpolation(Smoothing):
 
 
 def _discount_estimate(values) -> float:
-    """Ney's absolute discount ``D = n1 / (n1 + 2 n2)`` from counts-of-counts (0.5 if undefined)."""
+    """Ney's absolute discount ``D = n1 / (n1 + 2 n2)`` from counts-of-counts.
+
+    0.5 when there are no singletons, and at most 0.9: with no count of 2 the
+    formula gives 1, which would take all probability from the grams seen once.
+    """
     n1, n2 = np.sum(values == 1), np.sum(values == 2)
-    return float(n1 / (n1 + 2 * n2)) if n1 > 0 else 0.5
+    return min(float(n1 / (n1 + 2 * n2)), 0.9) if n1 > 0 else 0.5
 
 
 class Backoff(Smoothing):
@@ -162,8 +166,8 @@ class Backoff(Smoothing):
     name = "backoff"
 
     def __init__(self, discount: float | None = None):
-        if discount is not None and not 0 <= discount <= 1:
-            raise ValueError(f"backoff discount must be in [0, 1], got {discount}")
+        if discount is not None and not 0 <= discount < 1:
+            raise ValueError(f"backoff discount must be in [0, 1), got {discount}")
         self.discount = discount
 
     def params(self):
@@ -218,7 +222,8 @@ class KneserNey(Smoothing):
     An unseen context (``T(h) = 0``) uses ``P_{k-1}``; ``P_0 = 1/V``.
 
     ``discount``: None estimates it per order (``D = n1 / (n1 + 2 n2)`` from
-    the counts-of-counts; modified: ``Dj = j - (j+1) D n_{j+1} / n_j``); a
+    the counts-of-counts; modified: ``Dj = j - (j+1) D n_{j+1} / n_j``, or ``D``
+    where that is undefined or outside ``(0, j]``, as on tiny corpora); a
     float uses it at every order; a sequence gives one per order, unigrams
     first (a unigram discount of 0 means no uniform floor, as in ``nltk.lm``).
     """
@@ -238,9 +243,9 @@ class KneserNey(Smoothing):
     def _discounts(self, k, a):
         if self.modified:
             n = [np.sum(a == j) for j in range(1, 5)]
-            Y = n[0] / (n[0] + 2 * n[1]) if n[0] + 2 * n[1] > 0 else 0.5
-            D = [j - (j + 1) * Y * n[j] / n[j - 1] if n[j - 1] > 0 else 0.5 for j in (1, 2, 3)]
-            return np.clip(np.array(D, dtype=np.float64), 0.0, [1.0, 2.0, 3.0])
+            Y = _discount_estimate(a)
+            D = [j - (j + 1) * Y * n[j] / n[j - 1] if n[j - 1] > 0 else Y for j in (1, 2, 3)]
+            return np.array([d if 0 < d <= j else Y for j, d in zip((1, 2, 3), D)])
         if self.discount is None:
             D = _discount_estimate(a)
         elif np.ndim(self.discount) == 0:
