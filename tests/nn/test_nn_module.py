@@ -221,3 +221,13 @@ def test_apply_and_requires_grad():
     assert seen == ["Linear", "Linear", "Sequential"]
     net.requires_grad_(False)
     assert net.num_parameters(trainable_only=True) == 0
+
+
+def test_deepcopy_gives_an_independent_model():
+    import copy
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    twin = copy.deepcopy(net)
+    assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight.requires_grad
+    twin[0].weight.data[...] = 0.0
+    assert not (net[0].weight.numpy() == 0).all()

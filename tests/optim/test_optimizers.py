@@ -6,6 +6,7 @@ import pytest
 import minilm
 import minilm.nn as nn
 import minilm.optim as optim
+from minilm import backend
 from minilm.backend import np
 
 
@@ -297,3 +298,18 @@ def test_fused_kernel_matches_reference(cls, options, dtype):  # pragma: no cove
         results[device] = p.numpy()
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(results["cuda"], results["cpu"], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cls, options", OPTIMIZERS, ids=lambda c: getattr(c, "__name__", ""))
+def test_step_after_moving_the_model(cls, options, device):
+    model = nn.Linear(3, 2)
+    opt = cls(model.parameters(), **options)  # built before the move: same Parameter objects
+    model.to(device)
+    x = minilm.randn(4, 3, device=device)
+    for _ in range(2):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    assert all(p.device == device for p in model.parameters())
+    arrays = [v for s in opt.state.values() for v in s.values() if hasattr(v, "shape")]
+    assert arrays and all(backend.device_of(v) == device for v in arrays)
