@@ -223,3 +223,10 @@ def test_leaf_grads_never_share_memory():
     c.backward(g[:3])  # the root itself is a leaf: its grad must not alias the caller's
     c.grad.data *= 7
     assert g.tolist() == [1.0] * 6
+
+
+def test_comparisons_are_boolean_and_carry_no_gradient():
+    x = minilm.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2):
+        assert result.dtype == np.bool_ and not result.requires_grad
+    assert (x > 1.5).tolist() == [False, True, True]
