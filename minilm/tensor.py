@@ -82,7 +82,7 @@ class Function:
     def apply(cls, *inputs, **params) -> Tensor:
         fn = cls(**params) if params else cls()
         tensors = tuple(x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs)
-        if len(tensors) > 1:
+        if backend.cp is not None and len(tensors) > 1:  # without CuPy all is on the CPU
             _check_same_device(cls.__name__, tensors)
         try:
             out_data = fn.forward(*[t.data for t in tensors])
@@ -407,6 +407,8 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
     claimed = set()  # memory already handed out (or owned by the caller): see _accumulate_leaf
     for root, g in zip(roots, grads):
         g = _root_grad(root, g)
+        if not create_graph:  # ops inside the backward run under no_grad: only roots need this
+            g = g.detach()
         claimed.add(id(_base(g.data)))
         pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
 
@@ -424,8 +426,6 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
             g = pending.pop(id(t), None)
             if g is None:
                 continue
-            if not create_graph:
-                g = g.detach()
             if wanted is not None:
                 if id(t) in targets:
                     captured[id(t)] = g

@@ -185,9 +185,11 @@ def test_integer_tensor_cannot_require_grad():
 
 
 def test_device_mixing_names_both_devices(monkeypatch):
-    """Without a GPU, fake one tensor's device to check the message."""
+    """Without a GPU, fake CuPy and one tensor's device to check the message."""
     a, b = minilm.ones(2), minilm.ones(2)
     real = backend.device_of
+    fake_cupy = type("FakeCuPy", (), {"ndarray": type("FakeArray", (), {})})
+    monkeypatch.setattr(backend, "cp", fake_cupy)
     monkeypatch.setattr(backend, "device_of", lambda arr: "cuda" if arr is b.data else real(arr))
     with pytest.raises(RuntimeError, match=r"mul: inputs are on different devices.*cpu.*cuda"):
         a * b
