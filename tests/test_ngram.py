@@ -26,7 +26,7 @@ def test_counts_match_a_counter(seqs, order):
         for k in range(1, order + 1)
         for i in range(len(s) - k + 1)
     )
-    counts = NgramCounts([np.array(s, dtype=np.int64) for s in seqs], order, vocab_size=5)
+    counts = NgramCounts.from_sequences(seqs, order, vocab_size=5)
     for gram, c in expected.items():
         assert counts.count(gram) == c
     assert counts.count([4, 4, 4, 4][:order]) == expected.get((4,) * order, 0)

@@ -30,20 +30,21 @@ class NgramCounts:
     it are kept as rows, so they can be contexts, but get count 0: it is never
     predicted.
 
-    >>> c = NgramCounts([np.array([0, 1, 2, 1, 2])], order=2, vocab_size=3)
+    The sequences come concatenated in ``tokens``, with their ``lengths``
+    (:meth:`from_sequences` takes a list of them).
+
+    >>> c = NgramCounts.from_sequences([[0, 1, 2, 1, 2]], order=2, vocab_size=3)
     >>> c.count([1, 2]), c.count([2]), c.count([2, 0])
     (2, 2, 0)
     """
 
-    def __init__(self, sequences, order: int, vocab_size: int, zero_last: int | None = None):
+    def __init__(self, tokens, lengths, order: int, vocab_size: int,
+                 zero_last: int | None = None):  # fmt: skip
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
         self.order, self.V = order, vocab_size
-        seqs = [np.asarray(s, dtype=np.int64) for s in sequences]
-        tok = np.concatenate(seqs) if seqs else np.zeros(0, np.int64)
-        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-        start = np.repeat(np.cumsum(lengths) - lengths, lengths)  # where each position's seq starts
-        offset = np.arange(len(tok)) - start  # position within its sequence
+        tok = np.asarray(tokens, dtype=np.int64)
+        offset = positions_in_sequences(lengths)
 
         self.keys, self.counts, self.context, self.suffix, self.last = {}, {}, {}, {}, {}
         self.size = {0: 1}
@@ -68,6 +69,13 @@ class NgramCounts:
         for k in range(1, order):
             seen = self.counts[k + 1] > 0
             self.continuation[k] = np.bincount(self.suffix[k + 1][seen], minlength=self.size[k])
+
+    @classmethod
+    def from_sequences(cls, sequences, order: int, vocab_size: int,
+                       zero_last: int | None = None) -> NgramCounts:  # fmt: skip
+        seqs = [np.asarray(s, dtype=np.int64) for s in sequences]
+        tokens = np.concatenate(seqs) if seqs else np.zeros(0, np.int64)
+        return cls(tokens, [len(s) for s in seqs], order, vocab_size, zero_last)
 
     def lookup(self, grams) -> list:
         """Rows of the trailing grams: ``out[k][i]`` is the row of ``grams[i, -k:]`` in the
@@ -95,6 +103,17 @@ class NgramCounts:
     def per_context(self, k: int, values) -> np.ndarray:
         """Sum ``values`` (one per order-k row) over the rows of each context: ``(size[k-1],)``."""
         return np.bincount(self.context[k], weights=values, minlength=self.size[k - 1])
+
+
+def positions_in_sequences(lengths) -> np.ndarray:
+    """For concatenated sequences of these lengths, each token's index within its sequence.
+
+    >>> positions_in_sequences([3, 1, 2]).tolist()
+    [0, 1, 2, 0, 0, 1]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(int(lengths.sum())) - starts
 
 
 def take(values, rows, default=0.0):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from ..backend import np
 from ..text.vocab import Vocab
-from .counts import NgramCounts
+from .counts import NgramCounts, positions_in_sequences
 from .smoothing import Smoothing, make_smoothing
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -61,9 +61,13 @@ class NgramModel:
             [i for i in range(len(self.vocab)) if not (self.boundaries and i == self.bos)]
         )
         self.tokens = [self.vocab.itos[i] for i in self.predictable]
-        seqs = [self._ids(s) for s in sentences]
+        tokens, lengths = self._ids(sentences)
         self.counts = NgramCounts(
-            seqs, self.order, len(self.vocab), zero_last=self.bos if self.boundaries else None
+            tokens,
+            lengths,
+            self.order,
+            len(self.vocab),
+            zero_last=self.bos if self.boundaries else None,
         )
         held = None if heldout is None else self._windows(heldout)
         self.smoothing.fit(self.counts, len(self.predictable), held)
@@ -73,21 +77,26 @@ class NgramModel:
         if self.vocab is None:
             raise RuntimeError("this NgramModel is not fitted yet: call fit(sentences) first")
 
-    def _ids(self, sentence) -> np.ndarray:
-        ids = self.vocab.encode(sentence)
-        if self.boundaries:
-            ids = [self.bos] * (self.order - 1) + ids + [self.eos]
-        return np.array(ids, dtype=np.int64)
+    def _ids(self, sentences):
+        """All sentences as ids, concatenated, each padded if ``boundaries``; and their lengths."""
+        sentences = list(sentences)
+        ids = np.array(self.vocab.encode([t for s in sentences for t in s]), dtype=np.int64)
+        lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+        if not self.boundaries:
+            return ids, lengths
+        pad = self.order - 1
+        padded = lengths + pad + 1
+        out = np.full(int(padded.sum()), self.bos, dtype=np.int64)
+        starts = np.cumsum(padded) - padded
+        out[np.repeat(starts + pad, lengths) + positions_in_sequences(lengths)] = ids
+        out[starts + pad + lengths] = self.eos
+        return out, padded
 
     def _windows(self, sentences) -> np.ndarray:
         """Every scored n-gram of ``sentences`` as an ``(N, order)`` array of ids."""
-        n = self.order
-        parts = [
-            np.lib.stride_tricks.sliding_window_view(ids, n)
-            for ids in map(self._ids, sentences)
-            if len(ids) >= n
-        ]
-        return np.concatenate(parts) if parts else np.zeros((0, n), np.int64)
+        tokens, lengths = self._ids(sentences)
+        ends = np.flatnonzero(positions_in_sequences(lengths) >= self.order - 1)
+        return tokens[ends[:, None] - np.arange(self.order - 1, -1, -1)]  # (N, n)
 
     def _context_ids(self, context) -> list[int]:
         ids = self.vocab.encode(list(context))

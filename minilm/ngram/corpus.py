@@ -1,0 +1,38 @@
+"""The bundled corpora as sentences of tokens, for n-gram models.
+
+- ``names``: each name is a sentence of characters.
+- ``tinyshakespeare``: each non-blank line is a sentence, of characters or of
+  words (:func:`minilm.text.split_words`, case kept).
+- ``sentiment``: each review sentence, of characters or words (labels dropped).
+"""
+
+from __future__ import annotations
+
+from ..data import load_split
+from ..text import split_words
+
+NGRAM_CORPORA = ("names", "tinyshakespeare", "sentiment")
+DEFAULT_LEVEL = {"names": "char", "tinyshakespeare": "word", "sentiment": "word"}
+
+
+def corpus_sentences(name: str, split: str = "train", level: str | None = None) -> list:
+    """Sentences of one split; ``level`` is "char" or "word" (default per corpus, above).
+
+    >>> corpus_sentences("names", "val")[:2]
+    ['lillianah', 'chyanne']
+    >>> corpus_sentences("tinyshakespeare", "test")[0][:4]
+    ['As', 'shall', 'with', 'either']
+    """
+    if name not in NGRAM_CORPORA:
+        raise KeyError(f"no n-gram sentences for corpus {name!r}; use one of {NGRAM_CORPORA}")
+    level = level or DEFAULT_LEVEL[name]
+    if level not in ("char", "word"):
+        raise ValueError(f"level must be 'char' or 'word', got {level!r}")
+    data = load_split(name, split)
+    if name == "names":
+        if level == "word":
+            raise ValueError("names are single words: use level='char'")
+        return data
+    lines = data.split("\n") if name == "tinyshakespeare" else [s for s, _ in data]
+    lines = [line for line in lines if line.strip()]
+    return lines if level == "char" else [split_words(line) for line in lines]

@@ -1,0 +1,42 @@
+"""``python -m minilm ngram``: fit an n-gram model on a bundled corpus, report perplexity, sample.
+
+Example: ``python -m minilm ngram --corpus names --order 3 --smoothing kneser-ney``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .ngram import SMOOTHINGS, NgramModel
+from .ngram.corpus import NGRAM_CORPORA, corpus_sentences
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", choices=NGRAM_CORPORA, default="names")
+    level_help = "char or word tokens (default: char for names, else word)"
+    parser.add_argument("--level", choices=("char", "word"), default=None, help=level_help)
+    parser.add_argument("--order", type=int, default=3)
+    parser.add_argument("--smoothing", choices=list(SMOOTHINGS), default="kneser-ney")
+    parser.add_argument("--min-count", type=int, default=1,
+                        help="training tokens seen fewer times become <unk>")  # fmt: skip
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--temperature", type=float, default=1.0)
+
+
+def main(args) -> int:
+    level = args.level
+    train, val, test = (corpus_sentences(args.corpus, s, level) for s in ("train", "val", "test"))
+    start = time.perf_counter()
+    lm = NgramModel(args.order, args.smoothing, min_count=args.min_count)
+    lm.fit(train, heldout=val)
+    seconds = time.perf_counter() - start
+    print(f"{lm} on {args.corpus} ({len(train):,} training sentences, "
+          f"{len(lm.tokens):,} predictable tokens), fitted in {seconds:.2f} s")  # fmt: skip
+    print(f"val perplexity:  {lm.perplexity(val):.3f}")
+    print(f"test perplexity: {lm.perplexity(test):.3f}")
+    join = "" if isinstance(train[0], str) else " "
+    for sample in lm.generate(args.samples, seed=args.seed, temperature=args.temperature):
+        print("  " + join.join(sample))
+    return 0
