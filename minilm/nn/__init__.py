@@ -10,6 +10,15 @@ Recurrent layers (RNN, LSTM, GRU) live in ``minilm.nn.recurrent``.
 """
 
 from . import init
+from .attention import (
+    AdditiveAttention,
+    DotAttention,
+    KVCache,
+    LearnedPositionalEncoding,
+    MultiHeadAttention,
+    SinusoidalPositionalEncoding,
+    sinusoidal_positions,
+)
 from .layers import (
     GELU,
     Conv1d,
@@ -38,4 +47,6 @@ __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
     "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "Identity", "ReLU",
     "GELU", "Tanh", "Sigmoid", "LeakyReLU", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
+    "AdditiveAttention", "DotAttention", "MultiHeadAttention", "KVCache",
+    "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "sinusoidal_positions",
 ]  # fmt: skip
