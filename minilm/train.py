@@ -95,6 +95,22 @@ def _evaluate(model, eval_fn) -> dict:
     return {k: float(v.item() if isinstance(v, Tensor) else v) for k, v in result.items()}
 
 
+def _train_step(model, optimizer, stream, loss_fn, accumulate, clip_grad_norm):
+    """One optimizer step over ``accumulate`` micro-batches; returns (mean loss, tokens)."""
+    loss_sum, tokens = 0.0, 0
+    for _ in range(accumulate):
+        batch = next(stream)
+        loss = loss_fn(model, batch)
+        (loss * (1.0 / accumulate) if accumulate > 1 else loss).backward()
+        loss_sum += float(loss.item())
+        tokens += _count_tokens(batch)
+    if clip_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), clip_grad_norm)
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss_sum / accumulate, tokens
+
+
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
         eval_fn=None, eval_every: int | None = None, clip_grad_norm: float | None = None,
         accumulate: int = 1, patience: int | None = None, monitor: str = "loss",
@@ -151,23 +167,14 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     t0, tokens, done = time.perf_counter(), 0, start
     try:
         for step in range(start, steps):
-            loss_sum = 0.0
-            for _ in range(accumulate):
-                batch = next(stream)
-                loss = loss_fn(model, batch)
-                (loss * (1.0 / accumulate) if accumulate > 1 else loss).backward()
-                loss_sum += float(loss.item())
-                tokens += _count_tokens(batch)
-            if clip_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), clip_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            optimizer.zero_grad()
+            loss, n_tokens = _train_step(model, optimizer, stream, loss_fn, accumulate,
+                                         clip_grad_norm)  # fmt: skip
             if scheduler is not None:
                 scheduler.step()
-            done = step + 1
+            done, tokens = step + 1, tokens + n_tokens
             history.step.append(done)
-            history.loss.append(loss_sum / accumulate)
+            history.loss.append(loss)
             history.lr.append(lr)
             rate = tokens / max(time.perf_counter() - t0, 1e-9)
             bar.set_postfix({"loss": f"{history.loss[-1]:.4f}", "lr": f"{lr:.2e}",
