@@ -1,5 +1,8 @@
 """Module, Parameter and the containers: discovery, modes, devices, state dicts, repr."""
 
+import os
+import tempfile
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -124,7 +127,9 @@ def test_state_dict_round_trip(sizes, bias):
         return nn.Sequential(*layers)
 
     src, dst = make(), make()
-    result = dst.load_state_dict(src.state_dict())
+    with tempfile.TemporaryDirectory() as folder:  # through a checkpoint file, too
+        minilm.save(src.state_dict(), os.path.join(folder, "sd.npz"))
+        result = dst.load_state_dict(minilm.load(os.path.join(folder, "sd.npz")))
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (n1, p1), (n2, p2) in zip(src.named_parameters(), dst.named_parameters()):
         assert n1 == n2
