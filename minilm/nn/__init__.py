@@ -6,7 +6,8 @@
 >>> model(minilm.randn(4, 2)).shape
 (4, 2)
 
-Recurrent layers (RNN, LSTM, GRU) live in ``minilm.nn.recurrent``.
+Recurrent layers (``RNN``, ``LSTM``, ``GRU`` and their cells) live in
+``minilm.nn.recurrent`` and are exported here.
 """
 
 from . import init
@@ -42,6 +43,7 @@ from .module import (
     Sequential,
     StateDictError,
 )
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
@@ -49,4 +51,5 @@ __all__ = [
     "GELU", "Tanh", "Sigmoid", "LeakyReLU", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "AdditiveAttention", "DotAttention", "MultiHeadAttention", "KVCache",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "sinusoidal_positions",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]  # fmt: skip
