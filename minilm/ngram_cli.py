@@ -9,7 +9,7 @@ import argparse
 import time
 
 from .ngram import SMOOTHINGS, NgramModel
-from .ngram.corpus import NGRAM_CORPORA, corpus_sentences
+from .ngram.corpus import DEFAULT_LEVEL, DEFAULT_MIN_COUNT, NGRAM_CORPORA, corpus_sentences
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,18 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", choices=("char", "word"), default=None, help=level_help)
     parser.add_argument("--order", type=int, default=3)
     parser.add_argument("--smoothing", choices=list(SMOOTHINGS), default="kneser-ney")
-    parser.add_argument("--min-count", type=int, default=1,
-                        help="training tokens seen fewer times become <unk>")  # fmt: skip
+    parser.add_argument("--min-count", type=int, default=None,
+                        help="training tokens seen fewer times become <unk> "
+                             "(default: 1 for chars, 2 for words)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--temperature", type=float, default=1.0)
 
 
 def main(args) -> int:
-    level = args.level
+    level = args.level or DEFAULT_LEVEL[args.corpus]
+    min_count = args.min_count or DEFAULT_MIN_COUNT[level]
     train, val, test = (corpus_sentences(args.corpus, s, level) for s in ("train", "val", "test"))
     start = time.perf_counter()
-    lm = NgramModel(args.order, args.smoothing, min_count=args.min_count)
+    lm = NgramModel(args.order, args.smoothing, min_count=min_count)
     lm.fit(train, heldout=val)
     seconds = time.perf_counter() - start
     print(f"{lm} on {args.corpus} ({len(train):,} training sentences, "

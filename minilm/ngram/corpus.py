@@ -4,6 +4,13 @@
 - ``tinyshakespeare``: each non-blank line is a sentence, of characters or of
   words (:func:`minilm.text.split_words`, case kept).
 - ``sentiment``: each review sentence, of characters or words (labels dropped).
+
+:data:`DEFAULT_MIN_COUNT` is 2 for words: words seen once in training become
+``<unk>``, so ``<unk>`` is estimated from real counts like any word. With
+``min_count=1`` its probability comes only from smoothing, and each method
+hands it a very different share of the mass (backoff gives it all the
+discounted unigram mass), which makes test perplexities with unknown words
+incomparable across methods.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from ..text import split_words
 
 NGRAM_CORPORA = ("names", "tinyshakespeare", "sentiment")
 DEFAULT_LEVEL = {"names": "char", "tinyshakespeare": "word", "sentiment": "word"}
+DEFAULT_MIN_COUNT = {"char": 1, "word": 2}
 
 
 def corpus_sentences(name: str, split: str = "train", level: str | None = None) -> list:
