@@ -1,0 +1,821 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 3: Neural networks
+#
+# A language model is a function from text to a probability distribution over the
+# next token, and in every modern model that function is a neural network trained
+# by gradient descent. This chapter builds the whole toolkit from the ground up:
+#
+# 1. neurons, the perceptron and the multilayer perceptron (MLP);
+# 2. activation functions;
+# 3. computational graphs and reverse-mode automatic differentiation, first as a
+#    tiny engine for single numbers that we type here, then minilm's tensor engine;
+# 4. gradient checking;
+# 5. losses;
+# 6. optimizers, on a hard surface and on a real task;
+# 7. learning-rate schedules, gradient clipping, initialization, dropout and
+#    layer normalization;
+# 8. the training loop.
+#
+# Everything below imports minilm; where the lesson is about *how* minilm does
+# something, it prints minilm's source instead of re-typing it. The notebook runs
+# on a laptop CPU in about a minute. Set the environment variable `MINILM_FULL=1`
+# for the longer runs behind the numbers quoted in the text.
+
+# %%
+import inspect
+import math
+import os
+
+import matplotlib.pyplot as plt
+
+import minilm
+import minilm.functional as F
+import minilm.nn as nn
+import minilm.optim as optim
+import minilm.testing
+from minilm.backend import np
+from minilm.plot import lr_curve, plot_history, plot_lr, smooth
+from minilm.train import evaluate_loss, fit
+
+FULL = os.environ.get("MINILM_FULL") == "1"
+minilm.manual_seed(0)
+
+
+def show(obj):
+    """Print the source of a minilm function or class."""
+    print(inspect.getsource(obj))
+
+
+# %% [markdown]
+# ## 1. From a neuron to a multilayer perceptron
+#
+# A neuron takes inputs $x_1, \dots, x_n$, forms a weighted sum plus a bias and
+# passes it through a nonlinearity $\sigma$:
+#
+# $$ y = \sigma\Big(\sum_i w_i x_i + b\Big) = \sigma(w \cdot x + b). $$
+#
+# Rosenblatt's **perceptron** (1958) used a step function for $\sigma$ and a simple
+# rule: when an example is misclassified, add it to (or subtract it from) the
+# weights. It finds a separating line whenever one exists, and none exists for
+# XOR: no single line splits $\{(0,0),(1,1)\}$ from $\{(0,1),(1,0)\}$.
+#
+# Stacking neurons in **layers** fixes that. A layer applies many neurons at once,
+# $h = \sigma(xW + b)$ with a weight matrix $W$ of shape (inputs, outputs); an MLP
+# is layers in sequence. minilm's `nn.Linear` is the $xW + b$ part (the weight is
+# stored as (in, out) so the code reads like the maths; PyTorch stores its
+# transpose).
+
+# %%
+X_xor = minilm.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+y_xor = minilm.tensor([0, 1, 1, 0])
+
+linear_model = nn.Linear(2, 2)
+mlp = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+for name, model in [("one linear layer", linear_model), ("MLP, one hidden layer", mlp)]:
+    fit(model, optim.Adam(model.parameters(), lr=0.05), [(X_xor, y_xor)], steps=300,
+        progress=False)  # fmt: skip
+    pred = model(X_xor).argmax(axis=-1)
+    print(f"{name:24s} predicts {pred.tolist()} (want {y_xor.tolist()})")
+
+# %% [markdown]
+# The hidden layer bends the input space so that a line can separate the classes.
+# Here is what the MLP learned: its decision regions over the unit square.
+
+# %%
+grid = np.stack(np.meshgrid(np.linspace(-0.5, 1.5, 101), np.linspace(-0.5, 1.5, 101)), -1)
+with minilm.no_grad():
+    p1 = F.softmax(mlp(minilm.tensor(grid.reshape(-1, 2).astype("float32"))))[:, 1]
+fig, ax = plt.subplots(figsize=(4, 4))
+ax.contourf(grid[..., 0], grid[..., 1], p1.numpy().reshape(101, 101), levels=20, cmap="RdBu_r")
+ax.scatter(*X_xor.numpy().T, c=y_xor.numpy(), cmap="RdBu_r", edgecolors="k", s=80)
+ax.set_title("P(class 1) of the XOR MLP")
+plt.show()
+
+# %% [markdown]
+# ## 2. Activation functions
+#
+# Without a nonlinearity, a stack of linear layers is one linear layer
+# ($xW_1W_2 = xW$). The common choices:
+#
+# | name | formula | derivative | note |
+# | --- | --- | --- | --- |
+# | sigmoid | $1/(1+e^{-x})$ | $\sigma(1-\sigma)$ | saturates: tiny gradient for large inputs |
+# | tanh | $\tanh x$ | $1-\tanh^2 x$ | zero-centred sigmoid |
+# | ReLU | $\max(0, x)$ | $[x>0]$ | cheap; "dead" units get no gradient |
+# | GELU | $x\,\Phi(x)$ | smooth | used in GPT and BERT |
+#
+# The derivatives below are not typed by hand: `minilm.grad` computes them.
+
+# %%
+xs = minilm.tensor(np.linspace(-4, 4, 201), requires_grad=True)
+activations = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu, "gelu": F.gelu}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+for name, f in activations.items():
+    y = f(xs)
+    (dy,) = minilm.grad(y.sum(), [xs])  # d/dx_i of sum_j f(x_j) is f'(x_i)
+    axes[0].plot(xs.numpy(), y.numpy(), label=name)
+    axes[1].plot(xs.numpy(), dy.numpy(), label=name)
+axes[0].set_title("activation")
+axes[1].set_title("derivative")
+for a in axes:
+    a.grid(alpha=0.3)
+    a.legend()
+plt.show()
+
+# %% [markdown]
+# ## 3. Computational graphs and reverse-mode differentiation
+#
+# Training needs $\partial L / \partial w$ for every weight $w$. Write the
+# computation as a graph: each node is an elementary operation whose **local
+# derivatives** with respect to its inputs are easy. The chain rule says the
+# derivative of the output with respect to any node is the sum, over the paths
+# from that node to the output, of the products of local derivatives along the
+# path. **Reverse mode** computes all of them in one sweep from the output back:
+#
+# $$ \bar v = \frac{\partial L}{\partial v}
+#   = \sum_{u \,:\, v \to u} \bar u \, \frac{\partial u}{\partial v}. $$
+#
+# One backward sweep costs about as much as the forward pass, whatever the number
+# of weights: that is why a network with billions of parameters can be trained.
+#
+# ### A scalar engine, typed out
+#
+# This is the one place in the course where we type an engine ourselves, because
+# typing it is the point. A `Scalar` holds a number, the `Scalar`s it was computed
+# from, and the local derivative with respect to each. `backward()` orders the
+# graph so that every node comes after its inputs, then walks it in reverse,
+# adding `local derivative × gradient of the output` into each parent.
+
+
+# %%
+class Scalar:
+    """A number that remembers how it was computed."""
+
+    def __init__(self, value, parents=(), local_grads=()):
+        self.value = float(value)
+        self.grad = 0.0
+        self.parents = parents  # the Scalars this one was computed from
+        self.local_grads = local_grads  # d(self)/d(parent), one per parent
+
+    @staticmethod
+    def lift(x):
+        return x if isinstance(x, Scalar) else Scalar(x)
+
+    def __add__(self, other):
+        other = Scalar.lift(other)
+        return Scalar(self.value + other.value, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = Scalar.lift(other)
+        return Scalar(self.value * other.value, (self, other), (other.value, self.value))
+
+    def __pow__(self, k):  # k is a plain number
+        return Scalar(self.value**k, (self,), (k * self.value ** (k - 1),))
+
+    def exp(self):
+        e = math.exp(self.value)
+        return Scalar(e, (self,), (e,))
+
+    def tanh(self):
+        t = math.tanh(self.value)
+        return Scalar(t, (self,), (1 - t * t,))
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-Scalar.lift(other))
+
+    def __truediv__(self, other):
+        return self * Scalar.lift(other) ** -1
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(node):  # depth-first: a node is appended after all of its parents
+            if id(node) not in seen:
+                seen.add(id(node))
+                for parent in node.parents:
+                    visit(parent)
+                order.append(node)
+
+        visit(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            for parent, local in zip(node.parents, node.local_grads):
+                parent.grad += local * node.grad
+
+    def __repr__(self):
+        return f"Scalar({self.value:.4f}, grad={self.grad:.4f})"
+
+
+# %% [markdown]
+# One tanh neuron with two inputs, and its gradients:
+
+# %%
+x1, x2, w1, w2, b = Scalar(2.0), Scalar(-1.0), Scalar(0.5), Scalar(-0.3), Scalar(0.1)
+out = (x1 * w1 + x2 * w2 + b).tanh()
+out.backward()
+print(out)
+print("dout/dw1 =", w1.grad, " dout/dw2 =", w2.grad, " dout/db =", b.grad)
+
+# %% [markdown]
+# The same neuron in minilm gives the same numbers. minilm's `Tensor` is the
+# `Scalar` idea applied to whole arrays:
+
+# %%
+t = {k: minilm.tensor(v.value, dtype="float64", requires_grad=True)
+     for k, v in dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b).items()}  # fmt: skip
+t_out = (t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]).tanh()
+t_out.backward()
+print(t_out.item(), {k: round(v.grad.item(), 6) for k, v in t.items() if k[0] in "wb"})
+
+# %% [markdown]
+# Our engine can already train a small network. Here a one-hidden-layer MLP of
+# `Scalar`s fits $y = \sin x$ on a few points by plain gradient descent (slow,
+# one number at a time, which is exactly why minilm works on arrays):
+
+# %%
+rng = np.random.default_rng(0)
+H = 8
+params = {"w1": [Scalar(rng.normal()) for _ in range(H)],
+          "b1": [Scalar(0.0) for _ in range(H)],
+          "w2": [Scalar(rng.normal() / math.sqrt(H)) for _ in range(H)],
+          "b2": [Scalar(0.0)]}  # fmt: skip
+points = [(x, math.sin(x)) for x in np.linspace(-3, 3, 12)]
+
+
+def scalar_mlp(x):
+    hidden = [(w * x + b).tanh() for w, b in zip(params["w1"], params["b1"])]
+    return sum(w * h for w, h in zip(params["w2"], hidden)) + params["b2"][0]
+
+
+for _ in range(150 if not FULL else 1000):
+    loss = sum((scalar_mlp(x) - y) ** 2 for x, y in points) / len(points)
+    for p in (p for group in params.values() for p in group):
+        p.grad = 0.0
+    loss.backward()
+    for p in (p for group in params.values() for p in group):
+        p.value -= 0.1 * p.grad
+print(f"mean squared error after training: {loss.value:.4f}")
+
+# %% [markdown]
+# ### How minilm's tensor engine generalizes it
+#
+# minilm keeps the same two halves, and changes what a node holds:
+#
+# - A **`Function`** (minilm/tensor.py) is one operation. `forward` computes on raw
+#   NumPy/CuPy arrays; `backward(g)` takes the gradient of the output and returns
+#   the gradients of the inputs. Instead of storing local derivatives as numbers
+#   (impossible for a matrix product: the "local derivative" would be a huge
+#   Jacobian), it stores what it needs and multiplies by the incoming gradient:
+#   a vector-Jacobian product.
+
+# %%
+show(minilm.ops.arith.Mul)
+show(minilm.ops.unary.Tanh)
+show(minilm.ops.arith.MatMul.backward)
+
+# %% [markdown]
+# - **Broadcasting**: `a + b` with `a` of shape (3, 4) and `b` of shape (4,) uses
+#   each element of `b` three times, so its gradient is the *sum* of three
+#   gradients. Ops return gradients in the broadcast shape, and the engine sums
+#   them back to each input's shape in one place:
+
+# %%
+from minilm.tensor import _topological_order, unbroadcast
+
+show(unbroadcast)
+
+# %% [markdown]
+# - **Ordering the graph** without recursion, so a chain of 100,000 operations
+#   (a long recurrent network) does not overflow Python's stack:
+
+# %%
+show(_topological_order)
+
+# %% [markdown]
+# - **Backward is written with Tensor ops.** `Tanh.backward` computes
+#   `g * (1 - y * y)` with tensors, so with `create_graph=True` the backward pass is
+#   itself a graph, and we can differentiate it again. Second derivatives are what
+#   Hessian-vector products, gradient penalties (chapter 10) and meta-learning need:
+
+# %%
+x = minilm.tensor(0.5, dtype="float64", requires_grad=True)
+(d1,) = minilm.grad(x.tanh(), [x], create_graph=True)
+(d2,) = minilm.grad(d1, [x])
+th = math.tanh(0.5)
+print(f"tanh'(0.5)  = {d1.item():.6f}   formula 1 - tanh^2:            {1 - th**2:.6f}")
+print(f"tanh''(0.5) = {d2.item():.6f}  formula -2 tanh (1 - tanh^2): {-2 * th * (1 - th**2):.6f}")
+
+# %% [markdown]
+# **Exercise 1** asks you to write the backward of `Mul`, `Div`, `Tanh` and
+# `Sigmoid` as minilm Functions; **exercise 2** the backward of a batched matrix
+# product, un-broadcasting included.
+#
+# ## 4. Gradient checking
+#
+# How do we know a backward pass is right? Compare it with **finite
+# differences**: for a scalar function, $f'(x) \approx \frac{f(x+\epsilon) -
+# f(x-\epsilon)}{2\epsilon}$, with an error of order $\epsilon^2$. For a function
+# with array output, minilm's `gradcheck` contracts the output with a fixed random
+# vector to get one scalar, then perturbs each input element in turn. It must run
+# in float64: float32 rounding errors ($\sim 10^{-7}$ relative, divided by
+# $2\epsilon$) would swamp the difference.
+
+# %%
+show(minilm.testing.numerical_grad)
+
+# %% [markdown]
+# A deliberately wrong Function (a sign error in the derivative of $\log$) is
+# caught at once, with the element and both values:
+
+
+# %%
+class BrokenLog(minilm.Function):
+    def forward(self, a):
+        return np.log(a)
+
+    def backward(self, g):
+        return (-g / self.inputs[0],)  # wrong: d/da log(a) = +1/a
+
+
+a = minilm.tensor([0.5, 1.0, 2.0], dtype="float64", requires_grad=True)
+print(minilm.testing.gradcheck(minilm.log, [a]))
+try:
+    minilm.testing.gradcheck(BrokenLog.apply, [a])
+except minilm.testing.GradcheckError as e:
+    print("caught:", e)
+
+# %% [markdown]
+# minilm's test suite runs `gradcheck` and `gradgradcheck` on every op over random
+# shapes drawn by hypothesis; the exercise graders are built from the same tools.
+#
+# ## 5. Losses
+#
+# A loss turns the model's output and the target into one number to minimize.
+#
+# - **Mean squared error** for real-valued targets: $\frac1N\sum_i(\hat y_i - y_i)^2$.
+# - **Cross-entropy** for classes. The model outputs scores (logits) $z$; softmax
+#   turns them into probabilities $p_k = e^{z_k}/\sum_j e^{z_j}$, and the loss is
+#   $-\log p_{y}$, the surprise at the true class (chapter 2). Its gradient with
+#   respect to the logits is $p - \text{onehot}(y)$: exercise 3.
+# - **Binary cross-entropy** for one yes/no output $\hat p = \sigma(z)$:
+#   $-[y\log\hat p + (1-y)\log(1-\hat p)]$, best computed from the logit $z$ for
+#   stability.
+#
+# Cross-entropy punishes confident mistakes without bound, where squared error
+# stays bounded:
+
+# %%
+p = minilm.tensor(np.linspace(0.01, 0.99, 99))
+logit = (p / (1 - p)).log()
+ones = minilm.ones(99)
+bce = F.binary_cross_entropy_with_logits(logit, ones, reduction="none")
+mse = F.mse_loss(p, ones, reduction="none")
+fig, ax = plt.subplots(figsize=(5, 3.5))
+ax.plot(p.numpy(), bce.numpy(), label="cross-entropy, -log p")
+ax.plot(p.numpy(), mse.numpy(), label="squared error, (1 - p)^2")
+ax.set_xlabel("probability given to the true class")
+ax.set_ylabel("loss")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+
+logits = minilm.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+targets = minilm.tensor([0, 2])
+print("cross_entropy:", F.cross_entropy(logits, targets).item())
+print("the same from log_softmax:", F.nll_loss(F.log_softmax(logits), targets).item())
+
+# %% [markdown]
+# ## 6. Optimizers
+#
+# Gradient descent moves every weight against its gradient:
+# $\theta \leftarrow \theta - \eta\, \nabla L(\theta)$. **Stochastic** gradient
+# descent (SGD) estimates $\nabla L$ on a small random batch. Its refinements:
+#
+# - **Momentum**: accumulate a velocity $v \leftarrow \mu v + g$ and step along
+#   it; oscillations across a valley cancel, progress along it adds up.
+# - **AdaGrad**: divide each coordinate's step by the root of the sum of its
+#   squared gradients so far; rare features get large steps. The sum only grows,
+#   so steps shrink forever.
+# - **RMSProp**: the same with a moving average of squared gradients, so steps
+#   stop shrinking.
+# - **Adam**: momentum (a moving average $m$ of $g$) and RMSProp (a moving average
+#   $v$ of $g^2$), each corrected for starting at zero:
+#   $\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)$. Exercise 5.
+# - **AdamW**: Adam plus weight decay applied directly to the weights
+#   ($\theta \leftarrow \theta(1 - \eta\lambda)$) rather than through the gradient,
+#   where Adam's scaling would weaken it.
+#
+# Each lives in `minilm.optim`; here is Adam's update, the readable reference
+# beside its fused GPU kernel:
+
+# %%
+show(optim.adam.adam_step)
+
+# %% [markdown]
+# ### A hard surface: the Rosenbrock function
+#
+# $f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2$ has its minimum at $(1, 1)$ at the
+# bottom of a long, curved, flat-bottomed valley: the gradient points mostly
+# across the valley, not along it. Plain gradient descent zig-zags; methods with
+# momentum or per-coordinate scaling do better.
+
+
+# %%
+def rosenbrock(p):
+    x, y = p[0], p[1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def trajectory(make_optimizer, steps, start=(-1.5, 2.0)):
+    p = minilm.tensor(start, dtype="float64", requires_grad=True)
+    opt = make_optimizer([p])
+    path = [p.numpy().copy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        rosenbrock(p).backward()
+        opt.step()
+        path.append(p.numpy().copy())
+    return np.array(path)
+
+
+optimizers = {
+    "SGD": lambda ps: optim.SGD(ps, lr=1e-3),
+    "SGD + momentum": lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9),
+    "AdaGrad": lambda ps: optim.Adagrad(ps, lr=0.5),
+    "RMSProp": lambda ps: optim.RMSprop(ps, lr=1e-2),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.05),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.01),
+}
+ROSEN_STEPS = 3000 if FULL else 600
+paths = {name: trajectory(make, ROSEN_STEPS) for name, make in optimizers.items()}
+
+gx, gy = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+axes[0].contour(gx, gy, np.log1p((1 - gx) ** 2 + 100 * (gy - gx**2) ** 2), levels=20,
+                cmap="Greys")  # fmt: skip
+for name, path in paths.items():
+    axes[0].plot(path[:, 0], path[:, 1], lw=1.2, label=name)
+    dist = np.sqrt(((path - [1.0, 1.0]) ** 2).sum(axis=1))
+    axes[1].semilogy(dist, label=name)
+axes[0].plot([1], [1], "k*", ms=12)
+axes[0].set_title(f"paths over {ROSEN_STEPS} steps from (-1.5, 2)")
+axes[0].legend(fontsize=8)
+axes[1].set_xlabel("step")
+axes[1].set_ylabel("distance to the minimum (1, 1)")
+axes[1].grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# The learning rates were tuned by hand for this surface; each method is sensitive
+# to its own. On a quadratic bowl plain SGD would be fine; the curved valley is what
+# makes momentum and adaptive steps pay off.
+#
+# ### A real task: the next letter of a name
+#
+# Rosenbrock has two parameters; real networks have thousands to billions. Take
+# the 32,033 names bundled with minilm, and predict each letter from the three
+# before it (`.` pads the start and marks the end). That is a trigram-like
+# language model (chapter 1) computed by an MLP; chapter 5 develops it properly.
+
+# %%
+from minilm.data import load_split
+from minilm.text import CharTokenizer
+
+CONTEXT = 3
+train_names, val_names = load_split("names", "train"), load_split("names", "val")
+tok = CharTokenizer.from_text("." + "".join(train_names))
+V = tok.vocab_size
+
+
+def windows(names):
+    """(contexts (N, CONTEXT) of letter ids, next-letter ids (N,))."""
+    xs, ys = [], []
+    for name in names:
+        ids = tok.encode("." * CONTEXT + name + ".")
+        for i in range(CONTEXT, len(ids)):
+            xs.append(ids[i - CONTEXT : i])
+            ys.append(ids[i])
+    return minilm.tensor(xs), minilm.tensor(ys)
+
+
+X_train, Y_train = windows(train_names)
+X_val, Y_val = windows(val_names[: 2000 if not FULL else None])
+print(f"{V} symbols; {len(Y_train):,} training and {len(Y_val):,} validation examples")
+print("first examples:", [(tok.decode(x), tok.decode([y])) for x, y in
+                          zip(X_train[:5].tolist(), Y_train[:5].tolist())])  # fmt: skip
+
+
+# %% [markdown]
+# The model sees the three letters as three concatenated one-hot vectors, then
+# one hidden layer:
+
+
+# %%
+class NextLetter(nn.Module):
+    def __init__(self, hidden=128, layer_norm=False, p_drop=0.0):
+        super().__init__()
+        self.hidden = nn.Linear(CONTEXT * V, hidden)
+        self.norm = nn.LayerNorm(hidden) if layer_norm else nn.Identity()
+        self.drop = nn.Dropout(p_drop)
+        self.out = nn.Linear(hidden, V)
+
+    def forward(self, x):  # x: (B, CONTEXT) letter ids
+        h = F.one_hot(x, V).reshape(x.shape[0], CONTEXT * V)  # (B, CONTEXT * V)
+        h = self.drop(F.tanh(self.norm(self.hidden(h))))  # (B, hidden)
+        return self.out(h)  # (B, V) logits
+
+
+BATCH = 256
+
+
+def random_batch():
+    idx = (minilm.rand(BATCH) * len(Y_train)).long()
+    return X_train[idx], Y_train[idx]
+
+
+def val_loss(model):
+    return evaluate_loss(model, [(X_val, Y_val)])
+
+
+# %% [markdown]
+# Every optimizer trains the same network from the same initial weights on the
+# same batches:
+
+# %%
+STEPS = 2000 if FULL else 300
+letter_optimizers = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.5),
+    "SGD + momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    "AdaGrad": lambda ps: optim.Adagrad(ps, lr=0.1),
+    "RMSProp": lambda ps: optim.RMSprop(ps, lr=3e-3),
+    "Adam": lambda ps: optim.Adam(ps, lr=3e-3),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=3e-3, weight_decay=0.01),
+}
+histories = {}
+for name, make in letter_optimizers.items():
+    minilm.manual_seed(1)
+    model = NextLetter()
+    histories[name] = fit(model, make(model.parameters()), random_batch, steps=STEPS,
+                          eval_fn=val_loss, progress=False)  # fmt: skip
+    print(f"{name:15s} validation loss {histories[name].eval[-1]['loss']:.3f} nats")
+
+fig, ax = plt.subplots(figsize=(7, 4))
+for name, h in histories.items():
+    ax.plot(h.step, smooth(h.loss, 0.9), label=name)
+ax.axhline(math.log(V), color="grey", ls="--", label=f"uniform guess, log {V}")
+ax.set_xlabel("step")
+ax.set_ylabel("training loss (smoothed)")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# ## 7. Learning-rate schedules
+#
+# A large learning rate makes fast early progress; a small one settles into a
+# minimum. Schedules change the rate as training goes:
+#
+# - **fixed**: the same rate throughout;
+# - **step decay**: multiply by $\gamma$ every $k$ steps;
+# - **exponential decay**: multiply by $\gamma$ every step;
+# - **cosine annealing**: follow half a cosine from the base rate down to a floor;
+# - **warmup**: start near zero and rise linearly for the first steps, while
+#   Adam's moving averages are still unreliable; then decay (usually by cosine).
+#   This is how GPT-style models are trained. Exercise 6.
+#
+# `minilm.plot.lr_curve` runs a schedule on a throwaway optimizer and records it:
+
+# %%
+schedules = {
+    "fixed": lambda o: optim.LambdaLR(o, lambda t: 1.0),
+    "step (every 30, x0.5)": lambda o: optim.StepLR(o, step_size=30, gamma=0.5),
+    "exponential (x0.98)": lambda o: optim.ExponentialLR(o, gamma=0.98),
+    "cosine": lambda o: optim.CosineAnnealingLR(o, T_max=100),
+    "warmup 10 + cosine": lambda o: optim.WarmupCosineLR(o, warmup_steps=10, total_steps=100),
+}
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for name, make in schedules.items():
+    plot_lr(lr_curve(make, steps=120), ax=ax, label=name)
+plt.show()
+show(optim.WarmupCosineLR.lr_at)
+
+# %% [markdown]
+# ## 8. Gradient clipping
+#
+# A single unlucky batch (or, in chapter 5, a long recurrence) can produce a
+# gradient hundreds of times larger than usual, and one step along it can undo
+# hours of training. **Clipping by norm** rescales all gradients together when
+# their joint norm exceeds a limit, keeping the direction. Exercise 7.
+
+# %%
+show(optim.clip_grad_norm_)
+
+# %% [markdown]
+# On Rosenbrock, SGD with a learning rate that is too large for the steep valley
+# walls diverges; the same rate with the gradient norm clipped to 10 does not:
+
+# %%
+for clip in (None, 10.0):
+    p = minilm.tensor([-1.5, 2.0], dtype="float64", requires_grad=True)
+    opt = optim.SGD([p], lr=3e-3)
+    steps = 0
+    while steps < 300 and abs(p.numpy()).max() < 1e6:  # stop once it has blown up
+        opt.zero_grad()
+        rosenbrock(p).backward()
+        if clip:
+            optim.clip_grad_norm_([p], clip)
+        opt.step()
+        steps += 1
+    label = "no clipping" if clip is None else f"clip at {clip}"
+    print(f"{label:12s} after {steps} steps: p = {p.numpy()}, f = {rosenbrock(p).item():.3g}")
+
+# %% [markdown]
+# ## 9. Initialization
+#
+# Weights must start random (identical neurons would stay identical), and their
+# scale matters. Each layer multiplies the signal by its weights; if their scale
+# is a bit too large the activations grow layer after layer (and saturate tanh),
+# too small and they shrink to nothing, and the gradients with them.
+#
+# - **Xavier/Glorot** (for tanh, sigmoid): variance $2/(n_\text{in} + n_\text{out})$,
+#   which keeps the variance of both activations and gradients roughly constant.
+# - **Kaiming/He** (for ReLU): variance $2/n_\text{in}$, making up for ReLU zeroing
+#   half of its inputs.
+#
+# The spread of activations through 20 tanh layers of width 256:
+
+
+# %%
+def activation_spread(init_fn, depth=20, width=256):
+    minilm.manual_seed(0)
+    h = minilm.randn(512, width)
+    spread = []
+    with minilm.no_grad():
+        for _ in range(depth):
+            layer = nn.Linear(width, width)
+            init_fn(layer.weight)
+            h = F.tanh(layer(h))
+            spread.append(h.numpy().std())
+    return spread
+
+
+inits = {
+    "N(0, 1)": lambda w: nn.init.normal_(w, std=1.0),
+    "N(0, 0.01)": lambda w: nn.init.normal_(w, std=0.01),
+    "Xavier": nn.init.xavier_normal_,
+    "Kaiming (tanh gain)": lambda w: nn.init.kaiming_normal_(w, nonlinearity="tanh"),
+}
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, init_fn in inits.items():
+    ax.semilogy(range(1, 21), activation_spread(init_fn), "o-", ms=3, label=name)
+ax.set_xlabel("layer")
+ax.set_ylabel("std of activations")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# Too large: every unit saturates at $\pm 1$ (and tanh's derivative there is ~0).
+# Too small: the signal dies. The scaled initializations keep it alive through all
+# 20 layers.
+#
+# ## 10. Dropout
+#
+# Dropout zeroes each activation with probability $p$ during training, so no unit
+# can rely on any particular other unit: a cheap way to train an ensemble of
+# thinned networks that share weights. minilm (like PyTorch) scales the kept
+# units by $1/(1-p)$ during training, so the expected activation is unchanged and
+# evaluation needs no correction; `model.eval()` turns dropout off.
+
+# %%
+drop = nn.Dropout(p=0.5)
+h = minilm.ones(2, 8)
+print("training:  ", drop(h).tolist()[0])
+print("mean over many draws:", round(drop(minilm.ones(1000, 100)).mean().item(), 3))
+drop.eval()
+print("evaluation:", drop(h).tolist()[0])
+
+# %% [markdown]
+# ## 11. Layer normalization
+#
+# Normalizing each example's activations to mean 0 and variance 1 (then letting
+# the network rescale them with a learned weight and bias) keeps their scale
+# stable whatever the layers before do; every transformer block uses it:
+#
+# $$ \mathrm{LN}(x) = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot w + b,
+# \quad \mu, \sigma^2 \text{ over the features of one example.} $$
+#
+# Its backward pass must account for $\mu$ and $\sigma^2$ depending on every
+# input: exercise 4. minilm writes it as a composition of ops, so the engine
+# derives that backward for us:
+
+# %%
+show(F.layer_norm)
+ln = nn.LayerNorm(6)
+y = ln(minilm.randn(3, 6) * 5 + 2)
+print("row means:", y.mean(axis=-1).numpy().round(6), " row variances:",
+      y.var(axis=-1).numpy().round(4))  # fmt: skip
+
+# %% [markdown]
+# ## 12. The training loop
+#
+# Every model in this course trains with the same few lines:
+#
+# ```python
+# for step in range(steps):
+#     x, y = next_batch()
+#     loss = F.cross_entropy(model(x), y)   # forward
+#     optimizer.zero_grad()                 # forget the last step's gradients
+#     loss.backward()                       # reverse-mode autodiff
+#     optimizer.step()                      # update the weights
+# ```
+#
+# `minilm.train.fit` wraps exactly these lines with what real training needs:
+# evaluation every few steps, a schedule, clipping, gradient accumulation, early
+# stopping, checkpoints and a progress bar. One of its steps:
+
+# %%
+from minilm.train import _train_step
+
+show(_train_step)
+
+# %% [markdown]
+# Now everything together on the names task: an MLP with layer norm and dropout,
+# AdamW with warmup and cosine decay, gradient clipping, evaluation on held-out
+# names, trained for longer than the comparison above:
+
+# %%
+FINAL_STEPS = 6000 if FULL else 600
+minilm.manual_seed(2)
+model = NextLetter(hidden=256, layer_norm=True, p_drop=0.1)
+opt = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+sched = optim.WarmupCosineLR(opt, warmup_steps=FINAL_STEPS // 20, total_steps=FINAL_STEPS)
+history = fit(model, opt, random_batch, steps=FINAL_STEPS, scheduler=sched, clip_grad_norm=1.0,
+              eval_fn=val_loss, eval_every=FINAL_STEPS // 10, progress=False)  # fmt: skip
+final = history.eval[-1]["loss"]
+print(f"validation loss {final:.3f} nats per letter, perplexity {math.exp(final):.2f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+plot_history(history, ax=axes[0], smoothing=0.9)
+plot_lr(history, ax=axes[1])
+plt.show()
+
+# %% [markdown]
+# A perplexity around 7 means that, on average, the model is as unsure as a fair
+# choice among about seven letters, against 27 for a uniform guess. Sampling from
+# it, one letter at a time:
+
+# %%
+model.eval()
+rng = np.random.default_rng(3)
+for _ in range(8):
+    context, name = [tok.encode(".")[0]] * CONTEXT, ""
+    while len(name) < 20:
+        with minilm.no_grad():
+            probs = F.softmax(model(minilm.tensor([context]))).numpy()[0].astype("float64")
+        nxt = int(rng.choice(V, p=probs / probs.sum()))
+        if tok.decode([nxt]) == ".":
+            break
+        name += tok.decode([nxt])
+        context = context[1:] + [nxt]
+    print(name)
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is a file in `chapters/03_neural_networks/exercises/`: fill in the
+# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade it:
+#
+# ```
+# python -m minilm grade chapters/03_neural_networks/exercises
+# ```
+#
+# | exercise | task | points |
+# | --- | --- | --- |
+# | `ex1_elementwise.py` | backward of `Mul`, `Div`, `Tanh`, `Sigmoid` as minilm Functions | 12 |
+# | `ex2_matmul.py` | backward of a batched matmul, with un-broadcasting | 5 |
+# | `ex3_softmax_cross_entropy.py` | softmax cross-entropy and its gradient, stably | 4 |
+# | `ex4_layer_norm.py` | backward of layer normalization | 4 |
+# | `ex5_adam.py` | one Adam step, with bias correction | 4 |
+# | `ex6_warmup_cosine.py` | the warmup + cosine learning-rate schedule | 4 |
+# | `ex7_clip_grad_norm.py` | gradient clipping by total norm | 4 |
+#
+# The grader runs property tests (hypothesis, with `minilm.testing`) against
+# minilm's own implementation and, when a check fails, prints the smallest input
+# it found that breaks your code.

@@ -1,0 +1,117 @@
+"""Chapters and their notebooks: build each notebook from its lesson, find drift.
+
+Each chapter's notebook source is ``chapters/NN_slug/lesson.py`` (jupytext
+percent format); ``notebooks/NN_slug.ipynb`` is generated from it, without
+outputs, so the two can be compared cell by cell.
+
+    python -m minilm.course sync     # regenerate every notebook from its lesson
+    python -m minilm.course check    # exit 1 when a notebook has drifted
+
+Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["repo_root", "lessons", "notebook_path", "build", "sync", "drift"]
+
+_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def repo_root() -> Path:
+    """The checkout that holds ``chapters/``: the package's parent, else the
+    current folder or one above it."""
+    here, cwd = Path(__file__).resolve().parents[1], Path.cwd().resolve()
+    for candidate in (here, cwd, *cwd.parents):
+        if (candidate / "chapters").is_dir():
+            return candidate
+    raise FileNotFoundError("no chapters/ folder found beside minilm or above the current folder")
+
+
+def lessons(root: Path) -> list[Path]:
+    """Every ``chapters/NN_slug/lesson.py``, in chapter order."""
+    return sorted(Path(root).glob("chapters/[0-9][0-9]_*/lesson.py"))
+
+
+def notebook_path(lesson: Path, root: Path) -> Path:
+    """``chapters/03_neural_networks/lesson.py`` -> ``notebooks/03_neural_networks.ipynb``."""
+    return Path(root) / "notebooks" / f"{Path(lesson).parent.name}.ipynb"
+
+
+def build(lesson: Path):
+    """The notebook for ``lesson``: its cells, no outputs, stable cell ids.
+
+    >>> nb = build(repo_root() / "chapters/03_neural_networks/lesson.py")   # doctest: +SKIP
+    >>> nb.cells[0].cell_type                                                # doctest: +SKIP
+    'markdown'
+    """
+    import jupytext
+
+    nb = jupytext.read(lesson, fmt="py:percent")
+    nb.metadata = {"kernelspec": dict(_KERNELSPEC), "language_info": {"name": "python"}}
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: regenerating an unchanged lesson changes nothing
+        cell.metadata = {}
+    return nb
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def sync(root: Path) -> list[Path]:
+    """Write every chapter's notebook from its lesson; return the files that changed."""
+    import nbformat
+
+    changed = []
+    for lesson in lessons(root):
+        path = notebook_path(lesson, root)
+        text = nbformat.writes(build(lesson)) + "\n"
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            changed.append(path)
+    return changed
+
+
+def drift(root: Path) -> list[str]:
+    """What differs between lessons and notebooks, one line per problem (empty: in sync)."""
+    import nbformat
+
+    problems = []
+    expected = set()
+    for lesson in lessons(root):
+        path = notebook_path(lesson, root)
+        expected.add(path)
+        if not path.exists():
+            problems.append(f"{path}: missing; run `python -m minilm.course sync`")
+        elif _cells(nbformat.read(path, as_version=4)) != _cells(build(lesson)):
+            problems.append(f"{path}: differs from {lesson}; run `python -m minilm.course sync`")
+    for path in sorted(Path(root).glob("notebooks/*.ipynb")):
+        if path not in expected:
+            problems.append(f"{path}: has no chapters/{path.stem}/lesson.py")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m minilm.course", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("command", choices=["sync", "check"])
+    parser.add_argument("--root", type=Path, default=None, help="the checkout (default: found)")
+    args = parser.parse_args(argv)
+    root = args.root or repo_root()
+    if args.command == "sync":
+        for path in sync(root):
+            print(f"wrote {path.relative_to(root)}")
+        return 0
+    problems = drift(root)
+    print("\n".join(problems) or "notebooks are in sync with their lessons")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

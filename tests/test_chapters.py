@@ -1,0 +1,59 @@
+"""Chapters: every notebook matches its lesson.py, the table of contents lists
+every chapter, and every notebook runs top to bottom on the CPU.
+
+The notebooks run on their small settings; ``MINILM_FULL=1 pytest
+tests/test_chapters.py`` runs the full-size versions.
+"""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from minilm import course
+
+ROOT = course.repo_root()
+LESSONS = course.lessons(ROOT)
+
+
+def test_notebooks_match_their_lessons():
+    assert course.drift(ROOT) == []
+
+
+def test_drift_is_detected_and_sync_repairs_it(tmp_path):
+    lesson = LESSONS[0]
+    copy = tmp_path / "chapters" / lesson.parent.name / "lesson.py"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(lesson, copy)
+    assert [p.name for p in course.sync(tmp_path)] == [f"{lesson.parent.name}.ipynb"]
+    assert course.sync(tmp_path) == [] and course.drift(tmp_path) == []
+    copy.write_text(copy.read_text() + "\n# %%\nprint('an edit')\n")
+    assert "differs from" in course.drift(tmp_path)[0]
+    course.sync(tmp_path)
+    assert course.drift(tmp_path) == []
+    (tmp_path / "notebooks" / "99_orphan.ipynb").write_text("{}")
+    assert "has no chapters/99_orphan/lesson.py" in course.drift(tmp_path)[0]
+
+
+def test_table_of_contents_lists_every_chapter():
+    toc = (ROOT / "chapters" / "README.md").read_text()
+    for n in range(1, 13):
+        assert f"| {n:02d} " in toc, f"chapter {n:02d} is missing from chapters/README.md"
+    for lesson in LESSONS:
+        assert f"{lesson.parent.name}/" in toc
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.parent.name)
+def test_notebook_runs_top_to_bottom(lesson, tmp_path, monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(course.notebook_path(lesson, ROOT), as_version=4)
+    # the kernel is this Python (the "python3" kernelspec runs whichever python is on PATH)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    # small matrices on a shared 2-core runner: BLAS threads cost more than they give
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
