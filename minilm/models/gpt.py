@@ -1,0 +1,157 @@
+"""GPT: a decoder-only transformer language model (Radford et al. 2018, 2019).
+
+Tokens -> token embedding + learned position embedding -> ``n_layer`` causal
+pre-norm blocks -> layer norm -> logits through the *same* matrix as the token
+embedding (weight tying). Generation keeps a :class:`~minilm.nn.KVCache` per
+layer, so each new token costs one row of attention instead of the whole prefix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from ..backend import np
+from ..nn import init
+from ..nn.attention import KVCache, LearnedPositionalEncoding
+from ..nn.layers import Dropout, Embedding, LayerNorm, Linear
+from ..nn.module import Module, ModuleList
+from ..tensor import no_grad, tensor
+from .transformer import TransformerBlock
+
+__all__ = ["GPTConfig", "GPT"]
+
+
+@dataclass
+class GPTConfig:
+    """GPT hyperparameters. The defaults are the course's small char model
+    (the CPU benchmark's "small"); the standard char-GPT is
+    ``GPTConfig(vocab_size=65, block_size=256, n_layer=6, n_head=6, n_embd=384)``."""
+
+    vocab_size: int = 65
+    block_size: int = 64  # the longest context the model sees
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = True
+    tie_weights: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class GPT(Module):
+    """Decoder-only transformer LM. ``model(idx)`` -> logits (B, T, vocab_size).
+
+    Trains with :func:`minilm.train.fit` as is: the default loss is
+    ``cross_entropy(model(x), y)``.
+
+    >>> import minilm
+    >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    >>> model(minilm.tensor([[1, 2, 3]])).shape
+    (1, 3, 10)
+    >>> len(model.generate([1, 2], max_new_tokens=5, rng=0))
+    7
+    """
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        c = self.config = config
+        self.wte = Embedding(c.vocab_size, c.n_embd)
+        self.wpe = LearnedPositionalEncoding(c.n_embd, c.block_size)
+        self.drop = Dropout(c.dropout)
+        self.blocks = ModuleList(
+            [TransformerBlock(c.n_embd, c.n_head, 4 * c.n_embd, c.dropout, c.bias)
+             for _ in range(c.n_layer)]
+        )  # fmt: skip
+        self.ln_f = LayerNorm(c.n_embd, bias=c.bias)
+        self.lm_head = None if c.tie_weights else Linear(c.n_embd, c.vocab_size, bias=False)
+        self._init_weights()
+
+    def _init_weights(self):
+        """GPT-2's: N(0, 0.02) weights, zero biases, and the projections that write
+        into the residual stream scaled by 1/sqrt(2 n_layer), so the stream's
+        variance does not grow with depth."""
+        for name, p in self.named_parameters():
+            if name.endswith("bias"):
+                init.zeros_(p)
+            elif p.ndim == 2:
+                std = 0.02
+                if name.endswith(("out_proj.weight", "ff.proj.weight")):
+                    std /= math.sqrt(2 * self.config.n_layer)
+                init.normal_(p, std=std)
+
+    def new_caches(self) -> list[KVCache]:
+        """One empty KV cache per block, for :meth:`forward` with ``caches``."""
+        return [KVCache() for _ in self.blocks]
+
+    def forward(self, idx, caches=None):
+        """Logits (B, T, V) for token ids ``idx`` (B, T).
+
+        With ``caches`` (from :meth:`new_caches`), ``idx`` continues the tokens
+        already cached: its positions start at the cache length, and the caches
+        grow by T. Use under ``no_grad``.
+        """
+        if idx.ndim != 2:
+            raise ValueError(f"GPT: idx must be (B, T) token ids, got shape {idx.shape}")
+        offset = 0 if caches is None else caches[0].length
+        if offset + idx.shape[1] > self.config.block_size:
+            raise ValueError(
+                f"GPT: {offset + idx.shape[1]} positions exceed block_size="
+                f"{self.config.block_size}; crop the context to the last block_size tokens"
+            )
+        x = self.drop(self.wpe(self.wte(idx), offset=offset))  # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, causal=True, cache=None if caches is None else caches[i])
+        x = self.ln_f(x)  # (B, T, C)
+        if self.lm_head is not None:
+            return self.lm_head(x)
+        return x @ self.wte.weight.T  # (B, T, V)
+
+    def generate(self, prompt, max_new_tokens: int, temperature: float = 1.0, rng=None,
+                 use_cache: bool = True) -> list[int]:  # fmt: skip
+        """Continue ``prompt`` (a list of token ids) by ``max_new_tokens`` sampled
+        tokens; returns prompt + continuation. ``temperature=0`` is greedy.
+
+        With ``use_cache`` each step feeds only the newest token through the
+        network, reading earlier keys and values from the caches. Once the
+        context is longer than ``block_size`` it is cropped to the last
+        ``block_size`` tokens (learned positions are absolute, so the cache is
+        rebuilt for the cropped window each step from then on).
+        """
+        ids = list(prompt)
+        if not ids:
+            raise ValueError("GPT.generate: the prompt needs at least one token")
+        device = self.wte.weight.device
+        gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        bs = self.config.block_size
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                caches, fed = None, 0
+                for _ in range(max_new_tokens):
+                    if use_cache and len(ids) <= bs:
+                        if caches is None:
+                            caches, fed = self.new_caches(), 0
+                        new = ids[fed:]
+                        logits = self(tensor([new], device=device), caches=caches)
+                        fed = len(ids)
+                    else:
+                        logits = self(tensor([ids[-bs:]], device=device))
+                    last = logits[0, -1].numpy().astype(np.float64)  # (V,)
+                    ids.append(_sample_next(last, temperature, gen))
+        finally:
+            self.train(was_training)
+        return ids
+
+
+def _sample_next(logits, temperature: float, rng) -> int:
+    """One token id from ``softmax(logits / temperature)``; the argmax when
+    temperature is 0. (Top-k, top-p and beam search live in ``minilm.generate``.)"""
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))

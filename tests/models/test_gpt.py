@@ -1,0 +1,147 @@
+"""GPT: causal (the future never leaks), the KV cache changes nothing but cost,
+weights are tied, it matches a PyTorch GPT with the same weights, and it learns."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minilm
+import minilm.functional as F
+import minilm.optim as optim
+from minilm.backend import np
+from minilm.models import GPT, GPTConfig
+from minilm.train import fit
+
+TINY = GPTConfig(vocab_size=11, block_size=12, n_layer=2, n_head=2, n_embd=16)
+
+
+def _model(seed=0, **kw):
+    minilm.manual_seed(seed)
+    cfg = GPTConfig(**{**TINY.to_dict(), **kw})
+    return GPT(cfg).eval()
+
+
+@settings(max_examples=15)
+@given(T=st.integers(2, 12), t=st.integers(0, 10), seed=st.integers(0, 1000))
+def test_causal_mask_leaks_nothing(T, t, seed):
+    """Changing token t+1 never changes the logits at positions <= t."""
+    t = min(t, T - 2)
+    model = _model()
+    gen = np.random.default_rng(seed)
+    ids = gen.integers(0, 11, size=(2, T))
+    other = ids.copy()
+    other[:, t + 1 :] = gen.integers(0, 11, size=(2, T - t - 1))
+    other[:, t + 1] = (ids[:, t + 1] + 1) % 11  # token t+1 surely differs
+    a = model(minilm.tensor(ids)).numpy()
+    b = model(minilm.tensor(other)).numpy()
+    np.testing.assert_array_equal(a[:, : t + 1], b[:, : t + 1])
+    assert not np.allclose(a[:, t + 1], b[:, t + 1])  # ... and it does change t+1
+
+
+def test_kv_cache_gives_the_logits_of_the_full_prefix_at_every_position():
+    model = _model()
+    ids = np.random.default_rng(0).integers(0, 11, size=(3, 12))
+    full = model(minilm.tensor(ids)).numpy()  # (B, T, V)
+    caches = model.new_caches()
+    with minilm.no_grad():
+        first = model(minilm.tensor(ids[:, :4]), caches=caches).numpy()
+        steps = [model(minilm.tensor(ids[:, t : t + 1]), caches=caches).numpy()
+                 for t in range(4, 12)]  # fmt: skip
+    got = np.concatenate([first, *steps], axis=1)
+    np.testing.assert_allclose(got, full, rtol=1e-4, atol=1e-5)
+    assert all(c.length == 12 for c in caches)
+
+
+def test_cached_generation_equals_uncached_generation_past_the_block_size():
+    model = _model()
+    prompt = [1, 2, 3]
+    a = model.generate(prompt, max_new_tokens=20, rng=5, use_cache=True)
+    b = model.generate(prompt, max_new_tokens=20, rng=5, use_cache=False)
+    assert a == b and len(a) == 23 and a[:3] == prompt
+    assert model.generate(prompt, 5, temperature=0) == model.generate(prompt, 5, temperature=0)
+
+
+def test_weights_are_tied_and_counted_once():
+    model = _model()
+    names = [n for n, _ in model.named_parameters()]
+    assert "lm_head.weight" not in " ".join(names)
+    loss = F.cross_entropy(model.train()(minilm.tensor([[1, 2, 3]])), minilm.tensor([[2, 3, 4]]))
+    loss.backward()
+    g_embed_only = model.wte.weight.grad.numpy()
+    assert np.abs(g_embed_only[5:]).sum() > 0  # output-layer use reaches unseen tokens' rows
+    untied = _model(tie_weights=False)
+    V, C = 11, 16
+    assert untied.num_parameters() - model.num_parameters() == V * C
+
+
+def test_block_size_is_enforced_with_a_clear_message():
+    with pytest.raises(ValueError, match="block_size"):
+        _model()(minilm.zeros(1, 13, dtype="int64"))
+
+
+def _torch_gpt(model, torch):
+    """A plain PyTorch GPT (nanoGPT's shape) holding minilm's weights."""
+    nn = torch.nn
+    c = model.config
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1, self.ln_2 = nn.LayerNorm(c.n_embd), nn.LayerNorm(c.n_embd)
+            self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
+            self.out = nn.Linear(c.n_embd, c.n_embd)
+            self.fc = nn.Linear(c.n_embd, 4 * c.n_embd)
+            self.proj = nn.Linear(4 * c.n_embd, c.n_embd)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(self.ln_1(x)).split(C, dim=2)
+            heads = lambda t: t.view(B, T, c.n_head, C // c.n_head).transpose(1, 2)
+            y = torch.nn.functional.scaled_dot_product_attention(
+                heads(q), heads(k), heads(v), is_causal=True
+            )
+            x = x + self.out(y.transpose(1, 2).reshape(B, T, C))
+            h = torch.nn.functional.gelu(self.fc(self.ln_2(x)), approximate="tanh")
+            return x + self.proj(h)
+
+    blocks = [Block() for _ in range(c.n_layer)]
+    with torch.no_grad():
+        for ours, theirs in zip(model.blocks, blocks):
+            pairs = [(ours.ln_1, theirs.ln_1), (ours.ln_2, theirs.ln_2),
+                     (ours.attn.qkv_proj, theirs.qkv), (ours.attn.out_proj, theirs.out),
+                     (ours.ff.fc, theirs.fc), (ours.ff.proj, theirs.proj)]  # fmt: skip
+            for a, b in pairs:
+                w = a.weight.numpy()
+                b.weight.copy_(torch.tensor(w.T if w.ndim == 2 else w))
+                b.bias.copy_(torch.tensor(a.bias.numpy()))
+    wte = torch.tensor(model.wte.weight.numpy())
+    wpe = torch.tensor(model.wpe.embedding.weight.numpy())
+    ln_f = nn.LayerNorm(c.n_embd)
+
+    def forward(idx):
+        x = wte[idx] + wpe[: idx.shape[1]]
+        for b in blocks:
+            x = b(x)
+        return ln_f(x) @ wte.T
+
+    return forward
+
+
+def test_matches_a_pytorch_gpt_with_the_same_weights():
+    torch = pytest.importorskip("torch")
+    model = _model()
+    ids = np.random.default_rng(0).integers(0, 11, size=(2, 9))
+    want = _torch_gpt(model, torch)(torch.tensor(ids)).detach().numpy()
+    np.testing.assert_allclose(model(minilm.tensor(ids)).numpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_learns_a_repeating_sequence_and_generates_it():
+    model = _model(vocab_size=5, block_size=8, n_layer=1, n_embd=32).train()
+    stream = np.array([0, 1, 2, 3, 4] * 40)
+    from minilm.data import lm_batch
+
+    gen = np.random.default_rng(0)
+    hist = fit(model, optim.AdamW(model.parameters(), lr=1e-2),
+               lambda: lm_batch(stream, 16, 8, rng=gen), steps=150, progress=False)  # fmt: skip
+    assert hist.loss[-1] < 0.05
+    assert model.generate([2], max_new_tokens=9, temperature=0) == [2, 3, 4, 0, 1, 2, 3, 4, 0, 1]
