@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ..backend import np
 from ..nn import init
 from ..nn.attention import KVCache, LearnedPositionalEncoding
 from ..nn.layers import Dropout, Embedding, LayerNorm, Linear
@@ -51,8 +50,8 @@ class GPT(Module):
     >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2, n_embd=16))
     >>> model(minilm.tensor([[1, 2, 3]])).shape
     (1, 3, 10)
-    >>> len(model.generate([1, 2], max_new_tokens=5, rng=0))
-    7
+    >>> len(model.generate([1, 2], max_new_tokens=5, seed=0))
+    5
     """
 
     def __init__(self, config: GPTConfig):
@@ -109,49 +108,59 @@ class GPT(Module):
             return self.lm_head(x)
         return x @ self.wte.weight.T  # (B, T, V)
 
-    def generate(self, prompt, max_new_tokens: int, temperature: float = 1.0, rng=None,
-                 use_cache: bool = True) -> list[int]:  # fmt: skip
-        """Continue ``prompt`` (a list of token ids) by ``max_new_tokens`` sampled
-        tokens; returns prompt + continuation. ``temperature=0`` is greedy.
+    def next_logits(self, tokens, state=None):
+        """One step for :mod:`minilm.generate`: logits (V,) of the token after
+        ``tokens`` (the new tokens since the last call), and the new state.
 
-        With ``use_cache`` each step feeds only the newest token through the
-        network, reading earlier keys and values from the caches. Once the
-        context is longer than ``block_size`` it is cropped to the last
-        ``block_size`` tokens (learned positions are absolute, so the cache is
-        rebuilt for the cropped window each step from then on).
+        The state is ``(ids so far, KV caches)``; it is never changed in place
+        (a cache append makes new arrays), so beam search can branch from it.
+        While the context fits in ``block_size`` only the new tokens go through
+        the network; past it the context is cropped to the last ``block_size``
+        tokens and recomputed (learned positions are absolute, so a cache built
+        for one window does not fit the next).
         """
-        ids = list(prompt)
-        if not ids:
-            raise ValueError("GPT.generate: the prompt needs at least one token")
+        ids, caches = ([], None) if state is None else state
+        ids = ids + list(tokens)
         device = self.wte.weight.device
-        gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-        bs = self.config.block_size
         was_training = self.training
         self.eval()
         try:
             with no_grad():
-                caches, fed = None, 0
-                for _ in range(max_new_tokens):
-                    if use_cache and len(ids) <= bs:
-                        if caches is None:
-                            caches, fed = self.new_caches(), 0
-                        new = ids[fed:]
-                        logits = self(tensor([new], device=device), caches=caches)
-                        fed = len(ids)
-                    else:
-                        logits = self(tensor([ids[-bs:]], device=device))
-                    last = logits[0, -1].numpy().astype(np.float64)  # (V,)
-                    ids.append(_sample_next(last, temperature, gen))
+                if len(ids) <= self.config.block_size and (caches is not None or state is None):
+                    caches = self.new_caches() if caches is None else [c.copy() for c in caches]
+                    logits = self(tensor([list(tokens)], device=device), caches=caches)
+                else:
+                    caches = None
+                    logits = self(tensor([ids[-self.config.block_size :]], device=device))
         finally:
             self.train(was_training)
-        return ids
+        return logits[0, -1].numpy(), (ids, caches)
+
+    def generate(self, prompt, max_new_tokens: int, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None,
+                 greedy: bool = False, stop_token: int | None = None,
+                 seed: int | None = None, use_cache: bool = True) -> list[int]:  # fmt: skip
+        """Sample ``max_new_tokens`` tokens after ``prompt`` (a list of ids) with
+        :func:`minilm.generate.generate`; returns the new tokens only.
+
+        ``use_cache=False`` rereads the whole (cropped) context every step: the
+        same tokens, more work; it is there to compare against.
+        """
+        from ..generate import generate
+
+        model = self if use_cache else _Uncached(self)
+        return generate(model, prompt, max_new_tokens, temperature=temperature, top_k=top_k,
+                        top_p=top_p, greedy=greedy, stop_token=stop_token, seed=seed)  # fmt: skip
 
 
-def _sample_next(logits, temperature: float, rng) -> int:
-    """One token id from ``softmax(logits / temperature)``; the argmax when
-    temperature is 0. (Top-k, top-p and beam search live in ``minilm.generate``.)"""
-    if temperature == 0:
-        return int(np.argmax(logits))
-    z = logits / temperature
-    p = np.exp(z - z.max())
-    return int(rng.choice(len(p), p=p / p.sum()))
+class _Uncached:
+    """A GPT's ``next_logits`` that recomputes the whole context each step."""
+
+    def __init__(self, gpt: GPT):
+        self.gpt = gpt
+
+    def next_logits(self, tokens, state=None):
+        ids = (state or []) + list(tokens)
+        bs = self.gpt.config.block_size
+        logits, _ = self.gpt.next_logits(ids[-bs:], None)
+        return logits, ids

@@ -168,6 +168,13 @@ class KVCache:
             self.v = Tensor._wrap(v.xp.concatenate([self.v.data, v.data], axis=-2))
         return self.k, self.v
 
+    def copy(self) -> KVCache:
+        """A cache that shares the arrays so far; appending to either leaves the
+        other as it was (appends make new arrays), so beam search can branch."""
+        c = KVCache()
+        c.k, c.v = self.k, self.v
+        return c
+
     def reset(self) -> None:
         self.k = self.v = None
 

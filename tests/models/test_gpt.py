@@ -55,10 +55,27 @@ def test_kv_cache_gives_the_logits_of_the_full_prefix_at_every_position():
 def test_cached_generation_equals_uncached_generation_past_the_block_size():
     model = _model()
     prompt = [1, 2, 3]
-    a = model.generate(prompt, max_new_tokens=20, rng=5, use_cache=True)
-    b = model.generate(prompt, max_new_tokens=20, rng=5, use_cache=False)
-    assert a == b and len(a) == 23 and a[:3] == prompt
-    assert model.generate(prompt, 5, temperature=0) == model.generate(prompt, 5, temperature=0)
+    for kw in ({"seed": 5}, {"seed": 6, "top_k": 3}, {"greedy": True}):
+        a = model.generate(prompt, max_new_tokens=20, use_cache=True, **kw)
+        b = model.generate(prompt, max_new_tokens=20, use_cache=False, **kw)
+        assert a == b and len(a) == 20
+
+
+def test_next_logits_never_changes_its_state_so_beam_search_can_branch():
+    from minilm.generate import beam_search
+
+    model = _model()
+    logits, state = model.next_logits([1, 2, 3])
+    k_before = [c.k.numpy().copy() for c in state[1]]
+    a, _ = model.next_logits([4], state)
+    b, _ = model.next_logits([4], state)  # the same state, reused
+    np.testing.assert_array_equal(a, b)
+    assert all((c.k.numpy() == k).all() for c, k in zip(state[1], k_before))
+    assert state[0] == [1, 2, 3]
+    full = model(minilm.tensor([[1, 2, 3, 4]])).numpy()[0, -1]
+    np.testing.assert_allclose(a, full, rtol=1e-4, atol=1e-5)
+    best = beam_search(model, [1, 2], 4, beam_size=3)[0]
+    assert len(best.tokens) == 4
 
 
 def test_weights_are_tied_and_counted_once():
@@ -144,4 +161,4 @@ def test_learns_a_repeating_sequence_and_generates_it():
     hist = fit(model, optim.AdamW(model.parameters(), lr=1e-2),
                lambda: lm_batch(stream, 16, 8, rng=gen), steps=150, progress=False)  # fmt: skip
     assert hist.loss[-1] < 0.05
-    assert model.generate([2], max_new_tokens=9, temperature=0) == [2, 3, 4, 0, 1, 2, 3, 4, 0, 1]
+    assert model.generate([2], max_new_tokens=9, greedy=True) == [3, 4, 0, 1, 2, 3, 4, 0, 1]
