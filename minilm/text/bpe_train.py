@@ -10,12 +10,14 @@ The lesson is in :func:`learn_merges`. Re-counting every pair after each merge
 costs a pass over the whole corpus per merge. But a merge of ``(a, b)`` only
 changes the chunks that contain ``a b``: we keep, for each pair, the set of
 chunks it occurs in, and after a merge we subtract the old pairs of just those
-chunks and add their new pairs. Ties between equally frequent pairs go to the
-smallest pair ``(a, b)``, so training is deterministic.
+chunks and add their new pairs. The most frequent pair is kept at the top of a
+heap, so finding it does not scan every pair either. Ties between equally
+frequent pairs go to the smallest pair ``(a, b)``, so training is deterministic.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 
 from tqdm.auto import tqdm
@@ -63,13 +65,20 @@ def learn_merges(chunk_counts: Counter, num_merges: int, first_id: int = 256,
         for p in zip(w, w[1:]):
             pair_counts[p] += freqs[i]
             where[p].add(i)
+    # A max-heap of (-count, pair): the top is the best pair, ties to the smallest pair.
+    # Entries go stale when a count changes; a fresh one is pushed and stale ones skipped.
+    heap = [(-c, p) for p, c in pair_counts.items()]
+    heapq.heapify(heap)
 
     merges = []
     for m in tqdm(range(num_merges), desc="BPE merges", disable=not verbose):
-        if not pair_counts:
+        while heap and pair_counts.get(heap[0][1], 0) != -heap[0][0]:
+            heapq.heappop(heap)
+        if not heap:
             break
-        pair = best_pair(pair_counts)
+        pair = heapq.heappop(heap)[1]
         new_id = first_id + m
+        touched = set()
         for i in where.pop(pair):
             old, f = words[i], freqs[i]
             new = merge_pair(old, pair, new_id)
@@ -82,6 +91,10 @@ def learn_merges(chunk_counts: Counter, num_merges: int, first_id: int = 256,
             for p in zip(new, new[1:]):
                 pair_counts[p] += f
                 where[p].add(i)
+            touched.update(zip(old, old[1:]), zip(new, new[1:]))
             words[i] = new
+        for p in touched:
+            if p in pair_counts:
+                heapq.heappush(heap, (-pair_counts[p], p))
         merges.append(pair)
     return merges
