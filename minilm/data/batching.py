@@ -29,8 +29,8 @@ def lm_batch(ids, batch_size: int, block_size: int, rng=None, device: str = "cpu
     for random starts ``s_b``; both are int64 Tensors of shape ``(batch_size, block_size)``.
 
     >>> x, y = lm_batch(list(range(100)), batch_size=2, block_size=4, rng=0)
-    >>> x.shape, (y.data - x.data == 1).all()
-    ((2, 4), np.True_)
+    >>> x.shape, bool((y.data - x.data == 1).all())
+    ((2, 4), True)
     """
     ids = np.asarray(ids, dtype=np.int64)
     if ids.ndim != 1:

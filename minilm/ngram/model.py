@@ -113,7 +113,8 @@ class NgramModel:
     # --- probabilities ---------------------------------------------------
     def prob(self, token: str, context: Sequence[str] = ()) -> float:
         """P(token | context); the context is the tokens so far in the sentence (the
-        last n-1 are used; a shorter one is padded with ``<s>``)."""
+        last n-1 are used; a shorter one is padded with ``<s>``). For a word model
+        pass a list of words: a string is a sequence of characters."""
         self._check_fitted()
         gram = self._context_ids(context) + self.vocab.encode([token])
         return float(self.smoothing.score(np.array([gram]))[0])
