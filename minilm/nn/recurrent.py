@@ -80,7 +80,8 @@ def _lstm_gates(a, c, sigmoid, tanh):
 def _array_fns(x):
     """(xp, sigmoid, tanh) on raw arrays of x's device."""
     xp = backend.get_array_module(x)
-    return xp, lambda v: 1 / (1 + xp.exp(-xp.clip(v, -60, 60))), xp.tanh
+    # sigmoid(v) = (1 + tanh(v/2)) / 2: one transcendental, and no overflow for any v
+    return xp, lambda v: 0.5 * (1 + xp.tanh(0.5 * v)), xp.tanh
 
 
 def _differentiate(fn, inputs, grad_out):

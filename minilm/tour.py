@@ -1,0 +1,293 @@
+"""``python -m minilm tour``: the model ladder, trained on one corpus and one split.
+
+Each rung is a language model one idea richer than the last: counted unigram
+and bigram tables, a Kneser-Ney n-gram, Bengio's MLP, a plain RNN, an LSTM, a
+GRU. Every rung trains on the same train split and is scored on the same
+held-out test split in the same unit, nats per character (every character and
+each sequence's end are predicted), so the table compares like with like.
+It prints the table (model, parameters, train time, test nats/char,
+perplexity = e^nats), a sample from each model, and writes a bar chart.
+
+The ladder is a list of :class:`Rung` in :data:`RUNGS`; a new model family
+adds itself with one entry: a name and a function ``(corpus, settings) ->
+Trained``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from .generate import generate
+from .models.char_data import BOUNDARY, CharCorpus
+from .models.mlp_lm import MLPLM, MLPLMConfig, MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
+from .models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
+from .ngram import NgramModel
+from .tensor import manual_seed
+
+__all__ = ["Settings", "Trained", "Rung", "RUNGS", "run_ladder", "neural_samples", "SIZES"]
+
+
+@dataclass
+class Settings:
+    """What the command line chose: corpus, device, size, seed, step override."""
+
+    corpus: str = "names"
+    device: str = "cpu"
+    full: bool = False
+    seed: int = 0
+    steps: int | None = None  # overrides every neural rung's steps (quick runs, tests)
+    progress: bool = True
+    samples: int = 5
+
+    @property
+    def size(self) -> str:
+        return "full" if self.full else "default"
+
+    def steps_for(self, default: int) -> int:
+        return default if self.steps is None else self.steps
+
+
+@dataclass
+class Trained:
+    """What a rung reports: its description, parameter count, training seconds,
+    test nats per character and a few samples (decoded text)."""
+
+    model: str
+    params: int
+    train_s: float
+    test_nats: float
+    samples: list = field(default_factory=list)
+
+
+@dataclass
+class Rung:
+    name: str
+    run: object  # (corpus: CharCorpus, settings: Settings) -> Trained
+
+
+# Hyperparameters per corpus and size. "default" fits the whole ladder in a few
+# minutes on a 2-core CPU; "full" is for the numbers quoted in the docs.
+SIZES = {
+    ("names", "default"): {
+        "ngram_order": 6,
+        "mlp": dict(context=8, embed_dim=24, hidden=256, steps=3000, batch_size=256, lr=3e-3),
+        "rnn": dict(embed_dim=24, hidden_size=96, steps=1000, batch_size=64, lr=1e-2),
+    },
+    ("names", "full"): {
+        "ngram_order": 6,
+        "mlp": dict(
+            context=8, embed_dim=32, hidden=512, dropout=0.2, steps=20000, batch_size=256, lr=2e-3
+        ),  # fmt: skip
+        "rnn": dict(
+            embed_dim=48,
+            hidden_size=256,
+            num_layers=2,
+            dropout=0.2,
+            steps=8000,
+            batch_size=64,
+            lr=4e-3,
+        ),  # fmt: skip
+    },
+    ("tinyshakespeare", "default"): {
+        "ngram_order": 6,
+        "mlp": dict(context=16, embed_dim=16, hidden=256, steps=2000, batch_size=256, lr=3e-3),
+        "rnn": dict(embed_dim=32, hidden_size=128, steps=500, batch_size=32, bptt=48, lr=1e-2),
+    },
+    ("tinyshakespeare", "full"): {
+        "ngram_order": 6,
+        "mlp": dict(
+            context=24, embed_dim=24, hidden=768, dropout=0.1, steps=20000, batch_size=256, lr=2e-3
+        ),  # fmt: skip
+        "rnn": dict(
+            embed_dim=64,
+            hidden_size=512,
+            num_layers=1,
+            dropout=0.1,
+            steps=6000,
+            batch_size=64,
+            bptt=96,
+            lr=3e-3,
+        ),  # fmt: skip
+    },
+}
+
+
+def _split(options: dict, config_cls) -> tuple[dict, dict]:
+    fields = config_cls.__dataclass_fields__
+    return ({k: v for k, v in options.items() if k in fields},
+            {k: v for k, v in options.items() if k not in fields})  # fmt: skip
+
+
+def neural_samples(model, corpus: CharCorpus, settings: Settings) -> list[str]:
+    """A few samples from a model with ``next_logits``: whole names (start at the
+    boundary, stop at the next), or the opening of a stream after a newline."""
+    out = []
+    for i in range(settings.samples if not corpus.stream else 1):
+        if corpus.stream:
+            ids = generate(model, [corpus.pad_id], 160, seed=settings.seed + i)
+            out.append(corpus.decode(ids))
+        else:
+            ids = generate(model, [corpus.pad_id], 30, stop_token=corpus.pad_id,
+                           seed=settings.seed + i)  # fmt: skip
+            out.append(corpus.decode(ids).rstrip(BOUNDARY))
+    return out
+
+
+# ---- the rungs ----
+
+
+def ngram_rung(order: int | None, smoothing: str):
+    def run(corpus: CharCorpus, settings: Settings) -> Trained:
+        n = order or SIZES[corpus.name, settings.size]["ngram_order"]
+        t0 = time.perf_counter()
+        lm = NgramModel(n, smoothing).fit(corpus.sentences("train"))
+        train_s = time.perf_counter() - t0
+        nats = math.log(lm.perplexity(corpus.sentences("test")))
+        k = settings.samples if not corpus.stream else 1
+        length = 30 if not corpus.stream else 160
+        samples = ["".join(s) for s in lm.generate(k, seed=settings.seed, max_tokens=length)]
+        what = {1: "unigram", 2: "bigram"}.get(n, f"{n}-gram")
+        label = f"{what}, {'add-1' if smoothing == 'add-k' else 'Kneser-Ney'}"
+        return Trained(label, _stored_counts(lm), train_s, nats, samples)
+
+    return run
+
+
+def _stored_counts(lm) -> int:
+    """An n-gram model's 'parameters': the distinct n-grams it counted, all orders."""
+    return int(sum(lm.counts.size[k] for k in range(1, lm.order + 1)))
+
+
+def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
+    options = dict(SIZES[corpus.name, settings.size]["mlp"])
+    model_kw, train_kw = _split(options, MLPLMConfig)
+    train_kw["steps"] = settings.steps_for(train_kw["steps"])
+    manual_seed(settings.seed)
+    cfg = MLPLMConfig(corpus.vocab_size, pad_id=corpus.pad_id, **model_kw)
+    model = MLPLM(cfg, device=settings.device)
+    t0 = time.perf_counter()
+    train_mlp_lm(model, corpus, MLPTrainConfig(seed=settings.seed, **train_kw),
+                 progress=settings.progress)  # fmt: skip
+    train_s = time.perf_counter() - t0
+    label = f"MLP (context {cfg.context}, hidden {cfg.hidden})"
+    return Trained(label, model.num_parameters(), train_s,
+                   evaluate_mlp_lm(model, corpus, "test"),
+                   neural_samples(model, corpus, settings))  # fmt: skip
+
+
+def rnn_rung(cell: str):
+    def run(corpus: CharCorpus, settings: Settings) -> Trained:
+        options = dict(SIZES[corpus.name, settings.size]["rnn"])
+        model_kw, train_kw = _split(options, RNNLMConfig)
+        train_kw["steps"] = settings.steps_for(train_kw["steps"])
+        manual_seed(settings.seed)
+        cfg = RNNLMConfig(corpus.vocab_size, cell=cell, **model_kw)
+        model = RNNLM(cfg, device=settings.device)
+        t0 = time.perf_counter()
+        train_rnn_lm(model, corpus, RNNTrainConfig(seed=settings.seed, **train_kw),
+                     progress=settings.progress)  # fmt: skip
+        train_s = time.perf_counter() - t0
+        layers = f"{cfg.num_layers}x" if cfg.num_layers > 1 else ""
+        label = f"{cell.upper()} ({layers}{cfg.hidden_size} hidden)"
+        return Trained(label, model.num_parameters(), train_s,
+                       evaluate_rnn_lm(model, corpus, "test"),
+                       neural_samples(model, corpus, settings))  # fmt: skip
+
+    return run
+
+
+RUNGS: list[Rung] = [
+    Rung("unigram", ngram_rung(1, "add-k")),
+    Rung("bigram", ngram_rung(2, "add-k")),
+    Rung("ngram", ngram_rung(None, "kneser-ney")),
+    Rung("mlp", mlp_rung),
+    Rung("rnn", rnn_rung("rnn")),
+    Rung("lstm", rnn_rung("lstm")),
+    Rung("gru", rnn_rung("gru")),
+]
+
+
+def run_ladder(settings: Settings, names: list[str] | None = None) -> list[Trained]:
+    """Train and score the chosen rungs (all by default), in ladder order."""
+    known = [r.name for r in RUNGS]
+    for n in names or []:
+        if n not in known:
+            raise ValueError(f"tour: unknown rung {n!r}; choose from {', '.join(known)}")
+    corpus = CharCorpus.load(settings.corpus)
+    results = []
+    for rung in RUNGS:
+        if names and rung.name not in names:
+            continue
+        if settings.progress:
+            print(f"-- {rung.name}", flush=True)
+        results.append(rung.run(corpus, settings))
+    return results
+
+
+def format_table(results: list[Trained]) -> str:
+    lines = [f"{'model':34} {'params':>9} {'train s':>8} {'test nats/char':>15} {'perplexity':>11}"]
+    for r in results:
+        lines.append(f"{r.model:34} {r.params:9,d} {r.train_s:8.1f} {r.test_nats:15.3f} "
+                     f"{math.exp(r.test_nats):11.2f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def plot_ladder(results: list[Trained], path, title: str = "") -> None:
+    """Bar chart of test nats per character, one bar per rung, saved to ``path``."""
+    from .plot import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    names = [r.model.split(" (")[0] for r in results]
+    values = [r.test_nats for r in results]
+    bars = ax.bar(range(len(results)), values, color="tab:blue")
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.3f}", ha="center", va="bottom")
+    ax.set_xticks(range(len(results)), names, rotation=20)
+    ax.set_ylabel("test loss (nats per character)")
+    ax.set_ylim(min(values) * 0.9 if values else 0, max(values) * 1.05 if values else 1)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--corpus", default="names", choices=["names", "tinyshakespeare"])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--full", action="store_true",
+                        help="bigger models, longer training (the documented numbers)")  # fmt: skip
+    rungs = ", ".join(r.name for r in RUNGS)
+    parser.add_argument("--rungs", default=None, help=f"comma-separated subset of: {rungs}")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="override every neural rung's steps")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", default="tour_{corpus}.png",
+                        help="where to save the chart ('' for none)")  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def main(args) -> int:
+    settings = Settings(corpus=args.corpus, device=args.device, full=args.full, seed=args.seed,
+                        steps=args.steps, progress=not args.no_progress)  # fmt: skip
+    names = args.rungs.split(",") if args.rungs else None
+    t0 = time.perf_counter()
+    results = run_ladder(settings, names)
+    total = time.perf_counter() - t0
+    size = "full" if args.full else "default"
+    print(f"\nthe model ladder on {args.corpus} ({size} size, {args.device}); "
+          f"test split, nats per character\n")  # fmt: skip
+    print(format_table(results))
+    print(f"\n(total {total:.0f} s; an n-gram's 'params' are the distinct n-grams it counted)")
+    print("\nsamples:")
+    for r in results:
+        shown = " | ".join(s.replace("\n", " / ") for s in r.samples)
+        print(f"  {r.model.split(' (')[0]:14} {shown}")
+    if args.plot:
+        path = args.plot.format(corpus=args.corpus)
+        plot_ladder(results, path, f"the model ladder on {args.corpus} ({size})")
+        print(f"\nwrote {path}")
+    return 0
