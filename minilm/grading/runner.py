@@ -138,7 +138,41 @@ def _kill(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)  # the child's own session: it and its children
     except (ProcessLookupError, PermissionError):
         proc.kill()
-    proc.communicate()
+    proc.wait()
+
+
+def _run_child(exercise: Exercise, timeout: float):
+    """Run the worker; return (result records, the tail of its stderr, or None on timeout).
+
+    The student's prints go nowhere (an endless print loop must not fill memory);
+    stderr goes to a file, to explain a crash.
+    """
+    with tempfile.TemporaryDirectory(prefix="minilm-grade-") as tmp:
+        out, err = Path(tmp) / "results.jsonl", Path(tmp) / "stderr.txt"
+        cmd = [sys.executable, "-m", "minilm.grading.worker", exercise.chapter, exercise.name,
+               str(Path(exercise.path).resolve()), str(out)]  # fmt: skip
+        with open(err, "w") as stderr:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr,
+                                    env=_child_env(), start_new_session=True)  # fmt: skip
+            try:
+                proc.wait(timeout=timeout)
+                tail = f"exit code {proc.returncode}: " + _tail(err)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+                tail = None
+        records = []
+        for line in out.read_text().splitlines() if out.exists() else []:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut short by the kill
+                break
+    return records, tail
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - 4000))
+        return "\n".join(f.read().decode(errors="replace").strip().splitlines()[-lines:])
 
 
 def grade_exercise(exercise: Exercise, timeout: float = 120.0) -> ExerciseResult:
@@ -150,37 +184,23 @@ def grade_exercise(exercise: Exercise, timeout: float = 120.0) -> ExerciseResult
     result = ExerciseResult(
         exercise, [CheckResult(c.name, c.points, c.description) for c in checks]
     )
-    with tempfile.TemporaryDirectory(prefix="minilm-grade-") as tmp:
-        out = Path(tmp) / "results.jsonl"
-        cmd = [sys.executable, "-m", "minilm.grading.worker", exercise.chapter, exercise.name,
-               str(Path(exercise.path).resolve()), str(out)]  # fmt: skip
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=_child_env(), start_new_session=True)  # fmt: skip
-        try:
-            _, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            stderr = None
-        lines = out.read_text().splitlines() if out.exists() else []
+    records, tail = _run_child(exercise, timeout)
     done = 0
-    for line in lines:
-        record = json.loads(line)
-        if "load_error" in record:
+    for record in records:
+        if "load_error" in record:  # fails every check, for one reason
             result.error = f"could not load {exercise.path}: {record['load_error']}"
             break
         r = result.checks[done]
-        r.passed, r.message = record["passed"], record["message"]
-        r.counterexample = record["counterexample"]
+        r.passed, r.message, r.counterexample = (
+            record["passed"], record["message"], record["counterexample"]
+        )  # fmt: skip
         done += 1
-    if result.error:
-        pass  # a load error fails every check with the same reason
-    elif stderr is None:
-        result.error = f"time limit of {timeout:g} s reached"
-        if done < len(result.checks):
+    if not result.error and done < len(result.checks):
+        if tail is None:
+            result.error = f"time limit of {timeout:g} s reached"
             result.checks[done].message = f"did not finish within the time limit ({timeout:g} s)"
-    elif done < len(result.checks):
-        tail = "\n".join(stderr.strip().splitlines()[-5:])
-        result.error = f"the grader stopped early (exit code {proc.returncode}): {tail}"
+        else:
+            result.error = f"the grader stopped early ({tail})"
     for r in result.checks[done:]:
         r.message = r.message or "not run"
     return result

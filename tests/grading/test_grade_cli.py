@@ -59,8 +59,9 @@ def test_a_planted_bug_is_reported_with_its_counterexample(capsys, tmp_path):
         ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
         ("import sys\n\ndef warmup_cosine(*args):\n    sys.exit(3)\n", "SystemExit: 3"),
         ("def warmup_cosine(*args):\n    return None\n", "got None"),
+        ("import os\n\ndef warmup_cosine(*args):\n    os._exit(7)\n", "stopped early (exit code 7"),
     ],
-    ids=["syntax error", "exception on import", "sys.exit", "returns None"],
+    ids=["syntax error", "exception on import", "sys.exit", "returns None", "process dies"],
 )
 def test_broken_student_code_fails_cleanly(capsys, tmp_path, body, expected):
     rc, out, _ = grade(capsys, student_file(tmp_path, body))
