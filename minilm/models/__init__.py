@@ -6,8 +6,13 @@
 """
 
 from .bert import BERT, BERTConfig, mask_tokens
+from .char_data import CharCorpus
 from .gpt import GPT, GPTConfig
+from .mlp_lm import MLPLM, MLPLMConfig
+from .rnn_lm import RNNLM, RNNLMConfig
 from .transformer import Transformer, TransformerConfig
+from .word2vec import Word2Vec, Word2VecConfig, train_word2vec
 
 __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer",
-           "TransformerConfig"]  # fmt: skip
+           "TransformerConfig", "CharCorpus", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
+           "Word2Vec", "Word2VecConfig", "train_word2vec"]  # fmt: skip
