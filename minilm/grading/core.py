@@ -107,8 +107,10 @@ def assert_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 
         raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if bad.any():
+        if actual.ndim == 0:
+            raise AssertionError(f"{what}: got {float(actual)!r}, expected {float(expected)!r}")
         j = tuple(int(k) for k in np.argwhere(bad)[0])
         raise AssertionError(
-            f"{what}: wrong at index {j}: got {actual[j]!r}, expected {expected[j]!r} "
-            f"({int(bad.sum())} of {bad.size} elements differ)"
+            f"{what}: wrong at index {j}: got {float(actual[j])!r}, expected "
+            f"{float(expected[j])!r} ({int(bad.sum())} of {bad.size} elements differ)"
         )
