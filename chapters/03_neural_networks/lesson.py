@@ -673,6 +673,7 @@ def activation_spread(init_fn, depth=20, width=256):
         for _ in range(depth):
             layer = nn.Linear(width, width)
             init_fn(layer.weight)
+            nn.init.zeros_(layer.bias)
             h = F.tanh(layer(h))
             spread.append(h.numpy().std())
     return spread
@@ -694,9 +695,11 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# Too large: every unit saturates at $\pm 1$ (and tanh's derivative there is ~0).
-# Too small: the signal dies. The scaled initializations keep it alive through all
-# 20 layers.
+# Too large: every unit saturates at $\pm 1$, where tanh's derivative is about 0,
+# so almost no gradient flows back. Too small: each layer shrinks the signal by the
+# same factor and it vanishes within a few layers. Xavier shrinks it slowly (tanh
+# squashes a little at every layer); Kaiming's rule with tanh's gain of 5/3 makes up
+# for the squashing and keeps it steady through all 20 layers.
 #
 # ## 10. Dropout
 #
