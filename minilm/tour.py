@@ -72,8 +72,8 @@ class Rung:
 SIZES = {
     ("names", "default"): {
         "ngram_order": 6,
-        "mlp": dict(context=8, embed_dim=24, hidden=256, steps=3000, batch_size=256, lr=3e-3),
-        "rnn": dict(embed_dim=24, hidden_size=96, steps=1000, batch_size=64, lr=1e-2),
+        "mlp": dict(context=8, embed_dim=24, hidden=256, steps=5000, batch_size=256, lr=3e-3),
+        "rnn": dict(embed_dim=24, hidden_size=128, steps=1500, batch_size=64, lr=1e-2),
     },
     ("names", "full"): {
         "ngram_order": 6,
@@ -81,19 +81,13 @@ SIZES = {
             context=8, embed_dim=32, hidden=512, dropout=0.2, steps=20000, batch_size=256, lr=2e-3
         ),  # fmt: skip
         "rnn": dict(
-            embed_dim=48,
-            hidden_size=256,
-            num_layers=2,
-            dropout=0.2,
-            steps=8000,
-            batch_size=64,
-            lr=4e-3,
+            embed_dim=48, hidden_size=192, dropout=0.25, steps=5000, batch_size=64, lr=5e-3
         ),  # fmt: skip
     },
     ("tinyshakespeare", "default"): {
         "ngram_order": 6,
-        "mlp": dict(context=16, embed_dim=16, hidden=256, steps=2000, batch_size=256, lr=3e-3),
-        "rnn": dict(embed_dim=32, hidden_size=128, steps=500, batch_size=32, bptt=48, lr=1e-2),
+        "mlp": dict(context=16, embed_dim=16, hidden=256, steps=3000, batch_size=256, lr=3e-3),
+        "rnn": dict(embed_dim=32, hidden_size=128, steps=600, batch_size=32, bptt=48, lr=1e-2),
     },
     ("tinyshakespeare", "full"): {
         "ngram_order": 6,
@@ -101,14 +95,7 @@ SIZES = {
             context=24, embed_dim=24, hidden=768, dropout=0.1, steps=20000, batch_size=256, lr=2e-3
         ),  # fmt: skip
         "rnn": dict(
-            embed_dim=64,
-            hidden_size=512,
-            num_layers=1,
-            dropout=0.1,
-            steps=6000,
-            batch_size=64,
-            bptt=96,
-            lr=3e-3,
+            embed_dim=48, hidden_size=256, steps=4000, batch_size=32, bptt=64, lr=3e-3
         ),  # fmt: skip
     },
 }
@@ -160,6 +147,11 @@ def _stored_counts(lm) -> int:
     return int(sum(lm.counts.size[k] for k in range(1, lm.order + 1)))
 
 
+def _eval_every(settings: Settings, train_kw: dict) -> int | None:
+    """Validation loss ten times per run when someone is watching the progress bar."""
+    return max(train_kw["steps"] // 10, 1) if settings.progress else None
+
+
 def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     options = dict(SIZES[corpus.name, settings.size]["mlp"])
     model_kw, train_kw = _split(options, MLPLMConfig)
@@ -169,7 +161,8 @@ def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     model = MLPLM(cfg, device=settings.device)
     t0 = time.perf_counter()
     train_mlp_lm(model, corpus, MLPTrainConfig(seed=settings.seed, **train_kw),
-                 progress=settings.progress)  # fmt: skip
+                 progress=settings.progress,
+                 eval_every=_eval_every(settings, train_kw))  # fmt: skip
     train_s = time.perf_counter() - t0
     label = f"MLP (context {cfg.context}, hidden {cfg.hidden})"
     return Trained(label, model.num_parameters(), train_s,
@@ -187,7 +180,8 @@ def rnn_rung(cell: str):
         model = RNNLM(cfg, device=settings.device)
         t0 = time.perf_counter()
         train_rnn_lm(model, corpus, RNNTrainConfig(seed=settings.seed, **train_kw),
-                     progress=settings.progress)  # fmt: skip
+                     progress=settings.progress,
+                     eval_every=_eval_every(settings, train_kw))  # fmt: skip
         train_s = time.perf_counter() - t0
         layers = f"{cfg.num_layers}x" if cfg.num_layers > 1 else ""
         label = f"{cell.upper()} ({layers}{cfg.hidden_size} hidden)"
