@@ -99,6 +99,7 @@ fig, ax = plt.subplots(figsize=(4, 4))
 ax.contourf(grid[..., 0], grid[..., 1], p1.numpy().reshape(101, 101), levels=20, cmap="RdBu_r")
 ax.scatter(*X_xor.numpy().T, c=y_xor.numpy(), cmap="RdBu_r", edgecolors="k", s=80)
 ax.set_title("P(class 1) of the XOR MLP")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -130,6 +131,7 @@ axes[1].set_title("derivative")
 for a in axes:
     a.grid(alpha=0.3)
     a.legend()
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -393,6 +395,7 @@ ax.set_xlabel("probability given to the true class")
 ax.set_ylabel("loss")
 ax.legend()
 ax.grid(alpha=0.3)
+fig.tight_layout()
 plt.show()
 
 logits = minilm.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
@@ -479,6 +482,7 @@ axes[0].legend(fontsize=8)
 axes[1].set_xlabel("step")
 axes[1].set_ylabel("distance to the minimum (1, 1)")
 axes[1].grid(alpha=0.3)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -586,6 +590,7 @@ ax.set_xlabel("step")
 ax.set_ylabel("training loss (smoothed)")
 ax.legend()
 ax.grid(alpha=0.3)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -615,6 +620,7 @@ schedules = {
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, make in schedules.items():
     plot_lr(lr_curve(make, steps=120), ax=ax, label=name)
+fig.tight_layout()
 plt.show()
 show(optim.WarmupCosineLR.lr_at)
 
@@ -692,6 +698,7 @@ ax.set_xlabel("layer")
 ax.set_ylabel("std of activations")
 ax.legend()
 ax.grid(alpha=0.3)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -780,6 +787,7 @@ print(f"validation loss {final:.3f} nats per letter, perplexity {math.exp(final)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 plot_history(history, ax=axes[0], smoothing=0.9)
 plot_lr(history, ax=axes[1])
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
