@@ -68,7 +68,35 @@ def show(obj):
 # rule: when an example is misclassified, add it to (or subtract it from) the
 # weights. It finds a separating line whenever one exists, and none exists for
 # XOR: no single line splits $\{(0,0),(1,1)\}$ from $\{(0,1),(1,0)\}$.
-#
+
+# %%
+X_xor = minilm.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+y_xor = minilm.tensor([0, 1, 1, 0])
+y_and = minilm.tensor([0, 0, 0, 1])
+
+
+def perceptron(X, y, epochs=25):
+    """Rosenblatt's rule: on a mistake, add the example to w (or subtract it)."""
+    w, b = minilm.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        mistakes = 0
+        for i in range(len(y)):
+            predicted = int((X[i] @ w).item() + b > 0)
+            if predicted != y[i].item():
+                sign = 1.0 if y[i].item() == 1 else -1.0
+                w, b = w + sign * X[i], b + sign
+                mistakes += 1
+        if mistakes == 0:
+            return w, b, True
+    return w, b, False
+
+
+for name, y in [("AND", y_and), ("XOR", y_xor)]:
+    w, b, converged = perceptron(X_xor, y)
+    verdict = "separated" if converged else "still wrong after 25 epochs"
+    print(f"{name}: {verdict}; w = {w.tolist()}, b = {b}")
+
+# %% [markdown]
 # Stacking neurons in **layers** fixes that. A layer applies many neurons at once,
 # $h = \sigma(xW + b)$ with a weight matrix $W$ of shape (inputs, outputs); an MLP
 # is layers in sequence. minilm's `nn.Linear` is the $xW + b$ part (the weight is
@@ -76,9 +104,6 @@ def show(obj):
 # transpose).
 
 # %%
-X_xor = minilm.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-y_xor = minilm.tensor([0, 1, 1, 0])
-
 linear_model = nn.Linear(2, 2)
 mlp = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
 for name, model in [("one linear layer", linear_model), ("MLP, one hidden layer", mlp)]:
