@@ -134,9 +134,9 @@ def _child_env() -> dict:
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the child's own session: it and its children
-    except (ProcessLookupError, PermissionError):
+    try:  # POSIX: the child's own session, so it and any processes it started
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (AttributeError, ProcessLookupError, PermissionError):  # Windows has no killpg
         proc.kill()
     proc.wait()
 
