@@ -96,59 +96,15 @@ def test_block_size_is_enforced_with_a_clear_message():
         _model()(minilm.zeros(1, 13, dtype="int64"))
 
 
-def _torch_gpt(model, torch):
-    """A plain PyTorch GPT (nanoGPT's shape) holding minilm's weights."""
-    nn = torch.nn
-    c = model.config
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1, self.ln_2 = nn.LayerNorm(c.n_embd), nn.LayerNorm(c.n_embd)
-            self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
-            self.out = nn.Linear(c.n_embd, c.n_embd)
-            self.fc = nn.Linear(c.n_embd, 4 * c.n_embd)
-            self.proj = nn.Linear(4 * c.n_embd, c.n_embd)
-
-        def forward(self, x):
-            B, T, C = x.shape
-            q, k, v = self.qkv(self.ln_1(x)).split(C, dim=2)
-            heads = lambda t: t.view(B, T, c.n_head, C // c.n_head).transpose(1, 2)
-            y = torch.nn.functional.scaled_dot_product_attention(
-                heads(q), heads(k), heads(v), is_causal=True
-            )
-            x = x + self.out(y.transpose(1, 2).reshape(B, T, C))
-            h = torch.nn.functional.gelu(self.fc(self.ln_2(x)), approximate="tanh")
-            return x + self.proj(h)
-
-    blocks = [Block() for _ in range(c.n_layer)]
-    with torch.no_grad():
-        for ours, theirs in zip(model.blocks, blocks):
-            pairs = [(ours.ln_1, theirs.ln_1), (ours.ln_2, theirs.ln_2),
-                     (ours.attn.qkv_proj, theirs.qkv), (ours.attn.out_proj, theirs.out),
-                     (ours.ff.fc, theirs.fc), (ours.ff.proj, theirs.proj)]  # fmt: skip
-            for a, b in pairs:
-                w = a.weight.numpy()
-                b.weight.copy_(torch.tensor(w.T if w.ndim == 2 else w))
-                b.bias.copy_(torch.tensor(a.bias.numpy()))
-    wte = torch.tensor(model.wte.weight.numpy())
-    wpe = torch.tensor(model.wpe.embedding.weight.numpy())
-    ln_f = nn.LayerNorm(c.n_embd)
-
-    def forward(idx):
-        x = wte[idx] + wpe[: idx.shape[1]]
-        for b in blocks:
-            x = b(x)
-        return ln_f(x) @ wte.T
-
-    return forward
-
-
 def test_matches_a_pytorch_gpt_with_the_same_weights():
     torch = pytest.importorskip("torch")
     model = _model()
     ids = np.random.default_rng(0).integers(0, 11, size=(2, 9))
-    want = _torch_gpt(model, torch)(torch.tensor(ids)).detach().numpy()
+    from minilm.bench._torch_gpt import copy_weights, torch_gpt
+
+    ref = torch_gpt(model.config)
+    copy_weights(model, ref)
+    want = ref(torch.tensor(ids)).detach().numpy()
     np.testing.assert_allclose(model(minilm.tensor(ids)).numpy(), want, rtol=1e-4, atol=1e-5)
 
 

@@ -1,0 +1,234 @@
+"""``python -m minilm.bench gpt``: train the char GPT for a fixed number of steps.
+
+Reports ms per training step (forward, loss, backward, AdamW update) and
+tokens per second on tinyshakespeare batches. When PyTorch is installed, the
+same architecture (``minilm/bench/_torch_gpt.py``), batch, dtype and optimizer
+run in PyTorch eager in this process, starting from the same weights on the
+same batches, and the ratio minilm / PyTorch is printed. The two are timed
+interleaved, step by step, and the median step is kept, since shared machines
+are noisy.
+
+Configurations: ``small`` (4 layers, 4 heads, width 128, context 64, batch 32;
+for the CPU) and ``standard`` (6 layers, 6 heads, width 384, context 256,
+batch 64; the GPU char-GPT). Options: ``--config``, ``--steps``, ``--warmup``,
+``--device``, ``--no-torch``, ``--profile`` (cProfile of the minilm steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import time
+from dataclasses import dataclass
+
+from .. import backend, optim
+from .. import functional as F
+from ..backend import np
+from ..data import lm_batch, load_split
+from ..models.gpt import GPT, GPTConfig
+from ..tensor import Tensor, manual_seed
+from ..text import CharTokenizer
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    model: GPTConfig
+    batch_size: int
+    device: str
+
+
+CONFIGS = {
+    "small": BenchConfig(GPTConfig(block_size=64, n_layer=4, n_head=4, n_embd=128), 32, "cpu"),
+    "standard": BenchConfig(
+        GPTConfig(block_size=256, n_layer=6, n_head=6, n_embd=384), 64, "cuda"
+    ),  # fmt: skip
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _train_ids():
+    text = load_split("tinyshakespeare", "train")
+    return np.array(CharTokenizer.from_text(text).encode(text))
+
+
+def batches(cfg: GPTConfig, batch_size: int, n: int, seed: int = 0):
+    """``n`` (x, y) batches of tinyshakespeare training windows, as NumPy arrays."""
+    ids = _train_ids()
+    gen = np.random.default_rng(seed)
+    return [tuple(t.numpy() for t in lm_batch(ids, batch_size, cfg.block_size, rng=gen))
+            for _ in range(n)]  # fmt: skip
+
+
+def minilm_step_fn(model, device):
+    """One training step of the minilm model on a NumPy batch; returns the loss."""
+    opt = optim.AdamW(model.parameters(), lr=3e-4)
+    xp = backend.xp_for(device)
+
+    def step(x, y):
+        logits = model(Tensor._wrap(xp.asarray(x)))
+        loss = F.cross_entropy(logits, Tensor._wrap(xp.asarray(y)))
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss.data  # stays on the device: no sync inside the step
+
+    return step
+
+
+def torch_step_fn(model, device):
+    import torch
+
+    from ._torch_gpt import copy_weights, torch_gpt
+
+    threads = _blas_threads()
+    if threads is not None and device == "cpu":  # the same number of threads as NumPy's BLAS
+        torch.set_num_threads(threads)
+    ref = torch_gpt(model.config).to(device)
+    copy_weights(model, ref)
+    opt = torch.optim.AdamW(ref.parameters(), lr=3e-4)
+    dev = "cuda" if device == "cuda" else "cpu"
+
+    def step(x, y):
+        logits = ref(torch.from_numpy(x).to(dev))
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1)
+        )
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss
+
+    return step, ref
+
+
+def _sync(device):
+    if device == "cuda":  # pragma: no cover - GPU only
+        backend.cp.cuda.Device().synchronize()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+
+def _timed(step, batch, device) -> float:
+    _sync(device)
+    t0 = time.perf_counter()
+    step(*batch)
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | None = None,
+        use_torch: bool = True, seed: int = 0) -> dict:  # fmt: skip
+    """Time ``steps`` training steps (after ``warmup``); returns the measurements."""
+    bc = CONFIGS[config]
+    device = backend.check_device(device or bc.device)
+    cfg = bc.model
+    data = batches(cfg, bc.batch_size, warmup + steps, seed)
+    cfg = GPTConfig(**{**cfg.to_dict(), "vocab_size": 65})
+    manual_seed(seed)
+    model = GPT(cfg).to(device)
+    ours = minilm_step_fn(model, device)
+    theirs = None
+    if use_torch:
+        try:
+            import torch
+        except ImportError:
+            use_torch = False
+        else:
+            theirs, _ = torch_step_fn(model, device)
+    t_ours, t_theirs = [], []
+    for i, batch in enumerate(data):
+        a = _timed(ours, batch, device)
+        b = _timed(theirs, batch, device) if theirs else None
+        if i >= warmup:
+            t_ours.append(a)
+            if b is not None:
+                t_theirs.append(b)
+    tokens = bc.batch_size * cfg.block_size
+    result = {
+        "config": config, "device": device, "params": model.num_parameters(),
+        "batch": bc.batch_size, "context": cfg.block_size, "steps": steps,
+        "minilm_ms": 1000 * statistics.median(t_ours),
+        "minilm_tok_s": tokens / statistics.median(t_ours),
+        "numpy_threads": _blas_threads() or "default",
+    }  # fmt: skip
+    if t_theirs:
+        result.update(
+            torch_ms=1000 * statistics.median(t_theirs),
+            torch_tok_s=tokens / statistics.median(t_theirs),
+            ratio=statistics.median(t_ours) / statistics.median(t_theirs),
+            torch_threads=torch.get_num_threads(),
+            torch_version=torch.__version__,
+        )
+    return result
+
+
+def _blas_threads():
+    """The thread count NumPy's BLAS was told to use by the environment, if any.
+    (It can only be set before NumPy loads: ``OPENBLAS_NUM_THREADS=1 python -m ...``.)"""
+    import os
+
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var):
+            return int(os.environ[var])
+    return None
+
+
+def format_result(r: dict) -> str:
+    lines = [
+        f"GPT {r['config']} on {r['device']}: {r['params']:,} parameters, batch {r['batch']} x "
+        f"context {r['context']}, float32, AdamW; median of {r['steps']} steps",
+        f"{'':10}{'ms/step':>10}{'tokens/s':>12}",
+        f"{'minilm':10}{r['minilm_ms']:10.1f}{r['minilm_tok_s']:12,.0f}",
+    ]
+    if "ratio" in r:
+        lines.append(f"{'pytorch':10}{r['torch_ms']:10.1f}{r['torch_tok_s']:12,.0f}")
+        lines.append(
+            f"ratio minilm / pytorch eager = {r['ratio']:.2f} "
+            f"(torch {r['torch_version']}, {r['torch_threads']} threads; "
+            f"NumPy BLAS threads: {r['numpy_threads']})"
+        )
+    else:
+        lines.append("(PyTorch not installed: no ratio)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m minilm.bench gpt", description=__doc__)
+    p.add_argument("--config", choices=sorted(CONFIGS), default="small")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--device", default=None, help="cpu or cuda (default: the config's)")
+    p.add_argument("--no-torch", action="store_true", help="time minilm only")
+    p.add_argument("--profile", action="store_true", help="cProfile the minilm steps")
+    args = p.parse_args(argv)
+    if args.steps < 1:
+        p.error("--steps must be at least 1")
+    if args.profile:
+        return _profile(args)
+    print(format_result(run(args.config, args.steps, args.warmup, args.device,
+                            not args.no_torch)))  # fmt: skip
+    return 0
+
+
+def _profile(args) -> int:
+    import cProfile
+    import pstats
+
+    bc = CONFIGS[args.config]
+    device = backend.check_device(args.device or bc.device)
+    data = batches(bc.model, bc.batch_size, args.warmup + args.steps)
+    manual_seed(0)
+    step = minilm_step_fn(GPT(bc.model).to(device), device)
+    for b in data[: args.warmup]:
+        step(*b)
+    prof = cProfile.Profile()
+    prof.enable()
+    for b in data[args.warmup :]:
+        step(*b)
+    _sync(device)
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    return 0

@@ -1,0 +1,65 @@
+"""The GPT benchmark compares like with like: the PyTorch model it times has the
+same architecture and weights (same logits, same loss and gradients), and the
+command prints its table."""
+
+import pytest
+
+import minilm
+import minilm.functional as F
+from minilm.backend import np
+from minilm.bench import gpt as bench
+from minilm.models import GPT, GPTConfig
+
+TINY = GPTConfig(vocab_size=65, block_size=16, n_layer=2, n_head=2, n_embd=32)
+
+
+def test_torch_model_gives_the_same_loss_and_gradients():
+    torch = pytest.importorskip("torch")
+    minilm.manual_seed(0)
+    model = GPT(TINY)
+    step, ref = bench.torch_step_fn(model, "cpu")
+    x, y = bench.batches(TINY, 4, 1)[0]
+    loss = F.cross_entropy(model(minilm.tensor(x)), minilm.tensor(y))
+    loss.backward()
+    logits = ref(torch.from_numpy(x))
+    ref_loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 65), torch.from_numpy(y).reshape(-1)
+    )
+    ref_loss.backward()
+    assert abs(loss.item() - ref_loss.item()) < 1e-5
+    pairs = [(model.wte.weight, ref.wte.weight, False),
+             (model.blocks[1].attn.qkv_proj.weight, ref.blocks[1].qkv.weight, True),
+             (model.blocks[0].ff.proj.bias, ref.blocks[0].proj.bias, False)]  # fmt: skip
+    for ours, theirs, transposed in pairs:
+        g = theirs.grad.numpy()
+        np.testing.assert_allclose(ours.grad.numpy(), g.T if transposed else g, rtol=1e-3,
+                                   atol=1e-6)  # fmt: skip
+
+
+def test_batches_are_fixed_tinyshakespeare_windows():
+    a = bench.batches(TINY, 3, 2, seed=1)
+    b = bench.batches(TINY, 3, 2, seed=1)
+    assert all((p[0] == q[0]).all() for p, q in zip(a, b))
+    x, y = a[0]
+    assert x.shape == (3, 16) and (x[:, 1:] == y[:, :-1]).all() and x.max() < 65
+
+
+def test_configs_are_the_ones_the_issue_names():
+    s, g = bench.CONFIGS["small"], bench.CONFIGS["standard"]
+    assert (s.model.n_layer, s.model.n_head, s.model.n_embd, s.model.block_size, s.batch_size) \
+        == (4, 4, 128, 64, 32)  # fmt: skip
+    assert (g.model.n_layer, g.model.n_head, g.model.n_embd, g.model.block_size, g.batch_size) \
+        == (6, 6, 384, 256, 64)  # fmt: skip
+
+
+def test_main_prints_ms_per_step_tokens_and_the_ratio(capsys, monkeypatch):
+    monkeypatch.setitem(bench.CONFIGS, "small", bench.BenchConfig(TINY, 4, "cpu"))
+    assert bench.main(["--steps", "2", "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ms/step" in out and "tokens/s" in out and "minilm" in out
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert "no ratio" in out
+    else:
+        assert "ratio minilm / pytorch eager" in out
