@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
+
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from .core import checks_of
 from .discover import Exercise
@@ -16,6 +19,8 @@ from .runner import describe_error, load_student, run_checks
 
 def main(argv) -> int:
     chapter, name, student_file, out_path = argv
+    # hypothesis caches into ./.hypothesis; keep the student's folder clean
+    set_hypothesis_home_dir(Path(out_path).parent / "hypothesis")
     exercise = Exercise(chapter, name, student_file)
     checks = checks_of(exercise.grader())
     with open(out_path, "w") as out:

@@ -39,10 +39,12 @@ def test_untouched_stubs_score_zero_without_crashing(capsys):
     assert "NotImplementedError: write warmup_cosine" in out
 
 
-def test_reference_solution_gets_full_marks(capsys):
+def test_reference_solution_gets_full_marks_and_leaves_no_files(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     rc, out, _ = grade(capsys, "--solution", SCHEDULE)
     assert rc == 0
     assert "ex6_warmup_cosine      3/3" in out and "4/4" in out
+    assert list(tmp_path.iterdir()) == []  # no .hypothesis cache where the student works
 
 
 def test_a_planted_bug_is_reported_with_its_counterexample(capsys, tmp_path):
