@@ -45,6 +45,10 @@ class Exercise:
         return importlib.import_module(self.grader_module)
 
 
+def _exercise_files(folder: Path) -> list[Path]:
+    return [p for p in folder.glob("ex*.py") if _EXERCISE.match(p.name)]
+
+
 def _number(path: Path) -> int:
     return int(_EXERCISE.match(path.name).group(1))
 
@@ -89,7 +93,8 @@ def lookup(path: Path) -> Exercise:
 
 def discover(path) -> list[Exercise]:
     """The exercises at ``path``: one exercise file, a chapter's exercises
-    folder, or a chapter folder (its ``exercises/`` is used). Ordered by number.
+    folder, a chapter folder (its ``exercises/`` is used), or the folder of
+    chapters (every chapter's). Ordered by chapter, then number.
     """
     path = Path(path)
     if not path.exists():
@@ -100,9 +105,12 @@ def discover(path) -> list[Exercise]:
         return [lookup(path)]
     if (path / "exercises").is_dir():
         path = path / "exercises"
-    files = sorted((p for p in path.glob("ex*.py") if _EXERCISE.match(p.name)), key=_number)
-    if not files:
-        raise GradingError(
-            f"{path}: no exercises here (files named exN_name.py, in a chapter's exercises/ folder)"
-        )
-    return [lookup(p) for p in files]
+    files = sorted(_exercise_files(path), key=_number)
+    if files:
+        return [lookup(p) for p in files]
+    chapters = sorted(c for c in path.glob("[0-9][0-9]_*/exercises") if _exercise_files(c))
+    if chapters:  # the folder of chapters: every chapter's exercises
+        return [e for c in chapters for e in discover(c)]
+    raise GradingError(
+        f"{path}: no exercises here (files named exN_name.py, in a chapter's exercises/ folder)"
+    )

@@ -19,13 +19,14 @@ def format_report(results: list[ExerciseResult], verbose: bool = False) -> str:
 
     ``verbose`` also lists the checks that passed.
     """
-    width = max([len(r.exercise.name) for r in results] + [len("exercise")])
+    several = len({r.exercise.chapter for r in results}) > 1
+    names = [f"{r.exercise.chapter[2:]}/" * several + r.exercise.name for r in results]
+    width = max([len(n) for n in names] + [len("exercise")])
     rows = [f"{'exercise':<{width}}  {'checks':>7}  {'points':>7}"]
-    for r in results:
+    for name, r in zip(names, results):
         passed = sum(c.passed for c in r.checks)
         rows.append(
-            f"{r.exercise.name:<{width}}  {f'{passed}/{len(r.checks)}':>7}  "
-            f"{f'{r.score}/{r.total}':>7}"
+            f"{name:<{width}}  {f'{passed}/{len(r.checks)}':>7}  {f'{r.score}/{r.total}':>7}"
         )
     score, total = sum(r.score for r in results), sum(r.total for r in results)
     rows.append(f"{'total':<{width}}  {'':>7}  {f'{score}/{total}':>7}")

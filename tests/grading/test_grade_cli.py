@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from minilm.cli import main
+from minilm.grading import discover
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "chapters" / "03_neural_networks"
@@ -37,6 +38,10 @@ def test_untouched_stubs_score_zero_without_crashing(capsys):
     total = out.splitlines()[len(list((CHAPTER / "exercises").glob("ex*.py"))) + 1]
     assert total.split()[0] == "total" and total.split()[1].startswith("0/")
     assert "NotImplementedError: write warmup_cosine" in out
+
+
+def test_a_chapter_or_the_whole_course_can_be_graded():
+    assert discover(ROOT / "chapters") == discover(CHAPTER) == discover(CHAPTER / "exercises")
 
 
 def test_reference_solution_gets_full_marks_and_leaves_no_files(capsys, tmp_path, monkeypatch):
