@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from .generate import generate
 from .models.char_data import BOUNDARY, CharCorpus
+from .models.gpt import GPT, GPTConfig
+from .models.gpt_train import GPTTrainConfig, evaluate_gpt, train_gpt
 from .models.mlp_lm import MLPLM, MLPLMConfig, MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
 from .models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
 from .ngram import NgramModel
@@ -192,6 +194,31 @@ def rnn_rung(cell: str):
     return run
 
 
+def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
+    options = dict(SIZES[corpus.name, settings.size].get("gpt", GPT_SIZES[settings.size]))
+    model_kw, train_kw = _split(options, GPTConfig)
+    train_kw["steps"] = settings.steps_for(train_kw["steps"])
+    manual_seed(settings.seed)
+    cfg = GPTConfig(vocab_size=corpus.vocab_size, **model_kw)
+    model = GPT(cfg).to(settings.device)
+    t0 = time.perf_counter()
+    train_gpt(model, corpus, GPTTrainConfig(seed=settings.seed, **train_kw),
+              progress=settings.progress, eval_every=_eval_every(settings, train_kw))  # fmt: skip
+    train_s = time.perf_counter() - t0
+    label = f"GPT ({cfg.n_layer} layers, width {cfg.n_embd})"
+    return Trained(label, model.num_parameters(), train_s, evaluate_gpt(model, corpus, "test"),
+                   neural_samples(model, corpus, settings))  # fmt: skip
+
+
+# The GPT rung's sizes (a corpus entry in SIZES may override them with a "gpt" key).
+GPT_SIZES = {
+    "default": dict(block_size=64, n_layer=2, n_head=4, n_embd=64, steps=600, batch_size=32,
+                    lr=3e-3, warmup=50),  # fmt: skip
+    "full": dict(block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.1, steps=4000,
+                 batch_size=32, lr=1e-3),  # fmt: skip
+}
+
+
 RUNGS: list[Rung] = [
     Rung("unigram", ngram_rung(1, "add-k")),
     Rung("bigram", ngram_rung(2, "add-k")),
@@ -200,6 +227,7 @@ RUNGS: list[Rung] = [
     Rung("rnn", rnn_rung("rnn")),
     Rung("lstm", rnn_rung("lstm")),
     Rung("gru", rnn_rung("gru")),
+    Rung("gpt", gpt_rung),
 ]
 
 

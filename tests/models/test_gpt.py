@@ -118,3 +118,23 @@ def test_learns_a_repeating_sequence_and_generates_it():
                lambda: lm_batch(stream, 16, 8, rng=gen), steps=150, progress=False)  # fmt: skip
     assert hist.loss[-1] < 0.05
     assert model.generate([2], max_new_tokens=9, greedy=True) == [3, 4, 0, 1, 2, 3, 4, 0, 1]
+
+
+def test_gpt_rung_joins_the_tour_and_scores_names_like_the_rnn_rungs():
+    from minilm import tour
+    from minilm.models.char_data import CharCorpus
+    from minilm.models.gpt_train import evaluate_gpt
+
+    assert "gpt" in [r.name for r in tour.RUNGS]
+    corpus = CharCorpus.load("names")
+    corpus.splits = {k: v[:50] for k, v in corpus.splits.items()}
+    (rung,) = [r for r in tour.RUNGS if r.name == "gpt"]
+    result = rung.run(corpus, tour.Settings(steps=3, progress=False, samples=1))
+    assert result.model.startswith("GPT") and 2.5 < result.test_nats < 4.0
+    model = _model(vocab_size=corpus.vocab_size, block_size=32)
+    total = count = 0
+    for s in corpus.split("test"):  # one name at a time, from its start
+        logits = model(minilm.tensor(s[None, :-1]))
+        total += F.cross_entropy(logits, minilm.tensor(s[None, 1:]), reduction="sum").item()
+        count += len(s) - 1
+    assert abs(evaluate_gpt(model, corpus, "test") - total / count) < 1e-5
