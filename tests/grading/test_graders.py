@@ -1,30 +1,47 @@
 """Every grader passes minilm's reference solution, gives the untouched stub zero
-points, and catches every planted bug (see planted_bugs.py).
+points, and catches every planted bug, in every chapter that has exercises.
+
+Planted bugs: chapter 03's in planted_bugs.py, every other chapter's in
+planted_bugs_chNN.py. Exercises and bugs are named ``chNN/exN_name``.
 
 Checks run in this process (the child-process runner is tested in
 test_grade_cli.py), so a failure shows the grader's own traceback.
 """
 
+import importlib
 from pathlib import Path
 
 import pytest
-from planted_bugs import BUGS
 
 from minilm.grading import checks_of, discover, load_student, run_checks
 
 ROOT = Path(__file__).resolve().parents[2]
-EXERCISES = {e.name: e for e in discover(ROOT / "chapters" / "03_neural_networks")}
+CHAPTERS = {
+    f"ch{p.name[:2]}": p
+    for p in sorted((ROOT / "chapters").glob("[0-9][0-9]_*"))
+    if (p / "exercises").is_dir()
+}
+EXERCISES = {f"{ch}/{e.name}": e for ch, path in CHAPTERS.items() for e in discover(path)}
 
 
-def test_every_exercise_has_planted_bugs():
-    assert set(EXERCISES) == {name for name, *_ in BUGS}
-    assert len(EXERCISES) >= 6
+def _planted(chapter: str) -> list:
+    module = "planted_bugs" if chapter == "ch03" else f"planted_bugs_{chapter}"
+    return [(f"{chapter}/{name}", *rest) for name, *rest in importlib.import_module(module).BUGS]
+
+
+BUGS = [bug for chapter in CHAPTERS for bug in _planted(chapter)]
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_exercise_has_planted_bugs(chapter):
+    names = {name for name in EXERCISES if name.startswith(chapter + "/")}
+    assert names and names == {name for name, *_ in _planted(chapter)}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_reference_solution_passes(name):
     ex = EXERCISES[name]
-    student = load_student(ex.solution_path, f"solution_{name}")
+    student = load_student(ex.solution_path, f"solution_{ex.name}")
     failed = [r for r in run_checks(checks_of(ex.grader()), student) if not r.passed]
     assert not failed, "\n".join(f"{r.name}: {r.message}\n{r.counterexample}" for r in failed)
 
@@ -32,7 +49,7 @@ def test_reference_solution_passes(name):
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_untouched_stub_scores_zero(name):
     ex = EXERCISES[name]
-    student = load_student(ex.path, f"stub_{name}")
+    student = load_student(ex.path, f"stub_{ex.name}")
     results = run_checks(checks_of(ex.grader()), student)
     assert results and all(not r.passed for r in results)
     assert all("NotImplementedError" in r.message for r in results)
@@ -45,9 +62,9 @@ def test_planted_bug_is_caught(tmp_path, name, bug, old, new):
     ex = EXERCISES[name]
     source = ex.solution_path.read_text()
     assert source.count(old) == 1, f"the bug's target text must occur once in {ex.solution_path}"
-    path = tmp_path / f"{name}.py"
+    path = tmp_path / f"{ex.name}.py"
     path.write_text(source.replace(old, new))
-    student = load_student(path, f"bug_{name}")
+    student = load_student(path, f"bug_{ex.name}")
     for c in checks_of(ex.grader()):  # stop at the first check that catches it
         if not run_checks([c], student)[0].passed:
             return
