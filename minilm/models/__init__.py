@@ -10,9 +10,11 @@ from .char_data import CharCorpus
 from .gpt import GPT, GPTConfig
 from .mlp_lm import MLPLM, MLPLMConfig
 from .rnn_lm import RNNLM, RNNLMConfig
+from .seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
 from .transformer import Transformer, TransformerConfig
 from .word2vec import Word2Vec, Word2VecConfig, train_word2vec
 
 __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer",
            "TransformerConfig", "CharCorpus", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
-           "Word2Vec", "Word2VecConfig", "train_word2vec"]  # fmt: skip
+           "Word2Vec", "Word2VecConfig", "train_word2vec", "Seq2Seq", "Seq2SeqConfig",
+           "SequenceAutoencoder"]  # fmt: skip
