@@ -10,8 +10,10 @@ exceeds ``max_norm``, every gradient is scaled by the same factor
 Write ``clip_grad_norm(grads, max_norm)``: ``grads`` is a list of NumPy arrays
 of any shapes; return ``(clipped, total_norm)``: a new list of arrays and the
 norm before clipping, as a float. Do not modify the input arrays (in a real
-model a gradient array can be shared). minilm, like PyTorch, divides by
-``total_norm + 1e-6``; the grader accepts either.
+model a gradient array can be shared). minilm, like PyTorch, scales by
+``max_norm / (total_norm + 1e-6)``, which also keeps all-zero gradients from
+dividing by zero; plain ``max_norm / total_norm`` is accepted too, if you make
+sure it never divides by zero.
 
 Checked against ``minilm.optim.clip_grad_norm_`` on random gradient lists: the
 total norm (1 point), the clipped gradients (2 points), inputs left unchanged
