@@ -1,5 +1,6 @@
 """Every grader passes minilm's reference solution, gives the untouched stub zero
-points, and catches every planted bug, in every chapter that has exercises.
+points, and catches every planted bug, in every chapter that has exercises; and
+a differently written correct solution (alternatives/chNN/) passes too.
 
 Planted bugs: chapter 03's in planted_bugs.py, every other chapter's in
 planted_bugs_chNN.py. Exercises and bugs are named ``chNN/exN_name``.
@@ -30,6 +31,7 @@ def _planted(chapter: str) -> list:
 
 
 BUGS = [bug for chapter in CHAPTERS for bug in _planted(chapter)]
+ALTERNATIVES = sorted((Path(__file__).resolve().parent / "alternatives").glob("ch*/ex*.py"))
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
@@ -44,6 +46,20 @@ def test_reference_solution_passes(name):
     student = load_student(ex.solution_path, f"solution_{ex.name}")
     failed = [r for r in run_checks(checks_of(ex.grader()), student) if not r.passed]
     assert not failed, "\n".join(f"{r.name}: {r.message}\n{r.counterexample}" for r in failed)
+
+
+@pytest.mark.parametrize("path", ALTERNATIVES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_another_correct_solution_passes(path):
+    """Graders check results, not one way of writing them."""
+    ex = EXERCISES[f"{path.parent.name}/{path.stem}"]
+    student = load_student(path, f"alternative_{ex.name}")
+    failed = [r for r in run_checks(checks_of(ex.grader()), student) if not r.passed]
+    assert not failed, "\n".join(f"{r.name}: {r.message}\n{r.counterexample}" for r in failed)
+
+
+def test_every_chapter_03_exercise_has_an_alternative_solution():
+    ch03 = {name for name in EXERCISES if name.startswith("ch03/")}
+    assert ch03 == {f"{p.parent.name}/{p.stem}" for p in ALTERNATIVES if p.parent.name == "ch03"}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
