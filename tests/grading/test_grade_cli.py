@@ -41,7 +41,11 @@ def test_untouched_stubs_score_zero_without_crashing(capsys):
 
 
 def test_a_chapter_or_the_whole_course_can_be_graded():
-    assert discover(ROOT / "chapters") == discover(CHAPTER) == discover(CHAPTER / "exercises")
+    chapter = discover(CHAPTER)
+    assert chapter == discover(CHAPTER / "exercises")
+    course = discover(ROOT / "chapters")
+    assert [e for e in course if e.chapter == "ch03"] == chapter
+    assert [e.chapter for e in course] == sorted(e.chapter for e in course)
 
 
 def test_reference_solution_gets_full_marks_and_leaves_no_files(capsys, tmp_path, monkeypatch):
