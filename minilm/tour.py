@@ -42,6 +42,7 @@ class Settings:
     steps: int | None = None  # overrides every neural rung's steps (quick runs, tests)
     progress: bool = True
     samples: int = 5
+    max_chars: int | None = None  # cut each split of a stream (quick runs, tests)
 
     @property
     def size(self) -> str:
@@ -212,10 +213,19 @@ def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
 
 # The GPT rung's sizes (a corpus entry in SIZES may override them with a "gpt" key).
 GPT_SIZES = {
-    "default": dict(block_size=64, n_layer=2, n_head=4, n_embd=64, steps=600, batch_size=32,
-                    lr=3e-3, warmup=50),  # fmt: skip
-    "full": dict(block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.1, steps=4000,
-                 batch_size=32, lr=1e-3),  # fmt: skip
+    "default": dict(
+        block_size=64, n_layer=2, n_head=4, n_embd=64, steps=600, batch_size=32, lr=3e-3, warmup=50
+    ),  # fmt: skip
+    "full": dict(
+        block_size=128,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.1,
+        steps=4000,
+        batch_size=32,
+        lr=1e-3,
+    ),  # fmt: skip
 }
 
 
@@ -237,7 +247,7 @@ def run_ladder(settings: Settings, names: list[str] | None = None) -> list[Train
     for n in names or []:
         if n not in known:
             raise ValueError(f"tour: unknown rung {n!r}; choose from {', '.join(known)}")
-    corpus = CharCorpus.load(settings.corpus)
+    corpus = CharCorpus.load(settings.corpus, max_chars=settings.max_chars)
     results = []
     for rung in RUNGS:
         if names and rung.name not in names:

@@ -28,7 +28,8 @@ from ..data import load_split
 from ..tensor import tensor
 from ..text import CharTokenizer
 
-__all__ = ["CharCorpus", "BOUNDARY", "context_windows", "padded_batch", "StreamBatches"]
+__all__ = ["CharCorpus", "BOUNDARY", "context_windows", "padded_batch", "StreamBatches",
+           "val_loss_fn"]  # fmt: skip
 
 BOUNDARY = "."  # a name's start and end marker
 
@@ -161,3 +162,11 @@ class StreamBatches:
         if self.pos >= self.x.shape[1]:
             self.pos = 0
         return tensor(x, device=self.device), tensor(y, device=self.device), fresh
+
+
+def val_loss_fn(evaluate, corpus: CharCorpus, eval_every: int | None):
+    """An ``eval_fn`` for :func:`minilm.train.fit` scoring the val split with
+    ``evaluate(model, corpus, "val")``, or None when no evaluation is wanted."""
+    if not eval_every:
+        return None
+    return lambda model: evaluate(model, corpus, "val")

@@ -25,7 +25,7 @@ from .. import nn, optim
 from ..backend import np
 from ..tensor import no_grad, tensor
 from ..train import fit
-from .char_data import CharCorpus, context_windows
+from .char_data import CharCorpus, context_windows, val_loss_fn
 
 __all__ = ["MLPLMConfig", "MLPLM", "MLPTrainConfig", "train_mlp_lm", "evaluate_mlp_lm"]
 
@@ -84,7 +84,8 @@ class MLPTrainConfig:
 def train_mlp_lm(model: MLPLM, corpus: CharCorpus, config: MLPTrainConfig, progress=True,
                  eval_every: int | None = None):  # fmt: skip
     """Train on random (context, next char) pairs of the train split with AdamW and
-    a cosine schedule; evaluate on the val split. Returns the ``History``."""
+    a cosine schedule; with ``eval_every``, evaluate on the val split that often.
+    Returns the ``History``."""
     X, Y = context_windows(corpus.split("train"), model.config.context, corpus.pad_id)
     device = model.embed.weight.device
     rng = np.random.default_rng(config.seed)
@@ -99,7 +100,7 @@ def train_mlp_lm(model: MLPLM, corpus: CharCorpus, config: MLPTrainConfig, progr
                       lr=config.lr, weight_decay=config.weight_decay)  # fmt: skip
     sched = optim.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
     return fit(model, opt, batch, config.steps, scheduler=sched, seed=config.seed,
-               eval_fn=lambda m: evaluate_mlp_lm(m, corpus, "val"), eval_every=eval_every,
+               eval_fn=val_loss_fn(evaluate_mlp_lm, corpus, eval_every), eval_every=eval_every,
                progress=progress, config=asdict(config))  # fmt: skip
 
 

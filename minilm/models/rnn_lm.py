@@ -28,7 +28,7 @@ from .. import nn, ops, optim
 from ..backend import np
 from ..tensor import Tensor, no_grad, tensor
 from ..train import fit
-from .char_data import CharCorpus, StreamBatches, padded_batch
+from .char_data import CharCorpus, StreamBatches, padded_batch, val_loss_fn
 
 __all__ = ["RNNLMConfig", "RNNLM", "RNNTrainConfig", "detach_state", "train_rnn_lm",
            "evaluate_rnn_lm"]  # fmt: skip
@@ -100,7 +100,8 @@ class RNNTrainConfig:
 
 def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progress=True,
                  eval_every: int | None = None):  # fmt: skip
-    """Train with AdamW, a cosine schedule and gradient clipping; evaluate on val.
+    """Train with AdamW, a cosine schedule and gradient clipping; with ``eval_every``,
+    evaluate on the val split that often.
 
     Names: random batches of whole names, padded, state starting at zero.
     A stream: :class:`StreamBatches` windows with the state carried (detached)."""
@@ -139,7 +140,7 @@ def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progr
     sched = optim.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
     return fit(model, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
                clip_grad_norm=config.clip, seed=config.seed,
-               eval_fn=lambda m: evaluate_rnn_lm(m, corpus, "val"), eval_every=eval_every,
+               eval_fn=val_loss_fn(evaluate_rnn_lm, corpus, eval_every), eval_every=eval_every,
                progress=progress, config=asdict(config))  # fmt: skip
 
 
