@@ -15,6 +15,7 @@ A generated sequence is read up to its first ``.``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..backend import np
 from ..data import load_names, load_split
@@ -78,6 +79,11 @@ class NameStats:
                 f"distinct, {self.empty:.1%} empty")  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _corpus_sets() -> tuple[frozenset, frozenset]:
+    return frozenset(load_split("names", "train")), frozenset(load_names())
+
+
 def name_stats(samples, train=None, everything=None) -> NameStats:
     """Score generated names against the training split and the whole corpus.
 
@@ -85,8 +91,8 @@ def name_stats(samples, train=None, everything=None) -> NameStats:
     >>> round(s.real, 3), round(s.new, 3), round(s.unique, 3)
     (1.0, 0.333, 0.667)
     """
-    train = set(load_split("names", "train")) if train is None else set(train)
-    everything = set(load_names()) if everything is None else set(everything)
+    train = _corpus_sets()[0] if train is None else set(train)
+    everything = _corpus_sets()[1] if everything is None else set(everything)
     n = len(samples)
     if n == 0:
         raise ValueError("name_stats: no samples")
