@@ -1,0 +1,1 @@
+"""Graders for chapter 01, language models."""
