@@ -44,6 +44,17 @@ def test_table_of_contents_lists_every_chapter():
         assert f"{lesson.parent.name}/" in toc
 
 
+def test_chapters_marked_complete_are_complete():
+    for line in (ROOT / "chapters" / "README.md").read_text().splitlines():
+        if line.startswith("| ") and line.rstrip().endswith("| **complete** |"):
+            slug = line.split("`")[1].rstrip("/")
+            folder = ROOT / "chapters" / slug
+            for part in ("README.md", "lesson.py", "exercises"):
+                assert (folder / part).exists(), f"{slug} is marked complete but has no {part}"
+            assert (ROOT / "notebooks" / f"{slug}.ipynb").exists()
+            assert list((folder / "exercises").glob("ex*.py")), f"{slug} has no exercises"
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.parent.name)
 def test_notebook_runs_top_to_bottom(lesson, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
