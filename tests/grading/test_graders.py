@@ -27,7 +27,13 @@ EXERCISES = {f"{ch}/{e.name}": e for ch, path in CHAPTERS.items() for e in disco
 
 def _planted(chapter: str) -> list:
     module = "planted_bugs" if chapter == "ch03" else f"planted_bugs_{chapter}"
-    return [(f"{chapter}/{name}", *rest) for name, *rest in importlib.import_module(module).BUGS]
+    try:
+        bugs = importlib.import_module(module).BUGS
+    except ModuleNotFoundError as e:
+        if e.name != module:
+            raise
+        return []  # test_every_exercise_has_planted_bugs fails for this chapter alone
+    return [(f"{chapter}/{name}", *rest) for name, *rest in bugs]
 
 
 BUGS = [bug for chapter in CHAPTERS for bug in _planted(chapter)]
