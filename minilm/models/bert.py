@@ -21,7 +21,7 @@ from ..nn.module import Module, Parameter
 from ..tensor import Tensor, tensor, zeros
 from .transformer import TransformerEncoder
 
-__all__ = ["BERTConfig", "BERT", "BERTClassifier", "mask_tokens", "IGNORE"]
+__all__ = ["BERTConfig", "BERT", "BERTClassifier", "mask_rule", "mask_tokens", "IGNORE"]
 
 IGNORE = -100  # the target of a position the MLM loss skips (F.cross_entropy's ignore_index)
 
@@ -48,16 +48,37 @@ class BERTConfig:
         return asdict(self)
 
 
+def mask_rule(ids, u_pick, u_action, random_ids, mask_id: int, num_special: int,
+              mask_prob: float = 0.15):  # fmt: skip
+    """BERT's masking rule, given the random draws (so it can be checked by hand).
+
+    ``u_pick`` and ``u_action`` are uniform [0, 1) arrays and ``random_ids``
+    replacement tokens, all shaped like ``ids`` (B, T). A real token (id >=
+    ``num_special``) is *picked* where ``u_pick < mask_prob``; a picked token
+    becomes ``mask_id`` where ``u_action < 0.8``, ``random_ids`` where
+    ``0.8 <= u_action < 0.9``, and stays as it is otherwise. Returns
+    ``(inputs, targets)``: targets are the original ids where picked, ``IGNORE``
+    elsewhere.
+
+    >>> ids = np.array([[5, 6, 7, 0]])
+    >>> u = np.array([[0.0, 0.0, 0.0, 0.0]])
+    >>> inputs, targets = mask_rule(ids, u, np.array([[0.5, 0.85, 0.95, 0.5]]),
+    ...                             np.full((1, 4), 9), mask_id=3, num_special=4)
+    >>> inputs.tolist(), targets.tolist()
+    ([[3, 9, 7, 0]], [[5, 6, 7, -100]])
+    """
+    picked = (ids >= num_special) & (u_pick < mask_prob)
+    inputs = np.where(picked & (u_action < 0.8), mask_id, ids)
+    inputs = np.where(picked & (u_action >= 0.8) & (u_action < 0.9), random_ids, inputs)
+    return inputs.astype(np.int64), np.where(picked, ids, IGNORE).astype(np.int64)
+
+
 def mask_tokens(ids, vocab_size: int, mask_id: int, num_special: int, rng=None,
                 mask_prob: float = 0.15, pad_id: int = 0):  # fmt: skip
-    """BERT's masking rule on a batch of token ids (B, T).
-
-    Each real token (id >= ``num_special``) is picked with probability
-    ``mask_prob``. A picked token becomes ``mask_id`` with probability 0.8, a
-    random ordinary token (uniform over ``[num_special, vocab_size)``) with
-    probability 0.1, and stays unchanged with probability 0.1. Returns NumPy
-    int64 arrays ``(inputs, targets)``: targets hold the original id at picked
-    positions and ``IGNORE`` (-100) everywhere else.
+    """:func:`mask_rule` with fresh random draws: each real token is picked with
+    probability ``mask_prob``; of those, 80% become ``mask_id``, 10% a random
+    ordinary token (uniform over ``[num_special, vocab_size)``), 10% stay.
+    Returns NumPy int64 arrays ``(inputs, targets)``.
 
     >>> ids = np.array([[5, 6, 7, 8, 0, 0]])
     >>> inputs, targets = mask_tokens(ids, vocab_size=10, mask_id=3, num_special=4,
@@ -73,16 +94,9 @@ def mask_tokens(ids, vocab_size: int, mask_id: int, num_special: int, rng=None,
         raise ValueError(f"mask_tokens: mask_prob must be in [0, 1], got {mask_prob}")
     if num_special >= vocab_size:
         raise ValueError(f"mask_tokens: num_special={num_special} leaves no ordinary tokens")
-    real = ids >= num_special
-    picked = real & (gen.random(ids.shape) < mask_prob)
-    action = gen.random(ids.shape)  # < 0.8: [MASK]; < 0.9: random token; else keep
-    to_mask = picked & (action < 0.8)
-    to_random = picked & (action >= 0.8) & (action < 0.9)
-    inputs = ids.copy()
-    inputs[to_mask] = mask_id
-    inputs[to_random] = gen.integers(num_special, vocab_size, size=int(to_random.sum()))
-    targets = np.where(picked, ids, IGNORE)
-    return inputs, targets
+    u_pick, u_action = gen.random(ids.shape), gen.random(ids.shape)
+    random_ids = gen.integers(num_special, vocab_size, size=ids.shape)
+    return mask_rule(ids, u_pick, u_action, random_ids, mask_id, num_special, mask_prob)
 
 
 class BERT(Module):

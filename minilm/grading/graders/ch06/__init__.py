@@ -1,0 +1,1 @@
+"""Graders for chapter 06, attention and seq2seq."""

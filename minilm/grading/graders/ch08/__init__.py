@@ -1,0 +1,1 @@
+"""Graders for chapter 08, pretraining and fine-tuning."""

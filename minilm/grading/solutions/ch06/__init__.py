@@ -1,0 +1,1 @@
+"""Reference solutions for chapter 06, attention and seq2seq."""

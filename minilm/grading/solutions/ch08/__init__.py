@@ -1,0 +1,1 @@
+"""Reference solutions for chapter 08, pretraining and fine-tuning."""

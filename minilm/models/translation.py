@@ -1,0 +1,130 @@
+"""English -> French translation on the bundled eng-fra subset: word
+vocabularies, padded batches, one training loop for any model called as
+``model(src, tgt_in, src_mask) -> logits`` (:class:`Seq2Seq`, :class:`Transformer`),
+and corpus BLEU on a held-out split against every reference translation.
+
+Splits come from :func:`minilm.data.load_split`: cut by English sentence, so
+the several French translations of one sentence stay together. BLEU scores one
+hypothesis per distinct English sentence against all of its translations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import functional as F
+from .. import optim
+from ..backend import np
+from ..data import load_split
+from ..metrics import corpus_bleu
+from ..tensor import tensor
+from ..text import WordTokenizer
+from ..train import fit
+
+__all__ = ["SPECIALS", "TranslationData", "train_translation", "translate", "bleu"]
+
+SPECIALS = ("<pad>", "<bos>", "<eos>")  # ids 0, 1, 2; "<unk>" is 3
+
+
+@dataclass
+class TranslationData:
+    """Tokenizers for both sides (lower-cased words, built from the train split)
+    and each split as (english, french) pairs."""
+
+    src_tok: WordTokenizer
+    tgt_tok: WordTokenizer
+    pairs: dict
+
+    @classmethod
+    def load(cls, min_count: int = 2, max_len: int = 16) -> TranslationData:
+        """Pairs whose sides are at most ``max_len`` words; words seen fewer than
+        ``min_count`` times in train become ``<unk>``."""
+        pairs = {s: load_split("eng-fra", s) for s in ("train", "val", "test")}
+        build = lambda texts: WordTokenizer.from_text(
+            "\n".join(texts), min_count=min_count, specials=SPECIALS, lower=True
+        )
+        src_tok = build(en for en, _ in pairs["train"])
+        tgt_tok = build(fr for _, fr in pairs["train"])
+        short = lambda p: len(src_tok.tokenize(p[0])) <= max_len and \
+            len(tgt_tok.tokenize(p[1])) <= max_len  # fmt: skip
+        return cls(src_tok, tgt_tok, {s: [p for p in ps if short(p)] for s, ps in pairs.items()})
+
+    def encode_src(self, sentences) -> list[list[int]]:
+        return [self.src_tok.encode(s) + [2] for s in sentences]
+
+    def batch(self, pairs, device: str = "cpu"):
+        """(src (B, S), tgt_in (B, T), tgt_out (B, T)): source ids + EOS; target
+        BOS + ids as input and ids + EOS as output, all right-padded with 0;
+        padded outputs are -100 so the loss skips them."""
+        src = self.encode_src(en for en, _ in pairs)
+        tgt = [self.tgt_tok.encode(fr) for _, fr in pairs]
+        S, T = max(map(len, src)), max(map(len, tgt)) + 1
+        s = np.zeros((len(pairs), S), dtype=np.int64)
+        t_in = np.zeros((len(pairs), T), dtype=np.int64)
+        t_out = np.full((len(pairs), T), -100, dtype=np.int64)
+        for i, (a, b) in enumerate(zip(src, tgt)):
+            s[i, : len(a)] = a
+            t_in[i, : len(b) + 1] = [1, *b]
+            t_out[i, : len(b) + 1] = [*b, 2]
+        return tensor(s, device=device), tensor(t_in, device=device), tensor(t_out, device=device)
+
+    def references(self, split: str) -> tuple[list[str], list[list[list[str]]]]:
+        """Distinct English sentences of a split and, for each, every French
+        reference as a token list."""
+        refs: dict = {}
+        for en, fr in self.pairs[split]:
+            refs.setdefault(en, []).append(self.tgt_tok.tokenize(fr))
+        return list(refs), list(refs.values())
+
+
+def train_translation(model, data: TranslationData, steps: int, batch_size: int = 64,
+                      lr: float = 1e-3, seed: int = 0, progress: bool = True,
+                      clip: float = 1.0, warmup: int = 200):  # fmt: skip
+    """Teacher-forced cross-entropy over real target tokens, AdamW with warmup and
+    cosine decay, gradient clipping. Returns :func:`minilm.train.fit`'s history."""
+    device = next(iter(model.parameters())).device
+    gen = np.random.default_rng(seed)
+    train = data.pairs["train"]
+
+    def batch():
+        return data.batch([train[i] for i in gen.integers(0, len(train), batch_size)], device)
+
+    def loss_fn(model, b):
+        src, t_in, t_out = b
+        return F.cross_entropy(model(src, t_in), t_out)
+
+    opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    sched = optim.WarmupCosineLR(opt, min(warmup, steps - 1), steps, eta_min=lr / 10)
+    return fit(model, opt, batch, steps, loss_fn=loss_fn, scheduler=sched, clip_grad_norm=clip,
+               seed=seed, progress=progress)  # fmt: skip
+
+
+def translate(model, data: TranslationData, sentences, batch_size: int = 128,
+              beam_size: int | None = None) -> list[list[str]]:  # fmt: skip
+    """French token lists for English ``sentences``: greedy, or beam search when
+    ``beam_size`` is given (only :class:`Seq2Seq` has ``beam_decode``)."""
+    device = next(iter(model.parameters())).device
+    out = []
+    sentences = list(sentences)
+    for i in range(0, len(sentences), batch_size):
+        chunk = data.encode_src(sentences[i : i + batch_size])
+        if beam_size:
+            ids = [model.beam_decode(s, beam_size) for s in chunk]
+        else:
+            S = max(map(len, chunk))
+            src = np.zeros((len(chunk), S), dtype=np.int64)
+            for j, s in enumerate(chunk):
+                src[j, : len(s)] = s
+            ids = model.greedy_decode(tensor(src, device=device))
+        out += [data.tgt_tok.vocab.decode(row) for row in ids]
+    return out
+
+
+def bleu(model, data: TranslationData, split: str = "test", limit: int | None = None,
+         beam_size: int | None = None) -> float:  # fmt: skip
+    """Corpus BLEU (4-gram, no smoothing) of the model's translations of a split's
+    distinct English sentences (the first ``limit`` of them), in [0, 1]."""
+    sources, refs = data.references(split)
+    if limit is not None:
+        sources, refs = sources[:limit], refs[:limit]
+    return corpus_bleu(translate(model, data, sources, beam_size=beam_size), refs)

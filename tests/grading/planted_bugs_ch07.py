@@ -1,0 +1,27 @@
+"""Planted bugs in chapter 07's reference solutions (format: see planted_bugs.py)."""
+
+BUGS = [
+    ("ex1_split_heads", "reshape to (B, H, T, hd) without the transpose: heads mix time steps",
+     "return np.transpose(x.reshape(B, T, num_heads, d // num_heads), (0, 2, 1, 3))",
+     "return x.reshape(B, num_heads, T, d // num_heads)"),
+    ("ex1_split_heads", "heads interleaved (hd, H) instead of (H, hd)",
+     "x.reshape(B, T, num_heads, d // num_heads), (0, 2, 1, 3))",
+     "x.reshape(B, T, d // num_heads, num_heads), (0, 3, 1, 2))"),
+    ("ex1_split_heads", "merge reshapes without undoing the transpose",
+     "return np.transpose(x, (0, 2, 1, 3)).reshape(B, T, H * hd)",
+     "return x.reshape(B, T, H * hd)"),
+    ("ex2_kv_cache_step", "the new key is zeroed when appended",
+     "cache_k = np.concatenate([cache_k, k], axis=-2)",
+     "cache_k = np.concatenate([cache_k, 0 * k], axis=-2)"),
+    ("ex2_kv_cache_step", "new value prepended instead of appended (keys and values misaligned)",
+     "cache_v = np.concatenate([cache_v, v], axis=-2)",
+     "cache_v = np.concatenate([v, cache_v], axis=-2)"),
+    ("ex2_kv_cache_step", "no 1/sqrt(hd) scaling",
+     " / np.sqrt(q.shape[-1])", ""),
+    ("ex3_positional_encoding", "sin and cos swapped",
+     "P[:, 0::2] = np.sin(angle)", "P[:, 0::2] = np.cos(angle)"),
+    ("ex3_positional_encoding", "frequency exponent i/d instead of 2i/d",
+     "two_i = np.arange(0, d, 2)[None, :]", "two_i = np.arange(0, d, 2)[None, :] / 2"),
+    ("ex3_positional_encoding", "base 1000 instead of 10000",
+     "10000 ** (two_i / d)", "1000 ** (two_i / d)"),
+]  # fmt: skip
