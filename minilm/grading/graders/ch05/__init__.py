@@ -1,0 +1,1 @@
+"""Graders for chapter 05, sequence models."""
