@@ -74,10 +74,17 @@ class MatMul(Function):
                 f"first ({k_a}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} "
                 f"dimension of the second ({k_b})"
             )
+        if a.ndim > 2 and b.ndim == 2:  # (..., n, k) @ (k, m): one big GEMM, not a loop
+            return (a.reshape(-1, k_a) @ b).reshape(*a.shape[:-1], b.shape[1])
         return a @ b
 
     def backward(self, g):
         a, b = self.inputs
+        if a.ndim > 2 and b.ndim == 2:  # the layer case x @ W: flatten the batch axes
+            k, m = b.shape
+            ga = g @ b.T if self.needs_grad[0] else None  # (..., n, k)
+            gb = a.reshape(-1, k).T @ g.reshape(-1, m) if self.needs_grad[1] else None  # (k, m)
+            return ga, gb
         A = a if a.ndim > 1 else a.reshape(1, -1)  # (..., n, k)
         B = b if b.ndim > 1 else b.reshape(-1, 1)  # (..., k, m)
         G = g
