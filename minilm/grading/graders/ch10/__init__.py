@@ -1,0 +1,1 @@
+"""Graders for chapter 10, generative models."""

@@ -1,0 +1,54 @@
+"""Graders for ex1_gan_losses, against ``minilm.models.gan``'s losses."""
+
+from hypothesis import strategies as st
+
+import minilm
+from minilm.grading import assert_close, check, prop
+from minilm.models import gan
+from minilm.tensor import Tensor
+from minilm.testing import arrays, floats
+
+
+def _logits(scale):
+    return arrays(st.integers(1, 6), elements=floats(-scale, scale))
+
+
+def _value_and_grad(fn, *arrays_):
+    xs = [Tensor._wrap(a.copy(), True) for a in arrays_]
+    out = fn(*xs)
+    assert isinstance(out, Tensor), f"the loss must be a minilm Tensor, got {type(out).__name__}"
+    assert out.size == 1, f"the loss must be one number, got shape {out.shape}"
+    return out.item(), minilm.grad(out, xs, allow_unused=True)
+
+
+@check(points=2)
+@prop(real=_logits(5.0), fake=_logits(5.0))
+def discriminator(student, real, fake):
+    """discriminator_loss: value and gradients equal the reference's"""
+    got, got_g = _value_and_grad(student.discriminator_loss, real, fake)
+    want, want_g = _value_and_grad(gan.discriminator_loss, real, fake)
+    assert_close(got, want, "discriminator loss", rtol=1e-6)
+    assert_close(got_g[0], want_g[0], "d loss / d real_logits")
+    assert_close(got_g[1], want_g[1], "d loss / d fake_logits")
+
+
+@check(points=2)
+@prop(fake=_logits(5.0))
+def generator(student, fake):
+    """generator_loss: the non-saturating loss and its gradient"""
+    got, got_g = _value_and_grad(student.generator_loss, fake)
+    want, want_g = _value_and_grad(gan.generator_loss, fake)
+    assert_close(got, want, "generator loss", rtol=1e-6)
+    assert_close(got_g[0], want_g[0], "d loss / d fake_logits")
+
+
+@check(points=1)
+@prop(real=_logits(200.0), fake=_logits(200.0))
+def stable(student, real, fake):
+    """both losses stay finite and right for logits up to 200 in size"""
+    got, _ = _value_and_grad(student.discriminator_loss, real, fake)
+    assert_close(got, gan.discriminator_loss(Tensor._wrap(real), Tensor._wrap(fake)).item(),
+                 "discriminator loss with huge logits", rtol=1e-6)  # fmt: skip
+    got, _ = _value_and_grad(student.generator_loss, fake)
+    assert_close(got, gan.generator_loss(Tensor._wrap(fake)).item(),
+                 "generator loss with huge logits", rtol=1e-6)  # fmt: skip
