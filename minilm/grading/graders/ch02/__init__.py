@@ -1,0 +1,1 @@
+"""Graders for chapter 02, mathematical foundations."""
