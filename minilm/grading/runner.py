@@ -78,7 +78,7 @@ def load_student(path: Path, name: str):
 
 def _counterexample(exc: BaseException) -> str:
     """hypothesis's falsifying example, from the exception's notes, without the
-    student-module argument every check receives. None for an unwritten stub:
+    student-module argument every check receives. Empty for an unwritten stub:
     it fails whatever the input."""
     if isinstance(exc, NotImplementedError):
         return ""
@@ -128,7 +128,8 @@ def run_checks(checks, student, emit=None, student_file=None) -> list[CheckResul
 def _child_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-    env.setdefault("OMP_NUM_THREADS", "1")  # several graders share the cores
+    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # graders share the cores
+        env.setdefault(threads, "1")
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
