@@ -1,0 +1,355 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 4: Text representation
+#
+# A model computes with numbers, so text must first become numbers. This chapter
+# has two parts:
+#
+# - **Part 1, tokenization**: cutting text into tokens (characters, words, or
+#   subwords learned by byte-pair encoding), the vocabulary that numbers them,
+#   special and unknown tokens, and the first vectors: one-hot and bag-of-words;
+# - **Part 2, embeddings**: learned dense vectors for words (word2vec), their
+#   similarities and analogies, and static against contextual embeddings.
+#
+# The notebook runs in well under a minute on a laptop CPU.
+
+# %%
+import inspect
+import os
+from collections import Counter
+
+import matplotlib.pyplot as plt
+
+import minilm
+import minilm.functional as F
+import minilm.nn as nn
+import minilm.optim as optim
+from minilm.backend import np
+from minilm.data import load_split, pad_batch
+from minilm.metrics import accuracy
+from minilm.text import (
+    WORD_PATTERN,
+    BPETokenizer,
+    CharTokenizer,
+    WordTokenizer,
+    split_chunks,
+    split_words,
+)
+from minilm.text.bpe_train import learn_merges
+from minilm.train import fit
+
+FULL = os.environ.get("MINILM_FULL") == "1"
+
+
+def show(obj):
+    """Print the source of a minilm function or class."""
+    print(inspect.getsource(obj))
+
+
+# %% [markdown]
+# # Part 1: Tokenization
+#
+# Tokenization decides what one step of a language model is. Small tokens
+# (characters) give a small vocabulary but long sequences; large tokens (words)
+# give short sequences but a huge vocabulary and words never seen; subwords sit
+# in between. All three on Shakespeare, with the fixed splits:
+
+# %%
+train_text = load_split("tinyshakespeare", "train")
+val_text = load_split("tinyshakespeare", "val")
+print(f"{len(train_text):,} training characters, {len(val_text):,} validation characters")
+line = "ROMEO: Wherefore art thou, Romeo?"
+
+# %% [markdown]
+# ## 1.1 Characters
+#
+# Every distinct character is a token. The vocabulary is tiny (65 for
+# Shakespeare) and every string made of those characters can be encoded, but a
+# model must then predict one letter at a time, and a word becomes a long
+# sequence.
+
+# %%
+chars = CharTokenizer.from_text(train_text)
+print("vocabulary:", chars.vocab_size, "".join(chars.vocab.itos[:40]).replace("\n", "\\n"), "...")
+ids = chars.encode(line)
+print(ids)
+print(repr(chars.decode(ids)))
+
+# %% [markdown]
+# ## 1.2 Words
+#
+# A word tokenizer cuts text with a regular expression. minilm's keeps words (with
+# inner apostrophes, "o'er") and makes every other non-space character a token of
+# its own:
+
+# %%
+print(WORD_PATTERN)
+print(split_words(line))
+print(split_words("I'll not o'er-leap it; 'tis 10 o'clock."))
+
+# %% [markdown]
+# Word frequencies follow **Zipf's law**: the frequency of the $r$-th most common
+# word is roughly proportional to $1/r$, a straight line of slope about $-1$ on a
+# log-log plot. A few words are everywhere and most words are rare, which is why
+# a word vocabulary is either huge or leaves many words out.
+
+# %%
+word_counts = Counter(split_words(train_text))
+freqs = np.array(sorted(word_counts.values(), reverse=True), dtype=float)
+ranks = np.arange(1, len(freqs) + 1)
+slope = np.polyfit(np.log(ranks[:1000]), np.log(freqs[:1000]), 1)[0]
+fig, ax = plt.subplots(figsize=(5, 3.3))
+ax.loglog(ranks, freqs, label="Shakespeare's words")
+ax.loglog(ranks, freqs[0] / ranks, "--", label="frequency ∝ 1 / rank")
+ax.set_xlabel("rank")
+ax.set_ylabel("count")
+ax.legend()
+fig.tight_layout()
+plt.show()
+print(f"{len(word_counts):,} distinct words; fitted slope over the top 1000: {slope:.2f}")
+print(f"seen once: {sum(c == 1 for c in word_counts.values()):,} words")
+
+# %% [markdown]
+# ## 1.3 Vocabularies, special tokens and unknown tokens
+#
+# A **vocabulary** maps each token to an id and back (`minilm.text.Vocab`). Its
+# first ids go to **special tokens** that are not text: `<pad>` fills short
+# sequences in a batch, `<s>` and `</s>` (or `<|endoftext|>`) mark where a text
+# begins and ends. Then comes the policy for **unknown tokens**, which minilm makes
+# explicit: either an error, or one `<unk>` token that stands for everything
+# outside the vocabulary.
+
+# %%
+words = WordTokenizer.from_text(train_text, min_count=2, specials=["<pad>"])
+print("vocabulary:", words.vocab_size, words.vocab.itos[:12])
+ids = words.encode("Romeo, wherefore art thou Romeo? Zounds, a zebra!")
+print(ids)
+print(words.decode(ids))
+try:
+    chars.encode("café")  # the character tokenizer was built without <unk>
+except KeyError as e:
+    print("KeyError:", e)
+chars_unk = CharTokenizer.from_text(train_text, specials=["<pad>"], unk="<unk>")
+print(chars_unk.decode(chars_unk.encode("café")))
+
+# %% [markdown]
+# Specials in use: sequences of different lengths become one rectangular batch by
+# padding with the `<pad>` id, and a mask says which positions are real.
+
+# %%
+pad_id = chars_unk.vocab.stoi["<pad>"]
+batch, mask = pad_batch([chars_unk.encode(w) for w in ["to", "be", "or", "not"]], pad_id=pad_id)
+print(batch.numpy())
+print(mask.numpy().astype(int))
+
+# %% [markdown]
+# The price of `<unk>`: every word it replaces is lost. The share of validation
+# tokens that are unknown (the OOV rate, chapter 1) against the vocabulary size:
+
+# %%
+val_words = split_words(val_text)
+ranked = [w for w, _ in word_counts.most_common()]
+for size in (1000, 3000, 10000, len(ranked)):
+    known = set(ranked[:size])
+    oov = np.mean([w not in known for w in val_words])
+    print(f"the {size:6,d} most frequent training words: {oov:6.2%} of val tokens unknown")
+
+# %% [markdown]
+# **Exercise 3** builds a vocabulary with specials, `<unk>`, `min_count` and
+# `max_size`, exactly as `minilm.text.Vocab.from_counts` orders it.
+#
+# ## 1.4 Subwords: byte-level byte-pair encoding
+#
+# Byte-pair encoding (BPE) learns its tokens from data. It starts from the 256
+# possible **bytes** of UTF-8 text, so nothing is ever unknown, and repeatedly
+# **merges the most frequent adjacent pair** of tokens into a new token, until the
+# vocabulary has the size asked for. Frequent words become single tokens; rare
+# words are spelled with a few subword pieces.
+#
+# Text is first cut into chunks (a word with its leading space, a run of
+# punctuation, a run of whitespace), and merges never cross a chunk boundary:
+
+# %%
+print(split_chunks("  Hello there, my lord!\nO, 'tis..."))
+
+# %% [markdown]
+# One merge at a time, on a toy corpus: the chunks " low" (5 times), " lower"
+# (2 times) and " newest" (6 times).
+
+# %%
+toy = Counter({b" low": 5, b" lower": 2, b" newest": 6})
+merges = learn_merges(toy, 6)
+vocab = {i: bytes([i]) for i in range(256)}
+for new_id, (a, b) in enumerate(merges, start=256):
+    vocab[new_id] = vocab[a] + vocab[b]
+    print(f"merge {new_id - 255}: {vocab[a]!r} + {vocab[b]!r} -> {vocab[new_id]!r}")
+
+# %% [markdown]
+# Counting every pair again after every merge costs a pass over the whole corpus
+# per merge. minilm keeps the pair counts up to date instead: a merge of (a, b)
+# changes only the chunks that contain a b, so it subtracts their old pairs and
+# adds their new ones, and keeps the best pair on a heap (`python -m minilm.bench
+# bpe` measures the difference against the naive trainer). **Exercise 1** writes
+# one merge step: count the pairs, pick the best, merge it.
+
+# %%
+show(learn_merges)
+
+# %% [markdown]
+# Now a real tokenizer: 1,024 tokens learned on the first 300,000 characters of
+# the training split, with one special token that marks the end of a document.
+
+# %%
+N_TRAIN = len(train_text) if FULL else 300_000
+bpe = BPETokenizer()
+bpe.train(train_text[:N_TRAIN], vocab_size=1024, special_tokens=["<|endoftext|>"])
+print("first merges:", [bpe.id_to_bytes(i) for i in range(256, 276)])
+print("last merges: ", [bpe.id_to_bytes(i) for i in range(1013, 1023)])
+for text in [" the king", " unsatisfiable", "naïve café 😀", "ROMEO:<|endoftext|>JULIET:"]:
+    pieces = [bpe.id_to_bytes(i) for i in bpe.encode(text)]
+    print(f"{text!r:30s} -> {pieces}")
+print(bpe.encode("<|endoftext|>"), bpe.encode("<|endoftext|>", allow_special=False)[:6], "...")
+s = "any Unicode at all: Ωμέγα, 漢字, 🙂"
+print("decode(encode(s)) == s:", bpe.decode(bpe.encode(s)) == s)
+
+# %% [markdown]
+# Frequent words and word pieces become single tokens; "unsatisfiable" is spelled
+# in pieces; the accented letters and the emoji, never seen, fall back to their
+# UTF-8 bytes (two for "é", four for "😀"). A special token is one id when the text
+# contains it, and can be encoded as plain text when it comes from a user
+# (`allow_special=False`), so no one can forge it.
+#
+# ## 1.5 How many tokens? Vocabulary size against sequence length
+#
+# Because the merges are learned greedily, the first $k$ merges of a tokenizer
+# *are* the tokenizer with $k$ merges. Characters per token on the validation
+# split, for characters, BPE of growing size and words:
+
+# %%
+sizes = [0, 32, 64, 128, 256, 512, 767]
+chars_per_token = []
+for k in sizes:
+    n_tokens = len(BPETokenizer(bpe.merges[:k]).encode(val_text))
+    chars_per_token.append(len(val_text) / n_tokens)
+print(f"{'tokenizer':22s} {'vocabulary':>10s} {'chars/token':>12s}")
+char_cpt = len(val_text) / len(chars.encode(val_text))
+print(f"{'characters':22s} {chars.vocab_size:10d} {char_cpt:12.2f}")
+for k, cpt in zip(sizes, chars_per_token):
+    print(f"{f'BPE, {k} merges':22s} {256 + k:10d} {cpt:12.2f}")
+print(f"{'words (min_count=2)':22s} {words.vocab_size:10d} {len(val_text) / len(val_words):12.2f}")
+fig, ax = plt.subplots(figsize=(5, 3.3))
+ax.semilogx([256 + k for k in sizes], chars_per_token, "o-", label="byte-level BPE")
+ax.semilogx([words.vocab_size], [len(val_text) / len(val_words)], "s", label="words (+ <unk>)")
+ax.set_xlabel("vocabulary size")
+ax.set_ylabel("characters per token")
+ax.legend()
+ax.grid(alpha=0.3)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# A model's cost grows with the sequence length (attention, chapter 7, with its
+# square), and its output layer with the vocabulary size. BPE lets you choose the
+# trade-off, and unlike words it never meets an unknown token. That is why GPT-2
+# and its successors use byte-level BPE (with about 50,000 tokens).
+#
+# ## 1.6 One-hot vectors and bag-of-words
+#
+# The simplest vector for token $i$ of a vocabulary of $V$ is **one-hot**: length
+# $V$, 1 at position $i$, 0 elsewhere. Every pair of distinct tokens is equally far
+# apart, so one-hot vectors say nothing about meaning; a matrix product with them
+# selects rows of the matrix (chapter 2), which is what an embedding layer does
+# (Part 2).
+
+# %%
+reviews = {s: load_split("sentiment", s) for s in ("train", "val", "test")}
+vocab_words = WordTokenizer.from_text(" ".join(t for t, _ in reviews["train"]), min_count=2,
+                                      lower=True)  # fmt: skip
+V = vocab_words.vocab_size
+ids = vocab_words.encode("Great food, great service.")
+print(vocab_words.decode(ids), ids)
+one_hot = F.one_hot(minilm.tensor(ids), V)  # (T, V)
+print("one-hot:", one_hot.shape, "ones at", [int(np.flatnonzero(r)[0]) for r in one_hot.numpy()])
+
+# %% [markdown]
+# A **bag-of-words** vector sums a document's one-hot vectors: the count of every
+# vocabulary word in it. Word order is gone ("not good, bad" and "not bad, good"
+# are the same bag), but the words themselves already say a lot. **Exercise 2**
+# writes one-hot and bag-of-words.
+
+# %%
+bag = one_hot.sum(axis=0)  # (V,)
+print({vocab_words.vocab.itos[i]: int(bag.numpy()[i]) for i in np.flatnonzero(bag.numpy())})
+
+
+def bags(split):
+    """(N, V) bag-of-words matrix (presence: 0 or 1) and the (N,) labels of a split."""
+    X = np.zeros((len(reviews[split]), V), dtype=np.float32)
+    for n, (text, _) in enumerate(reviews[split]):
+        X[n, vocab_words.encode(text)] = 1.0
+    return minilm.tensor(X), minilm.tensor(np.array([y for _, y in reviews[split]]))
+
+
+X_train, y_train = bags("train")
+X_test, y_test = bags("test")
+print("bag-of-words matrix:", X_train.shape, f"{(X_train.numpy() > 0).mean():.2%} non-zero")
+
+# %% [markdown]
+# A linear classifier on bags of words (logistic regression: one weight per word
+# and class, then softmax) is a strong baseline for sentiment, trained here with
+# chapter 3's `fit`:
+
+# %%
+minilm.manual_seed(0)
+classifier = nn.Linear(V, 2)
+history = fit(classifier, optim.Adam(classifier.parameters(), lr=0.01), [(X_train, y_train)],
+              steps=100, progress=False)  # fmt: skip
+with minilm.no_grad():
+    predicted = classifier(X_test).argmax(axis=-1).numpy()
+print(f"training loss {history.loss[-1]:.3f}")
+print(f"test accuracy {accuracy(y_test.numpy(), predicted):.3f}")
+counts = Counter(w for t, _ in reviews["train"] for w in vocab_words.tokenize(t))
+weights = classifier.weight.numpy()  # (V, 2)
+lean = weights[:, 1] - weights[:, 0]  # > 0: the word pushes towards positive
+common = [i for i, w in enumerate(vocab_words.vocab.itos) if counts[w] >= 10]
+order = sorted(common, key=lambda i: lean[i])
+print("most negative:", [vocab_words.vocab.itos[i] for i in order[:10]])
+print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
+
+# %% [markdown]
+# Most of the words it leans on are the ones a person would pick ("awful",
+# "avoid", "loved", "fantastic"); a few are accidents of a small corpus. What a
+# bag of one-hot
+# vectors cannot do is see that "great" and "excellent" mean nearly the same:
+# their one-hot vectors are orthogonal. Learned dense vectors fix that.
+
+# %% [markdown]
+# ## Part 2: embeddings
+#
+# (The word2vec and embeddings sections follow here.)
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is a file in `chapters/04_text_representation/exercises/`: fill in
+# the code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then
+# grade it:
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises
+# ```
+#
+# | exercise | task | points |
+# | --- | --- | --- |
+# | `ex1_bpe_merge.py` | one BPE merge step: count pairs, pick the best (ties included), merge | 4 |
+# | `ex2_bag_of_words.py` | one-hot vectors and bag-of-words (counts and presence) | 4 |
+# | `ex3_vocabulary.py` | a vocabulary with specials, `<unk>`, `min_count` and `max_size` | 4 |
