@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from . import backend, ops
-from .ops import CrossEntropy, LayerNorm, LogSoftmax, Softmax, where
+from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax, where
 from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
 
 __all__ = [
@@ -160,11 +160,8 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     >>> round(gelu(tensor(1.0)).item(), 4)
     0.8413
     """
-    if approximate == "none":
-        return 0.5 * x * (1 + ops.erf(x * (1 / math.sqrt(2))))
-    if approximate == "tanh":
-        c = math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + ops.tanh(c * (x + 0.044715 * x * x * x)))
+    if approximate in ("none", "tanh"):
+        return Gelu.apply(x, approximate=approximate)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 

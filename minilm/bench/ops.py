@@ -74,6 +74,13 @@ def _raw_cross_entropy(xp, g, x, t):
     return loss, p * (g / n)
 
 
+def _raw_gelu(xp, g, x):
+    c = (2 / xp.pi) ** 0.5
+    t = xp.tanh(c * (x + 0.044715 * x * x * x))
+    d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * x * (1 + t), g * d
+
+
 def _raw_layer_norm(xp, g, x):
     d = x - x.mean(-1, keepdims=True)
     rstd = 1 / xp.sqrt((d * d).mean(-1, keepdims=True) + 1e-5)
@@ -94,6 +101,7 @@ def cases(n):
         "exp": (vec, lambda a: a.exp(), lambda xp, g, a: (lambda y: (y, g * y))(xp.exp(a))),
         "tanh": (vec, lambda a: a.tanh(), _raw_tanh),
         "sigmoid": (vec, lambda a: a.sigmoid(), _raw_sigmoid),
+        "gelu_tanh": (vec, lambda a: F.gelu(a, approximate="tanh"), _raw_gelu),
         "relu": (vec, lambda a: a.relu(), lambda xp, g, a: (xp.maximum(a, 0), g * (a > 0))),
         "sum": (
             table,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..tensor import Tensor, _index_arrays, tensor
 from .arith import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from .index import GetItem, ScatterAdd, Where
-from .nn import CrossEntropy, LayerNorm, LogSoftmax, Softmax
+from .nn import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax
 from .reduce import LogSumExp, Max, Min, Sum, keepdims_shape, normalize_axis
 from .shape import BroadcastTo, Concatenate, Pad, Reshape, Transpose
 from .unary import (
@@ -410,6 +410,7 @@ __all__ = [
     "keepdims_shape",
     "normalize_axis",
     "CrossEntropy",
+    "Gelu",
     "LayerNorm",
     "LogSoftmax",
     "Softmax",

@@ -1,5 +1,5 @@
 """Fused primitives for the functions every network calls: softmax,
-log-softmax, cross-entropy and layer norm.
+log-softmax, cross-entropy, layer norm and GELU.
 
 Each could be written from smaller ops (the tests check that the two agree);
 as single Functions they are numerically stable for huge logits and make
@@ -9,6 +9,8 @@ twice differentiable. Where the backward reuses arrays cached by the forward
 (``is_grad_enabled()`` is False inside a plain backward); under
 ``create_graph=True`` it recomputes them with differentiable ops.
 """
+
+import math
 
 from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
@@ -138,3 +140,47 @@ class LayerNorm(Function):
         gm = g.mean(axis=-1, keepdims=True)
         gym = (g * y).mean(axis=-1, keepdims=True)
         return (r * (g - gm - y * gym),)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+class Gelu(Function):
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF; ``approximate="tanh"``
+    replaces Phi(x) by 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+
+    Derivatives: exact, Phi(x) + x * phi(x); tanh form,
+    0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+
+    def __init__(self, approximate="none"):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        if self.approximate == "tanh":
+            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + backend.erf(x * (1 / math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, g):
+        x = self.inputs[0]
+        if not is_grad_enabled():  # fast path on the forward's arrays
+            xd, xp = x.data, x.xp
+            if self.approximate == "tanh":
+                t = self.t
+                inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * xd * xd)
+                d = 0.5 * (1 + t) + 0.5 * xd * (1 - t * t) * inner
+            else:
+                d = self.cdf + xd * (_INV_SQRT_2PI * xp.exp(-0.5 * xd * xd))
+            return (g * Tensor._wrap(d.astype(xd.dtype, copy=False)),)
+        if self.approximate == "tanh":
+            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh()
+            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner),)
+        from .unary import Erf
+
+        cdf = 0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2))))
+        return (g * (cdf + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI),)
