@@ -7,14 +7,18 @@
 
 from .bert import BERT, BERTConfig, mask_tokens
 from .char_data import CharCorpus
+from .gan import GAN, GANConfig
 from .gpt import GPT, GPTConfig
 from .mlp_lm import MLPLM, MLPLMConfig
 from .rnn_lm import RNNLM, RNNLMConfig
 from .seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
+from .text_gan import TextGAN, TextGANConfig
 from .transformer import Transformer, TransformerConfig
+from .vae import NameVAE, VAEConfig
 from .word2vec import Word2Vec, Word2VecConfig, train_word2vec
 
 __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer",
            "TransformerConfig", "CharCorpus", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
            "Word2Vec", "Word2VecConfig", "train_word2vec", "Seq2Seq", "Seq2SeqConfig",
-           "SequenceAutoencoder"]  # fmt: skip
+           "SequenceAutoencoder", "GAN", "GANConfig", "TextGAN", "TextGANConfig", "NameVAE",
+           "VAEConfig"]  # fmt: skip
