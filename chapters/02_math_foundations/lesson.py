@@ -389,7 +389,8 @@ follows = minilm.tensor(pairs[letter_ids], dtype="float64")  # (26, V): counts o
 unit = follows / (follows * follows).sum(axis=-1, keepdims=True).sqrt()  # rows of length 1
 similarity = (unit @ unit.T).numpy()  # (26, V) @ (V, 26) -> (26, 26)
 fig, ax = plt.subplots(figsize=(5.5, 5))
-ax.imshow(similarity, cmap="viridis")
+image = ax.imshow(similarity, cmap="viridis")
+fig.colorbar(image, ax=ax, shrink=0.8)
 ax.set_xticks(range(26), LETTERS)
 ax.set_yticks(range(26), LETTERS)
 ax.set_title("cosine similarity of what follows each letter")

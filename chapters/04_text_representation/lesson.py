@@ -249,6 +249,8 @@ print(f"{'words (min_count=2)':22s} {words.vocab_size:10d} {len(val_text) / len(
 fig, ax = plt.subplots(figsize=(5, 3.3))
 ax.semilogx([256 + k for k in sizes], chars_per_token, "o-", label="byte-level BPE")
 ax.semilogx([words.vocab_size], [len(val_text) / len(val_words)], "s", label="words (+ <unk>)")
+ax.set_xticks([256, 512, 1024, 2048, 4096, 8192], ["256", "512", "1k", "2k", "4k", "8k"])
+ax.minorticks_off()
 ax.set_xlabel("vocabulary size")
 ax.set_ylabel("characters per token")
 ax.legend()
