@@ -1,0 +1,1 @@
+"""Graders for chapter 04, text representation."""
