@@ -40,8 +40,7 @@ def main(argv=None) -> int:
     print(f"\nVAE (latent {args.latent}, beta {args.beta}), {args.steps} steps, {seconds:.0f} s, "
           f"validation names ({len(val)}):")  # fmt: skip
     print(
-        f"  reconstruction {e['recon']:.3f} nats/name, KL {e['kl']:.3f}, -ELBO "
-        f"{e['neg_elbo']:.3f} ({e['neg_elbo'] / 7.0:.3f} nats per character slot of 8 with '.')"
+        f"  reconstruction {e['recon']:.3f} nats/name, KL {e['kl']:.3f}, -ELBO {e['neg_elbo']:.3f}"
     )
     print(f"  exact reconstructions from the posterior mean: {e['exact']:.1%}")
     print(f"  prior samples (greedy): {e['samples']}")
