@@ -2,10 +2,9 @@
 
 Each chapter's notebook source is ``chapters/NN_slug/lesson.py`` (jupytext
 percent format); ``notebooks/NN_slug.ipynb`` is generated from it, without
-outputs, so the two can be compared cell by cell. ``sync`` also sets each
-chapter's status in the table of contents, ``chapters/README.md``.
+outputs, so the two can be compared cell by cell.
 
-    python -m minilm.course sync     # regenerate every notebook, update the statuses
+    python -m minilm.course sync     # regenerate every notebook from its lesson
     python -m minilm.course check    # exit 1 when a notebook has drifted
 
 Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat.
@@ -14,12 +13,10 @@ Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-__all__ = ["repo_root", "lessons", "notebook_path", "build", "sync", "drift", "status",
-           "update_contents"]  # fmt: skip
+__all__ = ["repo_root", "lessons", "notebook_path", "build", "sync", "drift"]
 
 _KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -65,46 +62,8 @@ def _cells(nb) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
-def status(root: Path, slug: str) -> str:
-    """``**complete**`` when a chapter has its README, lesson, notebook and at least
-    one exercise; ``in progress`` when it has some of them; else ``planned``."""
-    folder = Path(root) / "chapters" / slug
-    parts = [(folder / "README.md").exists(), (folder / "lesson.py").exists(),
-             (Path(root) / "notebooks" / f"{slug}.ipynb").exists(),
-             bool(list(folder.glob("exercises/ex*.py")))]  # fmt: skip
-    return "**complete**" if all(parts) else "in progress" if any(parts) else "planned"
-
-
-# a row of the table of contents: | NN | title (`NN_slug/`) | topics | status |
-_ROW = re.compile(r"^\| (\d\d) \| (.+?) \(`(\d\d_\w+)/`\) \| (.*) \| [^|]* \|$")
-
-
-def update_contents(root: Path) -> bool:
-    """Set each chapter's status (and a link, once it exists) in chapters/README.md;
-    return whether the file changed."""
-    path = Path(root) / "chapters" / "README.md"
-    if not path.exists():
-        return False
-    text = path.read_text()
-    rows = []
-    for line in text.splitlines():
-        m = _ROW.match(line)
-        if m:
-            number, title, slug, topics = m.groups()
-            title = re.sub(r"^\[(.*)\]\(.*\)$", r"\1", title)
-            state = status(root, slug)
-            shown = title if state == "planned" else f"[{title}]({slug}/)"
-            line = f"| {number} | {shown} (`{slug}/`) | {topics} | {state} |"
-        rows.append(line)
-    new = "\n".join(rows) + "\n"
-    if new != text:
-        path.write_text(new)
-    return new != text
-
-
 def sync(root: Path) -> list[Path]:
-    """Write every chapter's notebook from its lesson and update the table of
-    contents; return the files that changed."""
+    """Write every chapter's notebook from its lesson; return the files that changed."""
     import nbformat
 
     changed = []
@@ -115,8 +74,6 @@ def sync(root: Path) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
-    if update_contents(root):
-        changed.append(Path(root) / "chapters" / "README.md")
     return changed
 
 

@@ -36,21 +36,6 @@ def test_drift_is_detected_and_sync_repairs_it(tmp_path):
     assert "has no chapters/99_orphan/lesson.py" in course.drift(tmp_path)[0]
 
 
-def test_sync_sets_each_chapters_status_in_the_contents(tmp_path):
-    rows = ["| 01 | One (`01_one/`) | a | planned |", "| 02 | Two (`02_two/`) | b | planned |"]
-    (tmp_path / "chapters").mkdir()
-    (tmp_path / "chapters" / "README.md").write_text("\n".join(["# Course", "", *rows]) + "\n")
-    folder = tmp_path / "chapters" / "01_one"
-    (folder / "exercises").mkdir(parents=True)
-    for name in ("README.md", "lesson.py", "exercises/ex1_a.py"):
-        (folder / name).write_text("")
-    course.sync(tmp_path)  # writes notebooks/01_one.ipynb, then the contents
-    toc = (tmp_path / "chapters" / "README.md").read_text().splitlines()
-    assert toc[2] == "| 01 | [One](01_one/) (`01_one/`) | a | **complete** |"
-    assert toc[3] == rows[1]
-    assert course.update_contents(tmp_path) is False
-
-
 def test_table_of_contents_lists_every_chapter():
     toc = (ROOT / "chapters" / "README.md").read_text()
     for n in range(1, 13):
