@@ -1,0 +1,467 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 5: Sequence models
+#
+# An n-gram model predicts the next character from a fixed window of counts; it
+# cannot generalize from "emma" to "emmy", and its tables grow exponentially
+# with the window. This chapter replaces counting with learning:
+#
+# 1. the neural language model of Bengio et al. (2003): embeddings and an MLP;
+# 2. recurrent networks, which read a sequence of any length, and
+#    backpropagation through time;
+# 3. vanishing and exploding gradients, measured, and what clipping does;
+# 4. LSTM and GRU cells, which keep gradients alive over long spans;
+# 5. character-level language models on real text, with truncated
+#    backpropagation through time for a long text;
+# 6. generation: greedy, temperature, top-k, top-p, beam search;
+# 7. the model ladder: every model of chapters 1 to 5 on one test set.
+#
+# The notebook runs on a laptop CPU in about a minute on small settings; set
+# `MINILM_FULL=1` for the longer runs. The numbers quoted in the text come from
+# `python -m minilm tour` (section 7).
+
+# %%
+import inspect
+import math
+import os
+import time
+
+import matplotlib.pyplot as plt
+
+import minilm
+import minilm.nn as nn
+from minilm.backend import np
+from minilm.generate import beam_search, filter_top_k, filter_top_p, generate, log_softmax
+from minilm.models import MLPLM, RNNLM, CharCorpus, MLPLMConfig, RNNLMConfig
+from minilm.models.char_data import StreamBatches
+from minilm.models.mlp_lm import MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
+from minilm.models.rnn_lm import RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
+from minilm.ngram import NgramModel
+from minilm.optim import clip_grad_norm_
+from minilm.tour import Trained, format_table
+
+FULL = os.environ.get("MINILM_FULL") == "1"
+minilm.manual_seed(0)
+
+
+def show(obj):
+    """Print the source of a minilm function or class."""
+    print(inspect.getsource(obj))
+
+
+# %% [markdown]
+# ## 1. From counts to a neural language model
+#
+# Our running example is the names corpus: 32,000 first names, split once and for
+# all into train, validation and test (`minilm.data.load_split`). Each name is a
+# sequence `.emma.`, where `.` marks the start and the end; a model predicts each
+# character and the final `.` from what comes before, and we score it in **nats
+# per character** on the test split (perplexity is $e^{\text{nats}}$). This is
+# exactly what the n-gram models of chapter 1 predict, so the numbers compare.
+
+# %%
+names = CharCorpus.load("names")
+print(f"{names.vocab_size} symbols; {len(names.split('train'))} training names, "
+      f"{names.num_predictions('test')} characters to predict in the test split")  # fmt: skip
+print([names.decode(s) for s in names.split("train")[:5]])
+
+results = []  # (Trained) rows for the ladder in section 7
+for order, smoothing in [(2, "add-k"), (6, "kneser-ney")]:
+    t0 = time.perf_counter()
+    lm = NgramModel(order, smoothing).fit(names.sentences("train"))
+    nats = math.log(lm.perplexity(names.sentences("test")))
+    label = f"{order}-gram, {smoothing}"
+    stored = sum(lm.counts.size[k] for k in range(1, order + 1))  # distinct n-grams counted
+    results.append(Trained(label, stored, time.perf_counter() - t0, nats))
+    print(f"{label:22} {nats:.3f} nats/char")
+
+# %% [markdown]
+# **The MLP language model.** Bengio et al. give every symbol a learned vector
+# (an *embedding*, a row of a table $E$), concatenate the vectors of the previous
+# $n$ symbols and feed them to a one-hidden-layer network:
+#
+# $$ e = [E_{x_{t-n}}; \dots; E_{x_{t-1}}], \quad h = \tanh(e W_1 + b_1), \quad
+#    p(x_t \mid \cdot) = \mathrm{softmax}(h W_2 + b_2). $$
+#
+# Two things change compared with counting. Similar contexts get similar
+# embeddings, so what the model learns about one transfers to the other. And the
+# parameters grow *linearly* with the context length $n$ (the first layer has
+# $n d$ inputs), where an n-gram table grows as $V^n$. Here is minilm's model:
+
+# %%
+show(MLPLM.forward)
+
+# %%
+mlp_cfg = MLPLMConfig(names.vocab_size, context=8, embed_dim=16, hidden=256 if FULL else 128,
+                      pad_id=names.pad_id)  # fmt: skip
+mlp = MLPLM(mlp_cfg)
+t0 = time.perf_counter()
+hist = train_mlp_lm(mlp, names, MLPTrainConfig(steps=8000 if FULL else 1500, lr=3e-3),
+                    progress=False)  # fmt: skip
+mlp_s = time.perf_counter() - t0
+mlp_nats = evaluate_mlp_lm(mlp, names, "test")
+results.append(Trained("MLP", mlp.num_parameters(), mlp_s, mlp_nats))
+print(f"MLP: {mlp.num_parameters():,} parameters, {mlp_s:.0f} s, test {mlp_nats:.3f} nats/char")
+
+# %% [markdown]
+# The embeddings it learned place symbols that behave alike near each other.
+# Projected on their two main directions (PCA), the vowels gather away from the
+# consonants, and `.` (start and end) stands apart:
+
+# %%
+E = mlp.embed.weight.numpy()
+E = E - E.mean(axis=0)
+P = E @ np.linalg.svd(E, full_matrices=False)[2][:2].T  # (V, 2)
+fig, ax = plt.subplots(figsize=(5, 4))
+ax.scatter(P[:, 0], P[:, 1], s=8)
+for i, (x, y) in enumerate(P):
+    ch = names.decode([i])
+    ax.annotate(ch, (x, y), color="tab:red" if ch in "aeiouy" else "black")
+ax.set_title("character embeddings of the MLP, first two principal components")
+plt.show()
+
+# %% [markdown]
+# ## 2. Recurrent neural networks
+#
+# An MLP sees a fixed window. A **recurrent** network reads one symbol at a time
+# and carries a hidden state $h_t$ that summarizes everything so far:
+#
+# $$ h_t = \tanh(x_t W_{ih} + b_{ih} + h_{t-1} W_{hh} + b_{hh}), \qquad
+#    \text{logits}_t = h_t W_{hy} + b_y. $$
+#
+# The same weights serve every step, so the model handles sequences of any length
+# with a fixed number of parameters. `minilm.nn.RNNCell` is one step;
+# `minilm.nn.RNN` runs a stack of cells over a whole sequence (inputs `(B, T, I)`,
+# states `(layers, B, H)`), returns every step's output and the final state, and
+# accepts an initial state, so a long text can be read window by window.
+
+# %%
+cell = nn.RNNCell(input_size=3, hidden_size=4)
+h = cell(minilm.randn(2, 3))  # one step from the zero state
+print("one step:", h.shape)
+rnn = nn.RNN(3, 4, num_layers=2)
+y, h_n = rnn(minilm.randn(2, 7, 3))
+print("a sequence: outputs", y.shape, "final state", h_n.shape)
+show(nn.RNN.run)
+
+# %% [markdown]
+# **Backpropagation through time (BPTT).** Unrolled over $T$ steps, an RNN is a
+# deep network whose layers share weights, and backpropagation runs through it as
+# through any graph: the gradient reaching $h_t$ is its own loss term's gradient
+# plus what flows back from $h_{t+1}$,
+#
+# $$ \frac{\partial L}{\partial h_t} = \frac{\partial L_t}{\partial h_t}
+#    + \frac{\partial L}{\partial h_{t+1}} \, \mathrm{diag}(1 - h_{t+1}^2)\, W_{hh}^\top, $$
+#
+# and the weight gradients add up over the steps. Exercise 5 asks you to write
+# this loop by hand; minilm's engine does it for any graph.
+
+# %% [markdown]
+# ## 3. Vanishing and exploding gradients
+#
+# Unrolling that recursion, the gradient from step $T$ back to step $t$ is a
+# product of $T - t$ Jacobians $\mathrm{diag}(1 - h^2) W_{hh}^\top$. A product of
+# many matrices shrinks or grows geometrically, with a rate set by the size of
+# $W_{hh}$ (its spectral radius $\rho$, the largest $|\text{eigenvalue}|$) and by
+# how saturated the tanh is. Let us measure it: a random RNN with $W_{hh}$ scaled
+# to a chosen $\rho$ reads 60 random inputs, and we ask for the gradient of
+# $\mathrm{sum}(h_{60})$ with respect to every earlier state.
+
+
+# %%
+def gradient_through_time(cell, T=60, B=8, seed=0):
+    """||d sum(h_T) / d h_t|| for t = T..0 (index k = steps back)."""
+    minilm.manual_seed(seed)
+    x = minilm.randn(T, B, cell.input_size)
+    state = cell.initial_state(B, x)
+    state = tuple(s.requires_grad_() for s in state) if isinstance(state, tuple) else (
+        state.requires_grad_())  # fmt: skip
+    hs = [state[0] if isinstance(state, tuple) else state]
+    for t in range(T):
+        h, state = cell.step(cell.project(x[t]), state)
+        hs.append(h)
+    grads = minilm.grad(hs[-1].sum(), hs[:-1], allow_unused=True)
+    norms = [float(np.linalg.norm(g.numpy())) if g is not None else 0.0 for g in grads]
+    return norms[::-1]  # steps back: 1, 2, ..., T
+
+
+def scaled_rnn(rho, H=32, seed=0):
+    minilm.manual_seed(seed)
+    cell = nn.RNNCell(8, H)
+    W = np.random.default_rng(seed).standard_normal((H, H)) / math.sqrt(H)
+    W *= rho / np.abs(np.linalg.eigvals(W)).max()
+    cell.weight_hh.data[...] = W.astype(np.float32)
+    return cell
+
+
+curves = {f"RNN, rho = {rho}": gradient_through_time(scaled_rnn(rho)) for rho in
+          (0.5, 0.9, 1.5, 3.0)}  # fmt: skip
+minilm.manual_seed(0)
+curves["LSTM, default init"] = gradient_through_time(nn.LSTMCell(8, 32))
+curves["GRU, default init"] = gradient_through_time(nn.GRUCell(8, 32))
+minilm.manual_seed(0)
+lstm_cell, gru_cell = nn.LSTMCell(8, 32), nn.GRUCell(8, 32)
+with minilm.no_grad():  # open the gates that keep the past: f (LSTM) and z (GRU) near 1
+    lstm_cell.bias_ih.data[32:64] = 3.0
+    gru_cell.bias_ih.data[32:64] = 3.0
+curves["LSTM, forget bias 3"] = gradient_through_time(lstm_cell)
+curves["GRU, update bias 3"] = gradient_through_time(gru_cell)
+
+fig, ax = plt.subplots(figsize=(7, 4))
+for label, norms in curves.items():
+    ax.semilogy(range(1, len(norms) + 1), np.maximum(norms, 1e-30), label=label)
+ax.set_xlabel("steps back from the end")
+ax.set_ylabel("gradient norm")
+ax.legend(fontsize=8)
+ax.grid(alpha=0.3)
+plt.show()
+print(f"{'':22} {'1 step':>10} {'10 steps':>10} {'50 steps':>10}")
+for label, norms in curves.items():
+    print(f"{label:22} {norms[0]:10.2e} {norms[9]:10.2e} {norms[49]:10.2e}")
+
+# %% [markdown]
+# With $\rho < 1$ the gradient dies geometrically: with $\rho = 0.5$ it has
+# lost about seventeen orders of magnitude after 50 steps, so a vanilla RNN
+# cannot learn that something 50 characters back matters. With $\rho = 3$ it
+# explodes instead (the tanh saturates and holds it back at moderate $\rho$,
+# which is why 1.5 stays near 1 here). The gated cells are only as good as their
+# gates: at minilm's (and PyTorch's) default initialization every gate sits
+# near $\sigma(0) = 0.5$, the LSTM's cell keeps half of itself per step, and its
+# gradient decays like $0.5^k$. But the path along the cell is *additive*
+# ($c_t = f \odot c_{t-1} + i \odot g$): the gradient along it is scaled by the
+# forget gate $f$, not multiplied by a weight matrix. Open the gate (a forget
+# bias of 3 gives $f \approx 0.95$; training learns such values where memory
+# pays) and the gradient survives 50 steps almost intact. The GRU's update gate
+# $z$ plays the same role for $h_t = (1 - z) \odot n + z \odot h_{t-1}$.
+#
+# **Clipping** handles the exploding side. When the gradient's total norm
+# exceeds a threshold $c$, `clip_grad_norm_` scales every gradient by
+# $c / \lVert g \rVert$: the direction stays, the step is bounded. (Nothing so simple
+# fixes vanishing gradients; that takes a different cell.)
+
+# %%
+cell = scaled_rnn(3.0)
+x = minilm.randn(40, 8, 8)
+state = cell.initial_state(8, x)
+for t in range(40):
+    h, state = cell.step(cell.project(x[t]), state)
+(h * h).sum().backward()
+before = [p.grad.numpy().copy() for p in cell.parameters()]
+norm = clip_grad_norm_(cell.parameters(), max_norm=1.0).item()
+after = [p.grad.numpy() for p in cell.parameters()]
+flat = lambda gs: np.concatenate([g.reshape(-1) for g in gs])  # noqa: E731
+cos = flat(before) @ flat(after) / (np.linalg.norm(flat(before)) * np.linalg.norm(flat(after)))
+print(f"norm before {norm:.1f}, after {np.linalg.norm(flat(after)):.3f}, "
+      f"cosine(before, after) = {cos:.6f}")  # fmt: skip
+
+# %% [markdown]
+# ## 4. LSTM and GRU
+#
+# The **LSTM** (Hochreiter and Schmidhuber, 1997, with the forget gate of Gers et
+# al., 2000) keeps a cell $c_t$ beside $h_t$ and three gates that decide what to
+# write, keep and show:
+#
+# $$ \begin{aligned}
+# i &= \sigma(x W_{ii} + h W_{hi} + b_i), & f &= \sigma(x W_{if} + h W_{hf} + b_f),\\
+# g &= \tanh(x W_{ig} + h W_{hg} + b_g), & o &= \sigma(x W_{io} + h W_{ho} + b_o),\\
+# c_t &= f \odot c_{t-1} + i \odot g, & h_t &= o \odot \tanh(c_t).
+# \end{aligned} $$
+#
+# The **GRU** (Cho et al., 2014) merges cell and state and uses two gates:
+#
+# $$ r = \sigma(\cdot),\quad z = \sigma(\cdot),\quad
+#    n = \tanh(x W_{in} + b_{in} + r \odot (h W_{hn} + b_{hn})),\quad
+#    h_t = (1 - z) \odot n + z \odot h_{t-1}. $$
+#
+# In minilm the four (three) gates' weights sit side by side in one matrix,
+# `weight_ih` of shape (input, 4H) and `weight_hh` (H, 4H), so one matrix product
+# computes every gate; PyTorch stores the transposes, with the same gate order.
+# The gate arithmetic, written once for arrays and tensors:
+
+# %%
+from minilm.nn import recurrent
+
+show(recurrent._lstm_gates)
+show(recurrent._gru_gates)
+
+# %% [markdown]
+# Those are about fifteen small operations per step, and on small batches the
+# cost of each operation, not the arithmetic, sets the speed. So minilm also runs
+# them as one fused `Function` (`LSTMGates`, `GRUGates`) whose backward works on
+# arrays directly; the tests check that the fused and the composed versions give
+# the same values and gradients. Same weights, same answer:
+
+# %%
+minilm.manual_seed(1)
+fused = nn.LSTM(5, 8, fused=True)
+plain = nn.LSTM(5, 8, fused=False)
+plain.load_state_dict(fused.state_dict())
+x = minilm.randn(4, 10, 5)
+print("largest difference:", float(np.abs(fused(x)[0].numpy() - plain(x)[0].numpy()).max()))
+for cls in (nn.RNN, nn.GRU, nn.LSTM):
+    print(f"{cls.__name__:5} with 128 hidden units, 32 inputs: "
+          f"{cls(32, 128).num_parameters():,} parameters")  # fmt: skip
+
+# %% [markdown]
+# ## 5. Character-level language models on real text
+#
+# `minilm.models.RNNLM` is an embedding, a recurrent stack and a linear head that
+# turns each hidden state into next-character logits. On names, each name is a
+# short sequence that starts from the zero state; batches of names are padded,
+# and the padded positions are excluded from the loss (`ignore_index`).
+
+# %%
+show(RNNLM.forward)
+
+# %%
+lstm_cfg = RNNLMConfig(names.vocab_size, cell="lstm", embed_dim=24,
+                       hidden_size=128 if FULL else 64)  # fmt: skip
+lstm = RNNLM(lstm_cfg)
+t0 = time.perf_counter()
+train_rnn_lm(lstm, names, RNNTrainConfig(steps=1500 if FULL else 300, batch_size=64, lr=1e-2),
+             progress=False)  # fmt: skip
+lstm_s = time.perf_counter() - t0
+lstm_nats = evaluate_rnn_lm(lstm, names, "test")
+results.append(Trained("LSTM", lstm.num_parameters(), lstm_s, lstm_nats))
+print(f"LSTM: {lstm.num_parameters():,} parameters, {lstm_s:.0f} s, "
+      f"test {lstm_nats:.3f} nats/char")  # fmt: skip
+
+# %% [markdown]
+# **A long text: truncated BPTT.** Shakespeare is one stream of a million
+# characters. We cut it into $B$ contiguous rows and read them $T$ characters at
+# a time; the final state of one window is the initial state of the next, so the
+# model sees context from long before, but we *detach* it, so gradients flow back
+# at most $T$ steps (backpropagating through the whole text would need the whole
+# graph in memory). `StreamBatches` makes window $k+1$ continue each row exactly
+# where window $k$ left it:
+
+# %%
+shakespeare = CharCorpus.load("tinyshakespeare", max_chars=None if FULL else 200_000)
+sb = StreamBatches(shakespeare.split("train")[0], batch_size=4, bptt=24)
+for _ in range(2):
+    x, y, fresh = sb.next()
+    print(repr(shakespeare.decode(x.numpy()[0])), "| fresh start" if fresh else "| continues")
+show(train_rnn_lm)
+
+# %%
+shk_cfg = RNNLMConfig(shakespeare.vocab_size, cell="lstm", embed_dim=32, hidden_size=128)
+shk = RNNLM(shk_cfg)
+t0 = time.perf_counter()
+train_rnn_lm(shk, shakespeare, RNNTrainConfig(steps=2000 if FULL else 150, batch_size=32, bptt=48,
+                                             lr=1e-2), progress=False)  # fmt: skip
+print(f"{time.perf_counter() - t0:.0f} s; validation loss "
+      f"{evaluate_rnn_lm(shk, shakespeare, 'val'):.3f} nats/char")  # fmt: skip
+print(shakespeare.decode(generate(shk, shakespeare.tokenizer.encode("ROMEO:"), 200, seed=0)))
+
+# %% [markdown]
+# After a few hundred steps the model has the layout of a play (names in capitals,
+# line breaks, common words); the full run behind the numbers in section 7
+# (`python -m minilm tour --corpus tinyshakespeare --full`) writes passable
+# pseudo-Shakespeare.
+#
+# ## 6. Generation
+#
+# A language model gives a distribution over the next token; generating text means
+# choosing a token, appending it and asking again. `minilm.generate` works with
+# any model that maps the tokens so far to next-token logits, through one method,
+# `next_logits(tokens, state) -> (logits, state)`; a recurrent model carries its
+# hidden state, so each step costs one cell update. The choices:
+#
+# - **greedy**: always the most likely token. Deterministic, and repetitive.
+# - **temperature** $T$: sample from $\mathrm{softmax}(z / T)$. $T < 1$ sharpens the
+#   distribution towards greedy, $T > 1$ flattens it towards uniform.
+# - **top-k**: sample among the $k$ most likely tokens only.
+# - **top-p** (nucleus): sample among the smallest set of most likely tokens whose
+#   probabilities sum to at least $p$; the set adapts to how sure the model is.
+
+# %%
+prompt = [names.pad_id]
+logits, _ = lstm.next_logits(prompt, None)
+probs = np.exp(log_softmax(logits))
+fig, axes = plt.subplots(1, 3, figsize=(11, 3), sharey=True)
+chars = [names.decode([i]) for i in range(names.vocab_size)]
+for ax, (title, z) in zip(axes, [("the model", logits), ("top-k, k = 5", filter_top_k(logits, 5)),
+                                 ("top-p, p = 0.6", filter_top_p(logits, 0.6))]):  # fmt: skip
+    ax.bar(chars, np.exp(log_softmax(z)))
+    ax.set_title(title)
+    ax.tick_params(axis="x", labelsize=7)
+axes[0].set_ylabel("P(first letter)")
+plt.show()
+for T in (0.5, 1.0, 1.5):
+    p = np.exp(log_softmax(logits / T))
+    print(f"T = {T}: entropy {-(p * np.log(p)).sum():.2f} nats;",
+          ", ".join(names.decode(generate(lstm, prompt, 20, temperature=T, stop_token=names.pad_id,
+                                          seed=s))[:-1] for s in range(6)))  # fmt: skip
+print("greedy:", names.decode(generate(lstm, prompt, 20, greedy=True, stop_token=names.pad_id)))
+print("top-p 0.8:", ", ".join(names.decode(generate(lstm, prompt, 20, top_p=0.8,
+      stop_token=names.pad_id, seed=s))[:-1] for s in range(6)))  # fmt: skip
+
+# %% [markdown]
+# **Beam search** looks for the most likely *sequence* rather than choosing
+# token by token. It keeps the `beam_size` best partial sequences; at each step it
+# extends each by every token and keeps the best `beam_size` extensions by total
+# log-probability (exercise 4 is that step). Finished sequences are ranked by
+# $\log p / \text{length}^\alpha$: with $\alpha = 0$ the raw log-probability, which
+# favours short outputs (every extra token multiplies in a probability below 1);
+# $\alpha = 1$ ranks by log-probability per token. With `beam_size=1` it is greedy
+# decoding; with a beam as large as the number of possible sequences it is exact
+# (both are tested).
+
+# %%
+for alpha in (0.0, 1.0):
+    found = beam_search(lstm, prompt, 12, beam_size=8, length_penalty=alpha,
+                        stop_token=names.pad_id)  # fmt: skip
+    print(f"alpha = {alpha}:", ", ".join(f"{names.decode(h.tokens)[:-1]} ({h.score:.2f})"
+                                         for h in found[:6]))  # fmt: skip
+
+# %% [markdown]
+# For names, the most likely sequences are the most common short names: beam
+# search finds *typical* outputs, not varied ones, which is why open-ended
+# generation samples (with temperature, top-k or top-p) and beam search is kept
+# for tasks with one right answer, such as translation (chapter 6).
+#
+# ## 7. The model ladder
+#
+# `python -m minilm tour` trains every model of chapters 1 to 5 on the names
+# train split and scores each on the same test split. Its default run takes a
+# few minutes on a 2-core CPU; `--full` trains bigger models for longer. The
+# small models trained in this notebook:
+
+# %%
+print(format_table(results))
+
+# %% [markdown]
+# The numbers from `python -m minilm tour` (default and `--full`) are in
+# `docs_fragments/sequence.md` and this chapter's README. Two lessons from them.
+# Neural models beat the simple count models by a wide margin (the bigram is at
+# about 2.45 nats per character; the MLP and the recurrent models get near 2.0).
+# And on a corpus this small, a well-smoothed 6-gram (Kneser-Ney) is a hard
+# baseline: it has memorized the common names, and the neural models only pass
+# it with enough capacity and training. The gap grows in the neural models'
+# favour with more data and longer contexts, which is the road to chapter 7.
+#
+# ## Exercises
+#
+# Each exercise is a file in `chapters/05_sequence_models/exercises/`: fill in the
+# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade it:
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises
+# ```
+#
+# | exercise | task | points |
+# | --- | --- | --- |
+# | `ex1_lstm_cell.py` | one LSTM step in NumPy, in minilm's weight layout | 4 |
+# | `ex2_gru_cell.py` | one GRU step in NumPy | 3 |
+# | `ex3_top_p.py` | top-p (nucleus) filtering of logits, batched | 4 |
+# | `ex4_beam_step.py` | one step of beam search | 4 |
+# | `ex5_rnn_bptt.py` | backpropagation through time for a tanh RNN, by hand | 5 |
