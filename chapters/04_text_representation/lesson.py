@@ -20,7 +20,7 @@
 # - **Part 2, embeddings**: learned dense vectors for words (word2vec), their
 #   similarities and analogies, and static against contextual embeddings.
 #
-# The notebook runs in well under a minute on a laptop CPU.
+# The notebook runs in about a minute on a laptop CPU (word2vec takes most of it).
 
 # %%
 import inspect
@@ -335,9 +335,143 @@ print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
 # their one-hot vectors are orthogonal. Learned dense vectors fix that.
 
 # %% [markdown]
-# ## Part 2: embeddings
+# # Part 2: Embeddings
 #
-# (The word2vec and embeddings sections follow here.)
+# One-hot vectors are all orthogonal: "king" is as far from "queen" as from
+# "spoon". An **embedding** gives each word a dense vector of a few dozen numbers,
+# learned so that words used alike get similar vectors. word2vec (Mikolov et al.,
+# 2013) learns them from raw text with one idea, the *distributional hypothesis*:
+# a word is characterized by the company it keeps. We train it on the words of
+# Shakespeare's train split.
+#
+# ## 2.1 Skip-gram and CBOW
+#
+# Every word $w$ has two vectors, $v_w$ (a row of the input table $W_{in}$, used
+# when $w$ is the centre) and $u_w$ (a row of the output table $W_{out}$, used when
+# $w$ is a context word). **Skip-gram** predicts each word $o$ within a window of a
+# centre word $c$ from $v_c$; **CBOW** (continuous bag of words) predicts the
+# centre from the mean of its context words' $v$ vectors. Skip-gram's examples are
+# (centre, context) pairs; word2vec draws the window size for each position from
+# 1 to its maximum, so near words make more pairs than far ones:
+
+# %%
+from minilm.models.word2vec import (  # noqa: E402
+    Word2VecConfig,
+    cbow_examples,
+    keep_probability,
+    negative_sampling_loss,
+    sampling_table,
+    skipgram_pairs,
+    train_word2vec,
+)
+
+sentence = split_words("But soft, what light through yonder window breaks?", lower=True)
+ids = np.arange(len(sentence))
+centres, contexts = skipgram_pairs(ids, window=2, rng=np.random.default_rng(0))
+print([(sentence[c], sentence[o]) for c, o in zip(centres[:8], contexts[:8])])
+ctx, centre = cbow_examples(ids, window=2)
+print("CBOW:", [sentence[i] if i >= 0 else "-" for i in ctx[3]], "->", sentence[centre[3]])
+
+# %% [markdown]
+# ## 2.2 Negative sampling
+#
+# Predicting a word with a softmax over the whole vocabulary costs $O(V)$ per
+# example. **Negative sampling** turns each prediction into logistic regression:
+# tell the true pair, with score $s = u_o \cdot v_c$, from $K$ random *noise*
+# words with scores $s_k = u_{n_k} \cdot v_c$:
+#
+# $$ \ell = -\log\sigma(s) - \sum_{k=1}^K \log\sigma(-s_k)
+#        = \mathrm{softplus}(-s) + \sum_k \mathrm{softplus}(s_k). $$
+#
+# Its gradient pulls $v_c$ towards $u_o$ and pushes it away from the noise words
+# (exercise 4 asks for it by hand). minilm's version, batched:
+
+# %%
+show(negative_sampling_loss)
+
+# %% [markdown]
+# Two choices about word frequency matter. Noise words are drawn from the
+# unigram distribution raised to the power $3/4$, which gives rare words more
+# chances than their frequency. And frequent words ("the", ",", "and") carry
+# little information about their neighbours, so each occurrence of a word with
+# frequency $f$ is kept only with probability $\min(1, \sqrt{t/f} + t/f)$
+# (**subsampling**, $t = 10^{-3}$ here; the formula of the original C code):
+
+# %%
+text = load_split("tinyshakespeare", "train")
+word_counts = Counter(split_words(text, lower=True))
+top = word_counts.most_common(8)
+counts = np.array([c for _, c in word_counts.most_common()])
+noise, unigram = sampling_table(counts), counts / counts.sum()
+keep = keep_probability(counts, 1e-3)
+print(f"{'word':>6} {'count':>6} {'unigram':>8} {'noise':>8} {'kept':>6}")
+for i, (w, c) in enumerate(top):
+    print(f"{w:>6} {c:6d} {unigram[i]:8.4f} {noise[i]:8.4f} {keep[i]:6.2f}")
+print(f"a word seen 5 times: unigram {5 / counts.sum():.2e}, "
+      f"noise {5**0.75 / (counts**0.75).sum():.2e}")  # fmt: skip
+
+# %% [markdown]
+# ## 2.3 Training, neighbours and analogies
+#
+# `train_word2vec` tokenizes the text, drops words seen fewer than 5 times,
+# subsamples, builds examples and trains both tables with Adam. After training,
+# the **cosine similarity** $\cos(a, b) = a \cdot b / (\lVert a\rVert\lVert b\rVert)$
+# of two words' vectors measures how alike their contexts are.
+
+# %%
+w2v_cfg = Word2VecConfig(mode="skipgram", dim=50, window=3, steps=4000 if FULL else 2000)
+w2v = train_word2vec(text, w2v_cfg, progress=False)
+print(f"{len(w2v.words)} words, vectors of {w2v_cfg.dim}")
+for word in ["king", "lord", "night", "father", "he", "love"]:
+    print(f"{word:>7}:", ", ".join(f"{w} {s:.2f}" for w, s in w2v.most_similar(word, 5)))
+
+# %% [markdown]
+# Vector arithmetic answers analogies, "a is to b as c is to ?", with the word
+# nearest $v_b - v_a + v_c$. On a million characters of Shakespeare only the
+# most frequent relations come out (pronouns, family words); the famous
+# "king - man + woman = queen" needs billions of words. On our run the
+# neighbours above include "lord: liege", "father: husband, son" and "he: she"
+# (and "king" sits with the numerals of royal names, "ii", "iii": Shakespeare's
+# kings are Richard II and Henry VI), and "he : she :: his : ?" answers "her".
+
+# %%
+for a, b, c in [("he", "she", "his"), ("father", "mother", "son"), ("man", "woman", "king")]:
+    print(f"{a} : {b} :: {c} : ?", [w for w, _ in w2v.analogy(a, b, c, 3)])
+
+# %% [markdown]
+# A 2-D projection (the first two principal components of the vectors) shows
+# the same structure; words from one family land near each other:
+
+# %%
+family = ["father", "mother", "son", "daughter", "brother", "sister", "husband", "wife"]
+titles = ["king", "queen", "duke", "lord", "lady", "prince"]
+time_words = ["night", "day", "morning", "hour", "year"]
+fig, ax = plt.subplots(figsize=(6, 5))
+w2v.plot([w for w in family + titles + time_words if w in w2v.vocab], ax=ax)
+ax.set_title("word2vec vectors, first two principal components")
+plt.show()
+
+# %% [markdown]
+# CBOW is the same machinery with the context averaged; it trains faster per
+# word and is a little worse on rare words:
+
+# %%
+cbow = train_word2vec(text, Word2VecConfig(mode="cbow", steps=2000 if FULL else 1000),
+                      progress=False)  # fmt: skip
+for word in ["king", "night"]:
+    print(f"CBOW {word:>6}:", ", ".join(w for w, _ in cbow.most_similar(word, 5)))
+
+# %% [markdown]
+# ## 2.4 Static and contextual embeddings
+#
+# word2vec gives each word **one** vector, whatever the sentence: "bank" of a
+# river and "bank" for money share it, and the vector is a blend of both uses.
+# These are *static* embeddings. The models of the next chapters compute a
+# vector for each word *in its context*: a recurrent network's hidden state
+# (chapter 5) or a transformer's output (chapter 7) depends on the words around
+# it, so the same word gets different vectors in different sentences. The input
+# embedding table of those models is still a static embedding, learned the way
+# word2vec's is, by gradient descent on a prediction task.
 
 # %% [markdown]
 # ## Exercises
@@ -355,3 +489,5 @@ print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
 # | `ex1_bpe_merge.py` | one BPE merge step: count pairs, pick the best (ties included), merge | 4 |
 # | `ex2_bag_of_words.py` | one-hot vectors and bag-of-words (counts and presence) | 4 |
 # | `ex3_vocabulary.py` | a vocabulary with specials, `<unk>`, `min_count` and `max_size` | 4 |
+# | `ex4_negative_sampling.py` | word2vec's negative-sampling loss and its gradients | 4 |
+# | `ex5_analogy.py` | nearest neighbours and analogies by cosine similarity | 3 |
