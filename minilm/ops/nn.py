@@ -159,9 +159,16 @@ class Gelu(Function):
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        if self.approximate == "tanh":
-            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            return 0.5 * x * (1 + self.t)
+        if self.approximate == "tanh":  # in place: each temporary is a full-size array
+            u = xp.asarray(x * x)  # an array even for 0-d x, so out= works
+            u *= 0.044715 * _SQRT_2_OVER_PI
+            u += _SQRT_2_OVER_PI
+            u *= x
+            self.t = xp.tanh(u, out=u)  # tanh(sqrt(2/pi) (x + 0.044715 x^3))
+            y = self.t + 1
+            y *= x
+            y *= 0.5
+            return y
         self.cdf = 0.5 * (1 + backend.erf(x * (1 / math.sqrt(2))))
         return x * self.cdf
 
@@ -171,8 +178,14 @@ class Gelu(Function):
             xd, xp = x.data, x.xp
             if self.approximate == "tanh":
                 t = self.t
-                inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * xd * xd)
-                d = 0.5 * (1 + t) + 0.5 * xd * (1 - t * t) * inner
+                d = xd * xd  # d = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+                d *= 3 * 0.044715 * _SQRT_2_OVER_PI
+                d += _SQRT_2_OVER_PI
+                d *= xd
+                d *= 1 - t * t
+                d += t
+                d += 1
+                d *= 0.5
             else:
                 d = self.cdf + xd * (_INV_SQRT_2PI * xp.exp(-0.5 * xd * xd))
             return (g * Tensor._wrap(d.astype(xd.dtype, copy=False)),)
