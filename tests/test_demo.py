@@ -1,4 +1,4 @@
-"""The README's main job: the demo trains a neural bigram to the counted bigram's loss."""
+"""The one-minute demo trains a neural bigram to the counted bigram's loss."""
 
 import argparse
 import re

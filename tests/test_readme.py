@@ -12,7 +12,7 @@ def test_ci_runs_the_readme_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     install, test = "pip install '.[dev]'", "python -m pytest"
     assert f"{install} && {test}" in README
-    assert "pip install . && python -m minilm demo" in README
+    assert "pip install . && python -m minilm tour" in README
     ci_lines = [line.split("#")[0].strip() for line in ci.splitlines() if "# README" in line]
     assert any(line.startswith(install) for line in ci_lines)
     assert any(line.startswith(test) for line in ci_lines)
