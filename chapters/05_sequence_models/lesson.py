@@ -441,7 +441,7 @@ print(format_table(results))
 
 # %% [markdown]
 # The numbers from `python -m minilm tour` (default and `--full`) are in
-# `docs_fragments/sequence.md` and this chapter's README. Two lessons from them.
+# the main README ("The model ladder") and this chapter's README. Two lessons from them.
 # Neural models beat the simple count models by a wide margin (the bigram is at
 # about 2.45 nats per character; the MLP and the recurrent models get near 2.0).
 # And on a corpus this small, a well-smoothed 6-gram (Kneser-Ney) is a hard
