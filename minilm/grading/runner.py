@@ -83,7 +83,8 @@ def _counterexample(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return ""
     for note in getattr(exc, "__notes__", []):
-        if note.startswith("Falsifying example"):
+        # hypothesis heads the note "Falsifying example" (older) or "Failing test case" (newer)
+        if note.startswith(("Falsifying example", "Failing test case")):
             body = [line for line in note.splitlines()[1:-1] if "student=" not in line]
             return textwrap.dedent("\n".join(body)).rstrip(",")
     return ""
