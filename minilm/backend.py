@@ -140,4 +140,4 @@ def erf(x):
         return cupy_erf(x)
     if _scipy_erf is not None:
         return _scipy_erf(x)
-    return _math_erf(x).astype(x.dtype)
+    return np.asarray(_math_erf(x), dtype=x.dtype)  # frompyfunc gives objects (a float for 0-d)

@@ -13,6 +13,7 @@ Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,10 +23,12 @@ _KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python
 
 
 def repo_root() -> Path:
-    """The checkout that holds ``chapters/``: the package's parent, else the
-    current folder or one above it."""
+    """The checkout that holds ``chapters/``: ``$MINILM_COURSE_ROOT`` when set,
+    else the package's parent (an editable install), else the current folder or
+    one above it."""
     here, cwd = Path(__file__).resolve().parents[1], Path.cwd().resolve()
-    for candidate in (here, cwd, *cwd.parents):
+    env = [Path(os.environ["MINILM_COURSE_ROOT"])] if os.environ.get("MINILM_COURSE_ROOT") else []
+    for candidate in (*env, here, cwd, *cwd.parents):
         if (candidate / "chapters").is_dir():
             return candidate
     raise FileNotFoundError("no chapters/ folder found beside minilm or above the current folder")

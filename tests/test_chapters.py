@@ -62,6 +62,7 @@ def test_notebook_runs_top_to_bottom(lesson, tmp_path, monkeypatch):
     nb = nbformat.read(course.notebook_path(lesson, ROOT), as_version=4)
     # the kernel is this Python (the "python3" kernelspec runs whichever python is on PATH)
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("MINILM_COURSE_ROOT", str(ROOT))  # the kernel runs in tmp_path
     # small matrices on a shared 2-core runner: BLAS threads cost more than they give
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     timeout = 3600 if os.environ.get("MINILM_FULL") == "1" else 600  # seconds per cell
