@@ -82,8 +82,10 @@ def op_test(
         if isinstance(elements, (list, tuple))
         else [floats() if elements is None else elements] * nargs
     )
-    shape_strategy = shape or (
-        shapes().map(lambda s: (s,)) if nargs == 1 else broadcastable_shapes(nargs)
+    shape_strategy = (
+        shape
+        if shape is not None
+        else (shapes().map(lambda s: (s,)) if nargs == 1 else broadcastable_shapes(nargs))
     )
 
     @settings(
