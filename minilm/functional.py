@@ -12,6 +12,7 @@ import math
 
 from . import backend, ops
 from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax, where
+from .ops.index import out_of_range
 from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
 
 __all__ = [
@@ -173,8 +174,9 @@ def one_hot(indices, num_classes: int, dtype="float32") -> Tensor:
     """One-hot rows (no gradient)."""
     idx = indices.data if isinstance(indices, Tensor) else backend.np.asarray(indices)
     xp = backend.get_array_module(idx)
-    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise IndexError(f"one_hot: indices must be in [0, {num_classes}), got {idx.max()}")
+    bad = out_of_range(idx, 0, num_classes)
+    if bad is not None:
+        raise IndexError(f"one_hot: index {bad} is outside [0, {num_classes})")
     return Tensor._wrap(xp.eye(num_classes, dtype=dtype)[idx])
 
 
@@ -213,8 +215,8 @@ def embedding(indices, weight: Tensor) -> Tensor:
     idx = indices.data if isinstance(indices, Tensor) else weight.xp.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= weight.shape[0]):
-        bad = int(idx.max()) if int(idx.max()) >= weight.shape[0] else int(idx.min())
+    bad = out_of_range(idx, 0, weight.shape[0])
+    if bad is not None:
         raise IndexError(
             f"embedding: index {bad} is out of range for a table of {weight.shape[0]} rows"
         )

@@ -14,6 +14,17 @@ def _is_basic(index) -> bool:
     return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
 
 
+def out_of_range(values, lo: int, hi: int):
+    """An integer of ``values`` outside ``[lo, hi)`` (the max, else the min), or None.
+
+    One place for the bounds checks of indices, targets and embedding ids.
+    """
+    if not values.size:
+        return None
+    vmin, vmax = int(values.min()), int(values.max())
+    return vmax if vmax >= hi else vmin if vmin < lo else None
+
+
 def _check_bounds(a, index):
     """CuPy wraps out-of-range integer indices silently; NumPy raises. Raise on both."""
     items = index if isinstance(index, tuple) else (index,)
@@ -24,12 +35,11 @@ def _check_bounds(a, index):
         if i is Ellipsis:
             dim = a.ndim - sum(1 for j in items if j is not None and j is not Ellipsis)
             continue
-        if hasattr(i, "dtype") and i.dtype.kind in "iu" and i.size:
-            lo, hi, n = int(i.min()), int(i.max()), a.shape[dim]
-            if hi >= n or lo < -n:
-                raise IndexError(
-                    f"index {hi if hi >= n else lo} is out of bounds for axis {dim} with size {n}"
-                )
+        if hasattr(i, "dtype") and i.dtype.kind in "iu":
+            n = a.shape[dim]
+            bad = out_of_range(i, -n, n)
+            if bad is not None:
+                raise IndexError(f"index {bad} is out of bounds for axis {dim} with size {n}")
         dim += i.ndim if hasattr(i, "dtype") and i.dtype.kind == "b" else 1
 
 

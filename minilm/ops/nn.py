@@ -14,6 +14,7 @@ import math
 
 from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
+from .index import out_of_range
 
 
 def _stable_shift(xp, x, axis):
@@ -69,8 +70,8 @@ class CrossEntropy(Function):
         t = self.targets.reshape(-1)  # (N,)
         keep = t != self.ignore_index
         t_safe = xp.where(keep, t, 0)
-        if t.size and (int(t_safe.min()) < 0 or int(t_safe.max()) >= C):
-            bad = int(t_safe.max()) if int(t_safe.max()) >= C else int(t_safe.min())
+        bad = out_of_range(t_safe, 0, C)
+        if bad is not None:
             raise IndexError(f"target {bad} is out of range for {C} classes")
         z = _stable_shift(xp, flat, -1)
         e = xp.exp(z)

@@ -95,3 +95,13 @@ def test_setitem_refuses_tensor_in_graph():
     with minilm.no_grad():
         w[0] = 1.0
     assert w.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_out_of_range_reports_the_offending_value():
+    from minilm.ops.index import out_of_range
+
+    assert out_of_range(np.array([0, 2, 1]), 0, 3) is None
+    assert out_of_range(np.array([0, 3, -1]), 0, 3) == 3
+    assert out_of_range(np.array([0, -1]), 0, 3) == -1
+    assert out_of_range(np.array([-3, 2]), -3, 3) is None
+    assert out_of_range(np.array([], dtype=int), 0, 3) is None
