@@ -14,12 +14,17 @@ import math
 
 from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
+from . import fused
 from .index import out_of_range
 
 
-def _stable_shift(xp, x, axis):
+def _row_max(xp, x, axis):
     m = x.max(axis=axis, keepdims=True)
-    return x - xp.where(xp.isfinite(m), m, 0)
+    return xp.where(xp.isfinite(m), m, 0)  # an all -inf row shifts by 0, not by -inf
+
+
+def _stable_shift(xp, x, axis):
+    return x - _row_max(xp, x, axis)
 
 
 class Softmax(Function):
@@ -28,11 +33,18 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        e = xp.exp(_stable_shift(xp, x, self.axis))
+        m = _row_max(xp, x, self.axis)
+        e = fused.run("exp_shift", x, m)  # one pass on the GPU
+        if e is None:
+            e = xp.exp(x - m)
         return e / e.sum(axis=self.axis, keepdims=True)
 
     def backward(self, g):
         y = self.output
+        if not is_grad_enabled():  # fast path on arrays: y (g - sum(g y))
+            s = (g.data * y.data).sum(axis=self.axis, keepdims=True)
+            gx = fused.run("softmax_bwd", y.data, g.data, s)
+            return (Tensor._wrap(y.data * (g.data - s) if gx is None else gx),)
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 
 
@@ -160,7 +172,12 @@ class Gelu(Function):
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        if self.approximate == "tanh":  # in place: each temporary is a full-size array
+        if self.approximate == "tanh":
+            out = fused.run("gelu_tanh_fwd", x)  # one pass on the GPU
+            if out is not None:
+                y, self.t = out
+                return y
+            # in place: each temporary is a full-size array
             u = xp.asarray(x * x)  # an array even for 0-d x, so out= works
             u *= 0.044715 * _SQRT_2_OVER_PI
             u += _SQRT_2_OVER_PI
@@ -179,6 +196,9 @@ class Gelu(Function):
             xd, xp = x.data, x.xp
             if self.approximate == "tanh":
                 t = self.t
+                gx = fused.run("gelu_tanh_bwd", xd, t, g.data)  # one pass on the GPU
+                if gx is not None:
+                    return (Tensor._wrap(gx),)
                 d = xd * xd  # d = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
                 d *= 3 * 0.044715 * _SQRT_2_OVER_PI
                 d += _SQRT_2_OVER_PI

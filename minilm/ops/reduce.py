@@ -6,6 +6,7 @@ reshape it to the ``keepdims`` shape, then broadcast.
 
 from .. import backend
 from ..tensor import Function
+from .fused import sum_leading
 
 
 def normalize_axis(axis, ndim):
@@ -40,8 +41,10 @@ class _Reduction(Function):
 
 class Sum(_Reduction):
     def forward(self, a):
-        normalize_axis(self.axis, a.ndim)
-        return a.sum(axis=self.axis, keepdims=self.keepdims)
+        axes = normalize_axis(self.axis, a.ndim)
+        if self.axis is None:
+            return a.sum(keepdims=self.keepdims)
+        return sum_leading(a, axes, self.keepdims)  # a GEMV on the GPU for bias gradients
 
     def backward(self, g):
         return (self._expand(g).broadcast_to(self.inputs[0].shape),)

@@ -1,0 +1,100 @@
+"""Faster array kernels for the GPU's hottest work, on raw arrays.
+
+Profiling the standard char-GPT's training step on an H200
+(``python -m minilm.bench gpt --config standard --profile``, which lists the GPU
+kernels when PyTorch is there) showed the step bound by GPU time, not by Python,
+and that time going to:
+
+- **sums over leading axes** (every bias and layer-norm gradient sums a (B, T, C)
+  gradient over B and T): CuPy's general reduction took ~340 us each, a third of
+  the step. A row of ones times the (B*T, C) matrix is the same sum as one
+  matrix-vector product, read once at full memory speed.
+- **chains of elementwise ops** on (B, T, 4C) and (B, H, T, T) arrays (GELU, the
+  softmax): each op is a full pass over memory. One CUDA kernel per chain
+  (``cupy.ElementwiseKernel``) makes one pass.
+
+Each function here computes the same values as the plain array code it
+replaces, which stays the path on NumPy; the CUDA tests compare the two. If a
+kernel cannot be compiled, minilm warns once and falls back to the plain code.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from .. import backend
+
+# Sums this large (elements) go through a matrix-vector product on the GPU.
+GEMV_MIN_SIZE = 1 << 16
+
+
+def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
+    """``x.sum(axis=axes, keepdims=keepdims)``; when ``axes`` (sorted, as from
+    :func:`~minilm.ops.reduce.normalize_axis`) are the first k axes of a
+    C-contiguous float array, computed as ``ones(n) @ x.reshape(n, -1)``.
+    ``gemv`` forces (True) or forbids (False) that route; by default it is
+    taken for large CuPy arrays only."""
+    xp = backend.get_array_module(x)
+    if gemv is None:
+        gemv = xp is not backend.np and x.size >= GEMV_MIN_SIZE
+    k = len(axes)
+    if (gemv and x.dtype.kind == "f" and 0 < k < x.ndim and axes == tuple(range(k))
+            and x.flags.c_contiguous and x.size):  # fmt: skip
+        n = math.prod(x.shape[:k])
+        out = xp.ones(n, dtype=x.dtype) @ x.reshape(n, -1)  # (m,)
+        return out.reshape((1,) * k + x.shape[k:] if keepdims else x.shape[k:])
+    return x.sum(axis=axes, keepdims=keepdims)
+
+
+# --- fused elementwise kernels (CuPy only) ----------------------------------
+_SQRT_2_OVER_PI = "0.7978845608028654"
+
+_SOURCES = {
+    # GELU, tanh form: t = tanh(sqrt(2/pi) (x + 0.044715 x^3)), y = 0.5 x (1 + t)
+    "gelu_tanh_fwd": (
+        "T x",
+        "T y, T t",
+        f"t = tanh((T){_SQRT_2_OVER_PI} * x * ((T)1 + (T)0.044715 * x * x));"
+        "y = (T)0.5 * x * ((T)1 + t);",
+    ),
+    # dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    "gelu_tanh_bwd": (
+        "T x, T t, T g",
+        "T gx",
+        f"T inner = (T){_SQRT_2_OVER_PI} * ((T)1 + (T)0.134145 * x * x);"
+        "gx = g * ((T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * inner);",
+    ),
+    "exp_shift": ("T x, T m", "T e", "e = exp(x - m);"),  # softmax numerator
+    "softmax_bwd": ("T y, T g, T s", "T gx", "gx = y * (g - s);"),
+}
+_compiled: dict = {}
+_broken: set = set()
+
+
+def kernel(name: str):
+    """The CuPy ElementwiseKernel ``name`` (built on first use), or None when it
+    failed to compile here (minilm then uses plain array ops)."""
+    if name in _broken:
+        return None
+    if name not in _compiled:  # pragma: no cover - GPU only
+        inputs, outputs, body = _SOURCES[name]
+        _compiled[name] = backend.cp.ElementwiseKernel(inputs, outputs, body, f"minilm_{name}")
+    return _compiled[name]  # pragma: no cover - GPU only
+
+
+def run(name: str, *args):
+    """Call kernel ``name`` on CuPy arrays; None if it is unavailable (the caller
+    then computes the same thing with plain array ops)."""
+    if backend.get_array_module(*args) is backend.np or len({a.dtype for a in args}) != 1:
+        return None  # NumPy, or mixed dtypes (the kernels take one type T)
+    k = kernel(name)
+    if k is None:  # pragma: no cover - GPU only
+        return None
+    try:  # pragma: no cover - GPU only
+        return k(*args)
+    except Exception as e:  # pragma: no cover - GPU only (a compile error shows at first call)
+        _broken.add(name)
+        warnings.warn(f"minilm: the fused GPU kernel {name!r} failed ({e}); "
+                      "using plain array ops instead", RuntimeWarning, stacklevel=2)  # fmt: skip
+        return None
