@@ -275,7 +275,8 @@ def causal_mask(T: int, device: str = "cpu", S: int | None = None):
     return xp.tril(xp.ones((T, S), dtype=bool), k=S - T)
 
 
-def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weights=False):
+def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weights=False,
+                                 dropout_p: float = 0.0):  # fmt: skip
     """softmax(q k^T / sqrt(d) + mask) v.
 
     q: (..., T, d), k: (..., S, d), v: (..., S, dv) -> (..., T, dv).
@@ -283,6 +284,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     allowed** (PyTorch's boolean convention). ``causal=True`` also forbids keys
     after the query (aligned at the end when S > T, as with a KV cache).
     A row with every key masked attends uniformly instead of giving NaN.
+    ``dropout_p``: dropout on the attention weights before they mix ``v`` (as in
+    PyTorch, applied whenever it is > 0: pass 0 in evaluation); the weights
+    returned by ``return_weights`` are the ones before dropout.
     """
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(
@@ -290,7 +294,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
             "q (..., T, d), k (..., S, d), v (..., S, dv)"
         )
     T, S = q.shape[-2], k.shape[-2]
-    scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))  # (..., T, S)
+    # scale q (T x d numbers) rather than the scores (T x S): the same product, less work
+    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.swapaxes(-1, -2)  # (..., T, S)
     allowed = None
     if mask is not None:
         allowed = mask.data if isinstance(mask, Tensor) else mask
@@ -302,5 +307,5 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
         fill = float(backend.np.finfo(q.dtype).min)
         scores = where(q.xp.broadcast_to(allowed, scores.shape), scores, fill)
     weights = softmax(scores, axis=-1)  # (..., T, S)
-    out = weights @ v  # (..., T, dv)
+    out = (dropout(weights, dropout_p) if dropout_p else weights) @ v  # (..., T, dv)
     return (out, weights) if return_weights else out

@@ -256,15 +256,13 @@ class MultiHeadAttention(Module):
         if key_padding_mask is not None:
             pad = _mask_array(key_padding_mask, q)[:, None, None, :]  # (B, 1, 1, S)
             allowed = pad if allowed is None else allowed & pad
-        need_weights = return_weights or (self.training and self.attn_dropout.p > 0)
+        p = self.attn_dropout.p if self.training else 0.0
         out = F.scaled_dot_product_attention(
-            q, k, v, mask=allowed, causal=causal, return_weights=need_weights
-        )  # (B, H, T, hd)
+            q, k, v, mask=allowed, causal=causal, return_weights=return_weights, dropout_p=p
+        )
         weights = None
-        if need_weights:
-            out, weights = out
-            if self.training and self.attn_dropout.p > 0:
-                out = self.attn_dropout(weights) @ v  # (B, H, T, hd)
+        if return_weights:
+            out, weights = out  # (B, H, T, hd), (B, H, T, S) before dropout
         y = self.resid_dropout(self.out_proj(self.merge_heads(out)))  # (B, T, d)
         return (y, weights) if return_weights else y
 
