@@ -11,7 +11,8 @@ are noisy.
 Configurations: ``small`` (4 layers, 4 heads, width 128, context 64, batch 32;
 for the CPU) and ``standard`` (6 layers, 6 heads, width 384, context 256,
 batch 64; the GPU char-GPT). Options: ``--config``, ``--steps``, ``--warmup``,
-``--device``, ``--no-torch``, ``--profile`` (cProfile of the minilm steps).
+``--device``, ``--no-torch``, ``--torch-math`` (also time PyTorch with its unfused
+attention, the algorithm minilm runs), ``--profile`` (cProfile of the minilm steps).
 """
 
 from __future__ import annotations
@@ -76,7 +77,12 @@ def minilm_step_fn(model, device):
     return step
 
 
-def torch_step_fn(model, device):
+def torch_step_fn(model, device, math_attention: bool = False):
+    """The PyTorch twin's step. ``math_attention`` pins ``scaled_dot_product_attention``
+    to its unfused MATH backend (the same algorithm as minilm's) instead of letting
+    PyTorch pick a fused kernel."""
+    import contextlib
+
     import torch
 
     from ._torch_gpt import copy_weights, torch_gpt
@@ -89,12 +95,20 @@ def torch_step_fn(model, device):
     opt = torch.optim.AdamW(ref.parameters(), lr=3e-4)
     dev = "cuda" if device == "cuda" else "cpu"
 
+    def attention_backend():
+        if not math_attention:
+            return contextlib.nullcontext()
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        return sdpa_kernel(SDPBackend.MATH)
+
     def step(x, y):
-        logits = ref(torch.from_numpy(x).to(dev))
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1)
-        )
-        loss.backward()
+        with attention_backend():
+            logits = ref(torch.from_numpy(x).to(dev))
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1)
+            )
+            loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         return loss
@@ -120,8 +134,9 @@ def _timed(step, batch, device) -> float:
 
 
 def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | None = None,
-        use_torch: bool = True, seed: int = 0) -> dict:  # fmt: skip
-    """Time ``steps`` training steps (after ``warmup``); returns the measurements."""
+        use_torch: bool = True, seed: int = 0, torch_math: bool = False) -> dict:  # fmt: skip
+    """Time ``steps`` training steps (after ``warmup``); returns the measurements.
+    ``torch_math`` also times PyTorch with unfused (MATH) attention."""
     bc = CONFIGS[config]
     device = backend.check_device(device or bc.device)
     cfg = bc.model
@@ -130,7 +145,7 @@ def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | N
     manual_seed(seed)
     model = GPT(cfg).to(device)
     ours = minilm_step_fn(model, device)
-    theirs = None
+    theirs, theirs_math = None, None
     if use_torch:
         try:
             import torch
@@ -138,14 +153,19 @@ def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | N
             use_torch = False
         else:
             theirs, _ = torch_step_fn(model, device)
-    t_ours, t_theirs = [], []
+            if torch_math:
+                theirs_math, _ = torch_step_fn(model, device, math_attention=True)
+    t_ours, t_theirs, t_math = [], [], []
     for i, batch in enumerate(data):
         a = _timed(ours, batch, device)
         b = _timed(theirs, batch, device) if theirs else None
+        c = _timed(theirs_math, batch, device) if theirs_math else None
         if i >= warmup:
             t_ours.append(a)
             if b is not None:
                 t_theirs.append(b)
+            if c is not None:
+                t_math.append(c)
     tokens = bc.batch_size * cfg.block_size
     result = {
         "config": config, "device": device, "params": model.num_parameters(),
@@ -162,6 +182,10 @@ def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | N
             torch_threads=torch.get_num_threads(),
             torch_version=torch.__version__,
         )
+    if t_math:
+        result.update(torch_math_ms=1000 * statistics.median(t_math),
+                      torch_math_tok_s=tokens / statistics.median(t_math),
+                      ratio_math=statistics.median(t_ours) / statistics.median(t_math))  # fmt: skip
     return result
 
 
@@ -190,6 +214,10 @@ def format_result(r: dict) -> str:
             f"(torch {r['torch_version']}, {r['torch_threads']} threads; "
             f"NumPy BLAS threads: {r['numpy_threads']})"
         )
+    if "ratio_math" in r:
+        lines.insert(-1, f"{'pt-math':10}{r['torch_math_ms']:10.1f}{r['torch_math_tok_s']:12,.0f}")
+        lines.append(f"ratio minilm / pytorch eager with unfused (MATH) attention = "
+                     f"{r['ratio_math']:.2f}")  # fmt: skip
     else:
         lines.append("(PyTorch not installed: no ratio)")
     return "\n".join(lines)
@@ -202,6 +230,8 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--device", default=None, help="cpu or cuda (default: the config's)")
     p.add_argument("--no-torch", action="store_true", help="time minilm only")
+    p.add_argument("--torch-math", action="store_true",
+                   help="also time PyTorch with its unfused (MATH) attention backend")  # fmt: skip
     p.add_argument("--profile", action="store_true", help="cProfile the minilm steps")
     args = p.parse_args(argv)
     if args.steps < 1:
@@ -209,24 +239,50 @@ def main(argv=None) -> int:
     if args.profile:
         return _profile(args)
     print(format_result(run(args.config, args.steps, args.warmup, args.device,
-                            not args.no_torch)))  # fmt: skip
+                            not args.no_torch, torch_math=args.torch_math)))  # fmt: skip
     return 0
 
 
 def _profile(args) -> int:
+    """cProfile of the minilm steps; on a GPU with PyTorch installed, first the
+    GPU kernels by total time (PyTorch's profiler reads CUPTI, which sees every
+    kernel on the device, CuPy's included)."""
     import cProfile
     import pstats
 
     bc = CONFIGS[args.config]
     device = backend.check_device(args.device or bc.device)
-    data = batches(bc.model, bc.batch_size, args.warmup + args.steps)
+    cfg = GPTConfig(**{**bc.model.to_dict(), "vocab_size": 65})
+    data = batches(cfg, bc.batch_size, args.warmup + 2 * args.steps)
     manual_seed(0)
-    step = minilm_step_fn(GPT(bc.model).to(device), device)
+    step = minilm_step_fn(GPT(cfg).to(device), device)
     for b in data[: args.warmup]:
         step(*b)
+    timed, profiled = data[args.warmup : args.warmup + args.steps], data[args.warmup + args.steps :]
+    _sync(device)
+    t0 = time.perf_counter()
+    for b in timed:
+        step(*b)
+    _sync(device)
+    print(f"minilm: {1000 * (time.perf_counter() - t0) / len(timed):.1f} ms/step")
+    if device == "cuda":  # pragma: no cover - GPU only
+        try:
+            from torch.profiler import ProfilerActivity, profile
+        except ImportError:
+            print("(PyTorch is not installed: no GPU kernel table)")
+        else:
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                for b in profiled:
+                    step(*b)
+                _sync(device)
+            table = prof.key_averages()
+            busy = sum(e.device_time_total for e in table) / 1000 / len(profiled)
+            print(f"GPU busy {busy:.1f} ms/step; kernels by total time over {len(profiled)} steps:")
+            print(table.table(sort_by="device_time_total", row_limit=25,
+                              max_name_column_width=60))  # fmt: skip
     prof = cProfile.Profile()
     prof.enable()
-    for b in data[args.warmup :]:
+    for b in profiled:
         step(*b)
     _sync(device)
     prof.disable()
