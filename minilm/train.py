@@ -184,9 +184,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                 metrics = _evaluate(model, eval_fn)
                 history.eval.append({"step": done, **metrics})
                 if progress:
-                    bar.write(
-                        f"step {done}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
-                    )
+                    elapsed = time.perf_counter() - t0
+                    bar.write(f"step {done} ({elapsed:.0f} s): "
+                              + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))  # fmt: skip
                 if metrics.get(monitor, math.inf) < best:
                     best, bad_evals, history.best_step = metrics[monitor], 0, done
                     if patience is not None and restore_best:

@@ -93,8 +93,9 @@ def evaluate_gpt(model: GPT, corpus: CharCorpus, split: str = "test", batch_size
 
 
 def main(argv=None) -> int:
-    """``python -m minilm.models.gpt_train``: train the char GPT on tinyshakespeare
-    and print the validation loss as it goes (the best one at the end)."""
+    """``python -m minilm.models.gpt_train``: train the char GPT on tinyshakespeare,
+    print the validation loss as it goes (with the seconds since the start), the
+    best one at the end, and a sample of the trained model's text."""
     import argparse
     import time
 
@@ -102,28 +103,44 @@ def main(argv=None) -> int:
     from ..io import save
 
     p = argparse.ArgumentParser(prog="python -m minilm.models.gpt_train", description=main.__doc__)
-    p.add_argument("--config", choices=sorted(CONFIGS), default="small")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="small",
+                   help="small: 4 layers, width 128, context 64 (CPU); standard: 6 layers, "
+                        "width 384, context 256 (GPU)")  # fmt: skip
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", default=None, help="cpu or cuda (default: the config's)")
+    p.add_argument("--max-chars", type=int, default=None,
+                   help="cut each split to this many characters (quick runs)")  # fmt: skip
+    p.add_argument("--sample", type=int, default=300,
+                   help="characters to generate after training (0: none)")  # fmt: skip
     p.add_argument("--save", default=None, help="write the trained model here (minilm.save)")
     args = p.parse_args(argv)
+    if args.steps < 1 or args.eval_every < 1:
+        p.error("--steps and --eval-every must be at least 1")
+    if not 0.0 <= args.dropout < 1.0:
+        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     bc = CONFIGS[args.config]
-    corpus = CharCorpus.load("tinyshakespeare")
+    corpus = CharCorpus.load("tinyshakespeare", max_chars=args.max_chars)
     cfg = GPTConfig(**{**bc.model.to_dict(), "vocab_size": corpus.vocab_size,
                        "dropout": args.dropout})  # fmt: skip
     model = GPT(cfg).to(args.device or bc.device)
+    print(f"GPT {args.config}: {model.num_parameters():,} parameters on {model.wte.weight.device}, "
+          f"batch {bc.batch_size} x context {cfg.block_size}, dropout {args.dropout}, "
+          f"{args.steps} steps")  # fmt: skip
     t0 = time.perf_counter()
     train_cfg = GPTTrainConfig(steps=args.steps, batch_size=bc.batch_size, lr=args.lr)
     hist = train_gpt(model, corpus, train_cfg, eval_every=args.eval_every)
+    seconds = time.perf_counter() - t0
     steps, losses = hist.eval_metric("loss")
     best = min(range(len(losses)), key=losses.__getitem__)
-    print(
-        f"best val loss {losses[best]:.4f} nats/char at step {steps[best]} "
-        f"({time.perf_counter() - t0:.0f} s, {model.num_parameters():,} parameters)"
-    )
+    print(f"best val loss {losses[best]:.4f} nats/char at step {steps[best]} "
+          f"(training and evaluation took {seconds:.0f} s)")  # fmt: skip
+    if args.sample:
+        prompt = corpus.tokenizer.encode("\n")
+        text = corpus.decode(model.generate(prompt, args.sample, temperature=0.8, seed=0))
+        print(f"--- sample (temperature 0.8) ---\n{text}")
     if args.save:
         save(model.state_dict(), args.save)
     return 0
