@@ -9,23 +9,31 @@
 - :func:`pretrain_mlm`, :func:`train_classifier`, :func:`predict_logits`: the
   loops; :func:`bow_features` for the bag-of-words baseline, which is a
   ``nn.Linear`` on word counts trained by the same loop.
+- :func:`tune_thresholds`: per-label decision thresholds for the multi-label task.
+- :func:`compare` and ``python -m minilm.models.finetune`` (:func:`main`): the
+  chapter's measurement: pretrained vs from-scratch transformer vs bag of words,
+  on sentiment and on the multi-label task, scored on the test split.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from .. import functional as F
 from .. import optim
 from ..backend import np
 from ..data import load_sentiment, load_split, pad_batch
 from ..data.corpora import SENTIMENT_SOURCES
-from ..tensor import no_grad, tensor
+from ..metrics import accuracy, confusion_matrix, f1_score, precision_recall_f1
+from ..tensor import manual_seed, no_grad, tensor
 from ..text import WordTokenizer
 from ..train import fit
 
 __all__ = ["SPECIALS", "LABELS", "TextTask", "pretraining_text", "pretrain_mlm",
-           "train_classifier", "predict_logits", "bow_features"]  # fmt: skip
+           "train_classifier", "classifier_loss", "predict_logits", "bow_features",
+           "sigmoid", "tune_thresholds", "CompareConfig", "compare", "format_tables",
+           "main"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..3; "[UNK]" is 4
 # The multi-label task: a review router tags each sentence with its sentiment
@@ -75,15 +83,29 @@ class TextTask:
 
 
 def pretrain_mlm(bert, task: TextTask, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                 seed: int = 0, progress: bool = True):  # fmt: skip
-    """Masked-language-model pretraining of ``bert`` on :func:`pretraining_text`."""
+                 seed: int = 0, progress: bool = True, bucket: bool = True):  # fmt: skip
+    """Masked-language-model pretraining of ``bert`` on :func:`pretraining_text`.
+
+    With ``bucket`` (the default) a batch is ``batch_size`` sentences of similar
+    length: a random window of the sentences sorted by length (equal lengths in a
+    random order). Most of the pretraining text is short eng-fra sentences, and a
+    batch drawn at random would pad them all to its longest one, so bucketing
+    makes a step several times cheaper for the same masked tokens.
+    """
     seqs = task.encode(pretraining_text())
     device = bert.tok.weight.device
     gen = np.random.default_rng(seed)
+    batch_size = min(batch_size, len(seqs))
+    lengths = np.array([len(s) for s in seqs])
+    by_length = np.lexsort((gen.random(len(seqs)), lengths))  # sorted by length, ties shuffled
 
     def batch():
-        ids, _ = pad_batch([seqs[i] for i in gen.integers(0, len(seqs), batch_size)],
-                           device=device)  # fmt: skip
+        if bucket:
+            start = int(gen.integers(0, len(seqs) - batch_size + 1))
+            idx = by_length[start : start + batch_size]
+        else:
+            idx = gen.integers(0, len(seqs), batch_size)
+        ids, _ = pad_batch([seqs[i] for i in idx], device=device)
         return (ids,)
 
     opt = optim.AdamW(bert.parameters(), lr=lr, weight_decay=0.01)
@@ -107,24 +129,51 @@ def _batches(inputs, labels, batch_size, gen, device):
 
 def _loss(model, b):
     x, y = b
-    logits = model(x)
+    return _loss_of(model(x), y)
+
+
+def _loss_of(logits, y):
     if y.dtype.kind == "f":  # multi-label: one sigmoid per label
         return F.binary_cross_entropy_with_logits(logits, y)
     return F.cross_entropy(logits, y)
 
 
 def train_classifier(model, inputs, labels, steps: int, batch_size: int = 32, lr: float = 1e-3,
-                     weight_decay: float = 0.01, seed: int = 0, progress: bool = True):  # fmt: skip
+                     weight_decay: float = 0.01, seed: int = 0, progress: bool = True,
+                     val=None, eval_every: int | None = None):  # fmt: skip
     """Train any ``model(x) -> logits`` on token-id lists (padded per batch) or a
     feature array; integer labels use cross-entropy, float (N, L) labels a
-    sigmoid per label (binary cross-entropy)."""
+    sigmoid per label (binary cross-entropy).
+
+    ``val=(inputs, labels)``: the loss on it is measured every ``eval_every``
+    steps and at the end, and the model keeps the weights that scored lowest
+    (model selection on validation data; the history's ``best_step`` says when).
+    """
     device = next(iter(model.parameters())).device
     gen = np.random.default_rng(seed)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = optim.WarmupCosineLR(opt, min(steps // 10, steps - 1), steps, eta_min=lr / 10)
-    return fit(model, opt, _batches(inputs, labels, batch_size, gen, device), steps,
+    eval_fn, best = None, {}
+    if val is not None:
+
+        def eval_fn(m):
+            loss = classifier_loss(m, *val)
+            if loss < best.get("loss", float("inf")):
+                best.update(loss=loss, state={k: v.data.copy() for k, v in m.state_dict().items()})
+            return loss
+
+    hist = fit(model, opt, _batches(inputs, labels, batch_size, gen, device), steps,
                loss_fn=_loss, scheduler=sched, clip_grad_norm=1.0, seed=seed,
-               progress=progress)  # fmt: skip
+               eval_fn=eval_fn, eval_every=eval_every, progress=progress)  # fmt: skip
+    if best:
+        model.load_state_dict(best["state"])
+    return hist
+
+
+def classifier_loss(model, inputs, labels) -> float:
+    """Mean loss of ``model`` on a whole split (cross-entropy for integer labels,
+    binary cross-entropy for float (N, L) ones), in eval mode."""
+    return float(_loss_of(tensor(predict_logits(model, inputs)), tensor(labels)).item())
 
 
 def predict_logits(model, inputs, batch_size: int = 256):
@@ -152,3 +201,255 @@ def bow_features(task: TextTask, split: str):
     for i, seq in enumerate(task.ids[split]):
         np.add.at(X[i], seq[1:], 1.0)
     return X
+
+
+def sigmoid(z):
+    """``1 / (1 + exp(-z))`` on a NumPy array, without overflow for large ``|z|``.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+
+
+def tune_thresholds(probs, labels):
+    """One decision threshold per label, each maximising that label's F1.
+
+    ``probs`` (N, L) are scores (sigmoid outputs), ``labels`` (N, L) 0/1; a label
+    is predicted where ``probs >= threshold``. The candidates for a label are
+    its smallest score (everything predicted) and the midpoints between its
+    consecutive distinct scores; the one with the highest F1 wins (the lowest
+    threshold on ties). Tune on validation data, then apply to the test split.
+
+    >>> probs = np.array([[0.125, 0.5], [0.5, 0.25], [0.25, 0.75], [0.75, 1.0]])
+    >>> tune_thresholds(probs, np.array([[0, 0], [1, 0], [0, 1], [1, 1]])).tolist()
+    [0.375, 0.625]
+    """
+    P, Y = np.asarray(probs, dtype=np.float64), np.asarray(labels)
+    if P.ndim != 2 or P.shape != Y.shape or len(P) == 0:
+        raise ValueError(f"tune_thresholds: need probs and labels of one shape (N, L) with N > 0, "
+                         f"got {P.shape} and {Y.shape}")  # fmt: skip
+    if not np.isin(Y, (0, 1)).all():
+        raise ValueError("tune_thresholds: labels must be 0 or 1")
+    out = np.zeros(P.shape[1])
+    for j in range(P.shape[1]):
+        s = np.unique(P[:, j])  # sorted, distinct
+        candidates = np.concatenate([s[:1], (s[:-1] + s[1:]) / 2])
+        scores = [f1_score(Y[:, j], (P[:, j] >= t).astype(Y.dtype)) for t in candidates]
+        out[j] = candidates[int(np.argmax(scores))]
+    return out
+
+
+# --- the comparison: python -m minilm.models.finetune -----------------------
+
+
+@dataclass
+class CompareConfig:
+    """Sizes and steps for :func:`compare`; the defaults are the chapter README's run.
+
+    Both transformers are the same :class:`~minilm.models.bert.BERT` (``d_model``,
+    ``n_layer``, ``n_head``) with the same random init and the same fine-tuning
+    (``finetune_*``); one is pretrained first (``pretrain_*``). The bag of words
+    is a ``nn.Linear`` on word counts (``bow_*``). Every classifier keeps the
+    weights with the lowest validation loss, measured every ``eval_every`` steps.
+    """
+
+    d_model: int = 64
+    n_layer: int = 2
+    n_head: int = 4
+    dropout: float = 0.1
+    pretrain_steps: int = 3000
+    pretrain_batch: int = 64
+    pretrain_lr: float = 1e-3
+    finetune_steps: int = 600
+    finetune_batch: int = 32
+    finetune_lr: float = 5e-4
+    bow_steps: int = 600
+    bow_batch: int = 64
+    bow_lr: float = 1e-2
+    eval_every: int = 50
+    multilabel: bool = True
+    seed: int = 0
+
+
+def _fresh_bert(task: TextTask, c: CompareConfig, state=None):
+    from .bert import BERT, BERTConfig
+
+    manual_seed(c.seed)  # the same random init for the pretrained and the scratch encoder
+    bert = BERT(BERTConfig(vocab_size=task.tokenizer.vocab_size, max_len=task.max_len,
+                           n_layer=c.n_layer, n_head=c.n_head, d_model=c.d_model,
+                           dropout=c.dropout, num_special=len(SPECIALS) + 1))  # fmt: skip
+    if state is not None:
+        bert.load_state_dict(state)
+    return bert
+
+
+def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = True) -> dict:
+    """Train and score the three sentiment classifiers (and, with ``c.multilabel``,
+    the three multi-label ones) on ``task``'s fixed splits.
+
+    Returns ``{"sentiment": [row, ...], "multilabel": [row, ...], "pretrain": {...}}``;
+    a sentiment row has ``model, accuracy, f1, confusion, seconds`` (F1 of the
+    positive class; ``confusion[i][j]``: true ``i`` predicted ``j``, 0 negative),
+    a multi-label row ``model, thresholds, f1`` (per label, :data:`LABELS` order),
+    ``micro_f1, macro_f1, seconds``. Thresholds are tuned on the val split
+    (:func:`tune_thresholds`); every number is measured on the test split.
+    """
+    from .. import nn
+    from .bert import BERTClassifier
+
+    task = TextTask.load() if task is None else task
+    t0 = time.perf_counter()
+    bert = _fresh_bert(task, c)
+    hist = pretrain_mlm(bert, task, c.pretrain_steps, c.pretrain_batch, c.pretrain_lr,
+                        seed=c.seed, progress=progress)  # fmt: skip
+    k = max(1, min(50, len(hist.loss) // 10))
+    pretrain = {"seconds": time.perf_counter() - t0, "steps": c.pretrain_steps,
+                "first_loss": float(np.mean(hist.loss[:k])),
+                "last_loss": float(np.mean(hist.loss[-k:]))}  # fmt: skip
+    pretrained = {name: v.data.copy() for name, v in bert.state_dict().items()}
+    V = task.tokenizer.vocab_size
+    bow = {split: bow_features(task, split) for split in ("train", "val", "test")}
+    tuned = (c.finetune_steps, c.finetune_batch, c.finetune_lr, 0.01)  # steps, batch, lr, decay
+    contenders = [  # name, make(n_out), inputs per split, recipe
+        ("BERT, pretrained + fine-tuned",
+         lambda n: BERTClassifier(_fresh_bert(task, c, pretrained), n), task.ids, tuned),
+        ("BERT, from scratch", lambda n: BERTClassifier(_fresh_bert(task, c), n), task.ids, tuned),
+        ("bag of words + logreg", lambda n: nn.Linear(V, n), bow,
+         (c.bow_steps, c.bow_batch, c.bow_lr, 0.0)),
+    ]  # fmt: skip
+    out = {"pretrain": pretrain, "sentiment": [], "multilabel": []}
+    tasks = [("sentiment", task.sentiment, 2)]
+    if c.multilabel:
+        tasks.append(("multilabel", task.multilabel, len(LABELS)))
+    for kind, labels, n_out in tasks:
+        for name, make, X, (steps, batch_size, lr, wd) in contenders:
+            manual_seed(c.seed)
+            model = make(n_out)
+            t1 = time.perf_counter()
+            train_classifier(model, X["train"], labels["train"], steps, batch_size, lr, wd,
+                             seed=c.seed, progress=progress, val=(X["val"], labels["val"]),
+                             eval_every=c.eval_every)  # fmt: skip
+            row = {"model": name, "seconds": time.perf_counter() - t1}
+            y = labels["test"]
+            if kind == "sentiment":
+                pred = predict_logits(model, X["test"]).argmax(-1)
+                row.update(accuracy=accuracy(y, pred), f1=f1_score(y, pred),
+                           confusion=confusion_matrix(y, pred, labels=[0, 1]).tolist())  # fmt: skip
+            else:
+                th = tune_thresholds(sigmoid(predict_logits(model, X["val"])), labels["val"])
+                pred = (sigmoid(predict_logits(model, X["test"])) >= th).astype(np.int64)
+                y = y.astype(np.int64)
+                row.update(thresholds=th.tolist(),
+                           f1=[f1_score(y[:, j], pred[:, j]) for j in range(len(LABELS))],
+                           micro_f1=precision_recall_f1(y, pred, "micro")[2],
+                           macro_f1=precision_recall_f1(y, pred, "macro")[2])  # fmt: skip
+            out[kind].append(row)
+    return out
+
+
+def format_tables(results: dict) -> str:
+    """The two tables of :func:`compare`'s results, as plain text."""
+    p = results["pretrain"]
+    lines = [
+        f"MLM pretraining: {p['steps']} steps, {p['seconds']:.0f} s, loss "
+        f"{p['first_loss']:.2f} -> {p['last_loss']:.2f}",
+        "",
+        "Sentiment (test split, 300 sentences; F1 of 'positive'; confusion rows = true "
+        "[neg, pos], columns = predicted)",
+        f"{'model':30} {'accuracy':>8} {'F1':>6}  {'confusion':20} {'train s':>7}",
+    ]
+    for r in results["sentiment"]:
+        cm = str(r["confusion"]).replace(" ", "")
+        lines.append(
+            f"{r['model']:30} {r['accuracy']:8.3f} {r['f1']:6.3f}  {cm:20} {r['seconds']:7.1f}"
+        )
+    if results["multilabel"]:
+        names = [label.split(" ")[0] for label in LABELS]
+        lines += [
+            "",
+            "Multi-label (test split; per-label F1 at the threshold t tuned on val)",
+            f"{'model':30} "
+            + " ".join(f"{n + ' F1 (t)':>19}" for n in names)
+            + f" {'micro F1':>8} {'macro F1':>8} {'train s':>7}",
+        ]
+        for r in results["multilabel"]:
+            cells = " ".join(f"{f:12.3f} ({t:.2f})" for f, t in zip(r["f1"], r["thresholds"]))
+            lines.append(
+                f"{r['model']:30} {cells} {r['micro_f1']:8.3f} {r['macro_f1']:8.3f} "
+                f"{r['seconds']:7.1f}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """``python -m minilm.models.finetune``: pretrained vs from-scratch transformer vs
+    bag of words on the sentiment test split, then the multi-label task; prints
+    both tables (accuracy, F1, confusion matrix, per-label thresholds, micro and
+    macro F1, seconds of training)."""
+    import argparse
+
+    d = CompareConfig()
+    small = CompareConfig(
+        d_model=16,
+        n_layer=1,
+        n_head=2,
+        pretrain_steps=3,
+        finetune_steps=3,
+        bow_steps=3,
+        eval_every=3,
+    )
+    p = argparse.ArgumentParser(prog="python -m minilm.models.finetune", description=main.__doc__)
+    p.add_argument(
+        "--small",
+        action="store_true",
+        help="a tiny model and a few steps (seconds; for tests, not for numbers)",
+    )
+    p.add_argument("--pretrain-steps", type=int, help=f"MLM steps (default {d.pretrain_steps})")
+    p.add_argument(
+        "--finetune-steps",
+        type=int,
+        help=f"steps per transformer classifier (default {d.finetune_steps})",
+    )
+    p.add_argument(
+        "--bow-steps", type=int, help=f"steps per bag-of-words classifier (default {d.bow_steps})"
+    )
+    p.add_argument("--d-model", type=int, help=f"transformer width (default {d.d_model})")
+    p.add_argument("--n-layer", type=int, help=f"transformer layers (default {d.n_layer})")
+    p.add_argument("--n-head", type=int, help=f"attention heads (default {d.n_head})")
+    p.add_argument(
+        "--eval-every", type=int, help=f"steps between validation checks (default {d.eval_every})"
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--no-multilabel", action="store_true", help="the sentiment table only")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    base = small if args.small else d
+    given = {
+        "pretrain_steps": args.pretrain_steps,
+        "finetune_steps": args.finetune_steps,
+        "bow_steps": args.bow_steps,
+        "d_model": args.d_model,
+        "n_layer": args.n_layer,
+        "n_head": args.n_head,
+        "eval_every": args.eval_every,
+    }
+    for name, value in given.items():
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    c = replace(
+        base,
+        **{k: v for k, v in given.items() if v is not None},
+        seed=args.seed,
+        multilabel=not args.no_multilabel,
+    )
+    if c.d_model % c.n_head:
+        p.error(f"--d-model ({c.d_model}) must be divisible by --n-head ({c.n_head})")
+    print(f"config: {c}")
+    results = compare(c, progress=not args.no_progress)
+    print(format_tables(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""The chapter 08 comparison: ``python -m minilm.models.finetune`` on small
+settings, its argument checks, the per-label threshold tuner (by hand), model
+selection on the validation split, and length-bucketed MLM batches."""
+
+import subprocess
+import sys
+
+import pytest
+
+import minilm
+import minilm.models.finetune as ft
+import minilm.nn as nn
+from minilm.backend import np
+from minilm.models.finetune import (
+    LABELS,
+    CompareConfig,
+    TextTask,
+    bow_features,
+    classifier_loss,
+    compare,
+    main,
+    sigmoid,
+    train_classifier,
+    tune_thresholds,
+)
+
+
+@pytest.fixture(scope="module")
+def task():
+    return TextTask.load()
+
+
+# --- tune_thresholds, by hand -------------------------------------------------
+
+
+def test_tune_thresholds_by_hand():
+    # column 0: candidates 0.2 (all), 0.3, 0.5, 0.7 give F1 2/3, 0.8, 1/2, 2/3 -> 0.3
+    # column 1: 2/3, 0.4, 0.5, 2/3: a tie between 0.2 and 0.7 -> the lower, 0.2
+    # column 2: the best is to predict everything: 0.1 (all) 2/3, 0.15 0.4, 0.25 0.5, 0.35 0
+    # column 3: a repeated score: candidates 0.5 (all, F1 0.8) and 0.7 (F1 2/3) -> 0.5
+    probs = np.array([[0.2, 0.2, 0.1, 0.5],
+                      [0.4, 0.4, 0.2, 0.5],
+                      [0.6, 0.6, 0.3, 0.9],
+                      [0.8, 0.8, 0.4, 0.9]])  # fmt: skip
+    labels = np.array([[0, 1, 1, 0],
+                       [1, 0, 0, 1],
+                       [0, 0, 1, 1],
+                       [1, 1, 0, 1]])  # fmt: skip
+    np.testing.assert_allclose(tune_thresholds(probs, labels), [0.3, 0.2, 0.1, 0.5])
+
+
+def test_tune_thresholds_separable_labels_get_f1_one():
+    gen = np.random.default_rng(0)
+    y = gen.integers(0, 2, size=(50, 3))
+    y[0], y[1] = 0, 1  # both classes in every column
+    probs = np.where(y == 1, gen.uniform(0.3, 0.6, y.shape), gen.uniform(0.0, 0.29, y.shape))
+    th = tune_thresholds(probs, y)
+    np.testing.assert_array_equal((probs >= th).astype(int), y)
+
+
+def test_tune_thresholds_rejects_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        tune_thresholds(np.zeros((4, 2)), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        tune_thresholds(np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match="0 or 1"):
+        tune_thresholds(np.zeros((2, 1)), np.array([[0], [2]]))
+
+
+def test_sigmoid_is_stable():
+    np.testing.assert_allclose(sigmoid(np.array([-1000.0, 0.0, 1000.0])), [0.0, 0.5, 1.0])
+    assert sigmoid(np.log(3.0)) == pytest.approx(0.75)
+
+
+# --- the loops --------------------------------------------------------------
+
+
+def test_train_classifier_keeps_the_weights_with_the_lowest_validation_loss(task):
+    X = {s: bow_features(task, s) for s in ("train", "val")}
+    minilm.manual_seed(0)
+    model = nn.Linear(task.tokenizer.vocab_size, 2)
+    # a learning rate high enough that the validation loss goes up again
+    hist = train_classifier(model, X["train"], task.sentiment["train"], 60, batch_size=64,
+                            lr=0.5, weight_decay=0.0, progress=False,
+                            val=(X["val"], task.sentiment["val"]), eval_every=10)  # fmt: skip
+    losses = [e["loss"] for e in hist.eval]
+    assert len(losses) == 6 and hist.best_step != 60  # the last weights were not the best
+    assert classifier_loss(model, X["val"], task.sentiment["val"]) == pytest.approx(min(losses))
+
+
+def test_mlm_batches_are_bucketed_by_length(task, monkeypatch):
+    seen = {}
+
+    def fake_fit(model, opt, data, steps, **kwargs):
+        seen["batches"] = [data()[0].numpy() for _ in range(40)]
+
+    monkeypatch.setattr(ft, "fit", fake_fit)
+    bert = ft._fresh_bert(task, CompareConfig(d_model=8, n_layer=1, n_head=2))
+    padding = {}
+    for bucket in (True, False):
+        ft.pretrain_mlm(bert, task, 10, batch_size=32, bucket=bucket, progress=False)
+        padding[bucket] = np.mean([(b == 0).mean() for b in seen["batches"]])
+    assert padding[True] < 0.1 and padding[False] > 0.4
+
+
+# --- the command line -------------------------------------------------------
+
+
+def test_cli_small_prints_both_tables(capsys):
+    assert main(["--small", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    sentiment, multi = out.split("Sentiment")[1].split("Multi-label")
+    for name in ("BERT, pretrained + fine-tuned", "BERT, from scratch", "bag of words + logreg"):
+        assert name in sentiment and name in multi
+    assert "confusion" in sentiment and "micro F1" in multi and "macro F1" in multi
+    for label in LABELS:
+        assert label.split(" ")[0] in multi
+
+
+def test_compare_results_are_consistent(task):
+    c = CompareConfig(d_model=16, n_layer=1, n_head=2, pretrain_steps=2, finetune_steps=2,
+                      bow_steps=20, eval_every=10)  # fmt: skip
+    res = compare(c, task, progress=False)
+    y = task.sentiment["test"]
+    for r in res["sentiment"]:
+        cm = np.array(r["confusion"])
+        assert cm.sum() == len(y) and cm.sum(axis=1).tolist() == np.bincount(y).tolist()
+        assert r["accuracy"] == pytest.approx(np.trace(cm) / len(y))
+        tp, fp, fn = cm[1, 1], cm[0, 1], cm[1, 0]
+        assert r["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    for r in res["multilabel"]:
+        assert len(r["f1"]) == len(r["thresholds"]) == len(LABELS)
+        assert r["macro_f1"] == pytest.approx(np.mean(r["f1"]))
+        assert 0.0 <= r["micro_f1"] <= 1.0
+
+
+def test_cli_no_multilabel_prints_the_sentiment_table_only(capsys):
+    assert main(["--small", "--no-progress", "--no-multilabel"]) == 0
+    out = capsys.readouterr().out
+    assert "Sentiment" in out and "Multi-label" not in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--finetune-steps", "0"], "--finetune-steps must be at least 1"),
+        (["--pretrain-steps", "-3"], "--pretrain-steps must be at least 1"),
+        (["--d-model", "30", "--n-head", "4"], "must be divisible by --n-head"),
+        (["--seed", "x"], "invalid int value"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_cli_bad_arguments_give_a_clear_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--small", *argv])
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_module_runs_as_a_script():
+    r = subprocess.run([sys.executable, "-m", "minilm.models.finetune", "--n-layer", "0"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "--n-layer must be at least 1" in r.stderr
