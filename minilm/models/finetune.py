@@ -290,7 +290,8 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
 
     Returns ``{"sentiment": [row, ...], "multilabel": [row, ...], "pretrain": {...}}``;
     a sentiment row has ``model, accuracy, f1, confusion, seconds`` (F1 of the
-    positive class; ``confusion[i][j]``: true ``i`` predicted ``j``, 0 negative),
+    positive class; ``confusion[i][j]``: true ``i`` predicted ``j``, 0 negative)
+    and ``val_accuracy`` (the number to choose settings by),
     a multi-label row ``model, thresholds, f1`` (per label, :data:`LABELS` order),
     ``micro_f1, macro_f1, seconds``. Thresholds are tuned on the val split
     (:func:`tune_thresholds`); every number is measured on the test split.
@@ -333,6 +334,8 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
             row = {"model": name, "seconds": time.perf_counter() - t1}
             y = labels["test"]
             if kind == "sentiment":
+                val_pred = predict_logits(model, X["val"]).argmax(-1)
+                row["val_accuracy"] = accuracy(labels["val"], val_pred)
                 pred = predict_logits(model, X["test"]).argmax(-1)
                 row.update(accuracy=accuracy(y, pred), f1=f1_score(y, pred),
                            confusion=confusion_matrix(y, pred, labels=[0, 1]).tolist())  # fmt: skip
@@ -356,13 +359,14 @@ def format_tables(results: dict) -> str:
         f"{p['first_loss']:.2f} -> {p['last_loss']:.2f}",
         "",
         "Sentiment (test split, 300 sentences; F1 of 'positive'; confusion rows = true "
-        "[neg, pos], columns = predicted)",
-        f"{'model':30} {'accuracy':>8} {'F1':>6}  {'confusion':20} {'train s':>7}",
+        "[neg, pos], columns = predicted; val acc: the validation split, for choosing settings)",
+        f"{'model':30} {'accuracy':>8} {'F1':>6}  {'confusion':20} {'train s':>7} {'val acc':>7}",
     ]
     for r in results["sentiment"]:
         cm = str(r["confusion"]).replace(" ", "")
         lines.append(
-            f"{r['model']:30} {r['accuracy']:8.3f} {r['f1']:6.3f}  {cm:20} {r['seconds']:7.1f}"
+            f"{r['model']:30} {r['accuracy']:8.3f} {r['f1']:6.3f}  {cm:20} {r['seconds']:7.1f} "
+            f"{r['val_accuracy']:7.3f}"
         )
     if results["multilabel"]:
         names = [label.split(" ")[0] for label in LABELS]
