@@ -2,6 +2,8 @@
 vocabularies, padded batches, one training loop for any model called as
 ``model(src, tgt_in, src_mask) -> logits`` (:class:`Seq2Seq`, :class:`Transformer`),
 and corpus BLEU on a held-out split against every reference translation.
+``python -m minilm.models.translation`` trains the RNN and the transformer the
+same way and prints both test BLEUs (:func:`main`).
 
 Splits come from :func:`minilm.data.load_split`: cut by English sentence, so
 the several French translations of one sentence stay together. BLEU scores one
@@ -10,7 +12,11 @@ hypothesis per distinct English sentence against all of its translations.
 
 from __future__ import annotations
 
+import argparse
+import time
 from dataclasses import dataclass
+
+from tqdm import tqdm
 
 from .. import functional as F
 from .. import optim
@@ -21,7 +27,16 @@ from ..tensor import tensor
 from ..text import WordTokenizer
 from ..train import fit
 
-__all__ = ["SPECIALS", "TranslationData", "train_translation", "translate", "bleu"]
+__all__ = [
+    "SPECIALS",
+    "TranslationData",
+    "train_translation",
+    "translate",
+    "bleu",
+    "MODELS",
+    "build_model",
+    "main",
+]
 
 SPECIALS = ("<pad>", "<bos>", "<eos>")  # ids 0, 1, 2; "<unk>" is 3
 
@@ -100,23 +115,34 @@ def train_translation(model, data: TranslationData, steps: int, batch_size: int 
 
 
 def translate(model, data: TranslationData, sentences, batch_size: int = 128,
-              beam_size: int | None = None) -> list[list[str]]:  # fmt: skip
+              beam_size: int | None = None, progress: bool = False) -> list[list[str]]:  # fmt: skip
     """French token lists for English ``sentences``: greedy, or beam search when
-    ``beam_size`` is given (only :class:`Seq2Seq` has ``beam_decode``)."""
+    ``beam_size`` is given (only :class:`Seq2Seq` has ``beam_decode``).
+    ``progress`` shows a bar over the sentences."""
+    if beam_size and not hasattr(model, "beam_decode"):
+        raise TypeError(f"translate: {type(model).__name__} has no beam_decode; use greedy "
+                        "decoding (beam_size=None)")  # fmt: skip
     device = next(iter(model.parameters())).device
     out = []
     sentences = list(sentences)
+    bar = tqdm(total=len(sentences), disable=not progress, dynamic_ncols=True,
+               desc=f"beam {beam_size}" if beam_size else "greedy")  # fmt: skip
     for i in range(0, len(sentences), batch_size):
         chunk = data.encode_src(sentences[i : i + batch_size])
         if beam_size:
-            ids = [model.beam_decode(s, beam_size) for s in chunk]
+            ids = []
+            for s in chunk:
+                ids.append(model.beam_decode(s, beam_size))
+                bar.update()
         else:
             S = max(map(len, chunk))
             src = np.zeros((len(chunk), S), dtype=np.int64)
             for j, s in enumerate(chunk):
                 src[j, : len(s)] = s
             ids = model.greedy_decode(tensor(src, device=device))
+            bar.update(len(chunk))
         out += [data.tgt_tok.vocab.decode(row) for row in ids]
+    bar.close()
     return out
 
 
@@ -128,3 +154,133 @@ def bleu(model, data: TranslationData, split: str = "test", limit: int | None = 
     if limit is not None:
         sources, refs = sources[:limit], refs[:limit]
     return corpus_bleu(translate(model, data, sources, beam_size=beam_size), refs)
+
+
+# The command line's models, sized to train in about 15 minutes each on one CPU
+# core at the default steps; "lr" is each one's own tuned learning rate.
+MODELS = {
+    "rnn": dict(embed_dim=128, hidden_size=256, dropout=0.1, lr=2e-3),
+    "transformer": dict(d_model=128, num_heads=4, num_encoder_layers=2, num_decoder_layers=2,
+                        dropout=0.1, lr=1e-3),
+}  # fmt: skip
+
+
+def build_model(kind: str, data: TranslationData, seed: int = 0):
+    """``(model, lr)``: the :data:`MODELS` entry ``kind`` ("rnn": a GRU
+    :class:`~minilm.models.seq2seq.Seq2Seq` with additive attention;
+    "transformer": the encoder-decoder :class:`~minilm.models.transformer.Transformer`)
+    for ``data``'s vocabularies, its weights drawn after ``manual_seed(seed)``.
+
+    >>> model, lr = build_model("transformer", TranslationData.load())
+    >>> type(model).__name__, lr == MODELS["transformer"]["lr"]
+    ('Transformer', True)
+    """
+    from ..tensor import manual_seed
+    from .seq2seq import Seq2Seq, Seq2SeqConfig
+    from .transformer import Transformer, TransformerConfig
+
+    if kind not in MODELS:
+        raise ValueError(f"unknown model {kind!r}: use one of {list(MODELS)}")
+    size = dict(MODELS[kind])
+    lr = size.pop("lr")
+    vocab = (data.src_tok.vocab_size, data.tgt_tok.vocab_size)
+    manual_seed(seed)
+    if kind == "rnn":
+        return Seq2Seq(Seq2SeqConfig(*vocab, **size)), lr
+    return Transformer(TransformerConfig(*vocab, **size)), lr
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error messages
+    return parse
+
+
+def _at_least_zero(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def main(argv=None) -> int:
+    """Train the GRU encoder-decoder with attention and the encoder-decoder
+    transformer on the eng-fra train split, the same way (same pairs, word
+    vocabularies, batches, steps, optimizer and seed), and print their corpus BLEU
+    on a held-out split with a few example translations."""
+    p = argparse.ArgumentParser(prog="python -m minilm.models.translation",
+                                description=main.__doc__)  # fmt: skip
+    p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
+    p.add_argument("--steps", type=_positive(int), default=2000, help="optimizer steps")
+    p.add_argument("--batch-size", type=_positive(int), default=64, help="pairs per step")
+    p.add_argument("--lr", type=_positive(float), default=None,
+                   help="peak learning rate (default: each model's own, see MODELS)")  # fmt: skip
+    p.add_argument("--beam", type=_at_least_zero, default=4,
+                   help="beam size for the RNN's second BLEU (0: greedy only)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=["test", "val"], default="test",
+                   help="the held-out split to score (tune on val, report test)")  # fmt: skip
+    p.add_argument("--limit", type=_positive(int), default=None,
+                   help="score only the split's first LIMIT English sentences")  # fmt: skip
+    p.add_argument("--examples", type=_at_least_zero, default=3,
+                   help="example translations to print per model")  # fmt: skip
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    kinds = ["rnn", "transformer"] if args.model == "both" else [args.model]
+
+    data = TranslationData.load()
+    sources, refs = data.references(args.split)
+    if args.limit is not None:
+        sources, refs = sources[: args.limit], refs[: args.limit]
+    print(
+        f"eng-fra: {len(data.pairs['train'])} training pairs; {args.split} split: "
+        f"{len(sources)} English sentences, every French translation a reference; "
+        f"lower-cased words ({data.src_tok.vocab_size} English, "
+        f"{data.tgt_tok.vocab_size} French ids)"
+    )
+    print(
+        f"each model: {args.steps} steps x {args.batch_size} pairs, AdamW with warmup and "
+        f"cosine decay, clip 1.0, seed {args.seed}; greedy decoding for both"
+    )
+    shown = sorted({round(i * (len(sources) - 1) / max(args.examples - 1, 1))
+                    for i in range(args.examples)}) if sources else []  # fmt: skip
+    rows = []
+    for kind in kinds:
+        model, lr = build_model(kind, data, args.seed)
+        model.to(args.device)
+        t0 = time.perf_counter()
+        train_translation(model, data, args.steps, args.batch_size, args.lr or lr, args.seed,
+                          progress=not args.no_progress)  # fmt: skip
+        train_s = time.perf_counter() - t0
+        hyps = translate(model, data, sources)
+        greedy = corpus_bleu(hyps, refs)
+        beam = beams = None
+        if kind == "rnn" and args.beam:
+            beams = translate(model, data, sources, beam_size=args.beam,
+                              progress=not args.no_progress)  # fmt: skip
+            beam = corpus_bleu(beams, refs)
+        rows.append((kind, model.num_parameters(), args.steps, train_s, greedy, beam))
+        print(f"\n{kind} ({args.split} examples; ref: the first reference of several):")
+        for i in shown:
+            print(f"  en:   {sources[i]}\n  ref:  {' '.join(refs[i][0])}\n"
+                  f"  hyp:  {' '.join(hyps[i])}")  # fmt: skip
+            if beams is not None:
+                print(f"  beam: {' '.join(beams[i])}")
+    beam_head = f"BLEU beam {args.beam}" if args.beam else "BLEU beam"
+    print(f"\n| model | parameters | steps | train time (s) | {args.split} BLEU greedy "
+          f"| {beam_head} |\n| --- | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
+    for kind, n, steps, secs, greedy, beam in rows:
+        b = "-" if beam is None else f"{100 * beam:.1f}"
+        print(f"| {kind} | {n:,} | {steps} | {secs:.0f} | {100 * greedy:.1f} | {b} |")
+    print("BLEU x100: corpus 4-gram BLEU, no smoothing, on lower-cased word tokens")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

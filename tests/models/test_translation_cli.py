@@ -1,0 +1,81 @@
+"""``python -m minilm.models.translation``: a tiny run prints the comparison table
+and example translations; bad arguments stop argparse with a message naming them."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from minilm.models.seq2seq import Seq2Seq
+from minilm.models.transformer import Transformer
+from minilm.models.translation import MODELS, TranslationData, build_model, main, translate
+
+
+def test_tiny_run_prints_the_table_and_examples(capsys):
+    argv = ["--steps", "2", "--batch-size", "4", "--limit", "6", "--beam", "2",
+            "--examples", "2", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "test split: 6 English sentences" in out
+    assert "2 steps x 4 pairs" in out
+    header = "| model | parameters | steps | train time (s) | test BLEU greedy | BLEU beam 2 |"
+    assert header in out
+    rows = {m.group(1): m.groups() for m in re.finditer(
+        r"^\| (rnn|transformer) \| ([\d,]+) \| (\d+) \| (\d+) \| ([\d.]+) \| ([\d.]+|-) \|$",
+        out, flags=re.M)}  # fmt: skip
+    assert set(rows) == {"rnn", "transformer"}
+    assert rows["rnn"][2] == rows["transformer"][2] == "2"
+    assert rows["rnn"][5] != "-" and rows["transformer"][5] == "-"  # beam search is RNN-only
+    for kind in rows:
+        assert 0 <= float(rows[kind][4]) <= 100
+    assert out.count("  en:   ") == out.count("  ref:  ") == out.count("  hyp:  ") == 4
+    assert out.count("  beam: ") == 2  # the RNN's two examples
+
+
+def test_one_model_and_its_size_and_examples(capsys):
+    main(["--model", "transformer", "--steps", "1", "--batch-size", "2", "--limit", "3",
+          "--examples", "1", "--split", "val", "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "val split: 3 English sentences" in out
+    assert "| rnn |" not in out and "| transformer |" in out
+    assert out.count("  hyp:  ") == 1
+    assert "  beam: " not in out
+    data = TranslationData.load()
+    model, lr = build_model("transformer", data)
+    assert f"| transformer | {model.num_parameters():,} |" in out
+    assert lr == MODELS["transformer"]["lr"]
+
+
+def test_build_model_kinds_and_beam_only_for_the_rnn():
+    data = TranslationData.load()
+    assert isinstance(build_model("rnn", data)[0], Seq2Seq)
+    transformer = build_model("transformer", data)[0]
+    assert isinstance(transformer, Transformer)
+    with pytest.raises(ValueError, match="rnn"):
+        build_model("lstm", data)
+    with pytest.raises(TypeError, match="Transformer has no beam_decode"):
+        translate(transformer, data, ["Hello."], beam_size=2)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "argument --steps: must be > 0, got 0"),
+    (["--batch-size", "-3"], "argument --batch-size: must be > 0, got -3"),
+    (["--beam", "-1"], "argument --beam: must be >= 0, got -1"),
+    (["--limit", "0"], "argument --limit: must be > 0, got 0"),
+    (["--lr", "0"], "argument --lr: must be > 0, got 0"),
+    (["--model", "lstm"], "invalid choice: 'lstm'"),
+    (["--steps", "ten"], "argument --steps: invalid int value: 'ten'"),
+])  # fmt: skip
+def test_bad_arguments_are_argparse_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_main():
+    run = subprocess.run([sys.executable, "-m", "minilm.models.translation", "--steps", "0"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 2
+    assert "argument --steps: must be > 0, got 0" in run.stderr
