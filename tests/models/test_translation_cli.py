@@ -19,16 +19,20 @@ def test_tiny_run_prints_the_table_and_examples(capsys):
     out = capsys.readouterr().out
     assert "test split: 6 English sentences" in out
     assert "2 steps x 4 pairs" in out
-    header = "| model | parameters | steps | train time (s) | test BLEU greedy | BLEU beam 2 |"
+    header = (
+        "| model | parameters | steps | train time (s) | train loss | test BLEU greedy "
+        "| BLEU beam 2 |"
+    )
     assert header in out
     rows = {m.group(1): m.groups() for m in re.finditer(
-        r"^\| (rnn|transformer) \| ([\d,]+) \| (\d+) \| (\d+) \| ([\d.]+) \| ([\d.]+|-) \|$",
-        out, flags=re.M)}  # fmt: skip
+        r"^\| (rnn|transformer) \| ([\d,]+) \| (\d+) \| (\d+) \| ([\d.]+) \| ([\d.]+) "
+        r"\| ([\d.]+|-) \|$", out, flags=re.M)}  # fmt: skip
     assert set(rows) == {"rnn", "transformer"}
-    assert rows["rnn"][2] == rows["transformer"][2] == "2"
-    assert rows["rnn"][5] != "-" and rows["transformer"][5] == "-"  # beam search is RNN-only
-    for kind in rows:
-        assert 0 <= float(rows[kind][4]) <= 100
+    for _, _, steps, _, loss, greedy, _ in rows.values():
+        assert steps == "2"
+        assert float(loss) > 0  # a cross-entropy, printed as nats per word
+        assert 0 <= float(greedy) <= 100
+    assert rows["rnn"][6] != "-" and rows["transformer"][6] == "-"  # beam search is RNN-only
     assert out.count("  en:   ") == out.count("  ref:  ") == out.count("  hyp:  ") == 4
     assert out.count("  beam: ") == 2  # the RNN's two examples
 
