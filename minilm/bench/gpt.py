@@ -207,19 +207,19 @@ def format_result(r: dict) -> str:
         f"{'':10}{'ms/step':>10}{'tokens/s':>12}",
         f"{'minilm':10}{r['minilm_ms']:10.1f}{r['minilm_tok_s']:12,.0f}",
     ]
-    if "ratio" in r:
-        lines.append(f"{'pytorch':10}{r['torch_ms']:10.1f}{r['torch_tok_s']:12,.0f}")
-        lines.append(
-            f"ratio minilm / pytorch eager = {r['ratio']:.2f} "
-            f"(torch {r['torch_version']}, {r['torch_threads']} threads; "
-            f"NumPy BLAS threads: {r['numpy_threads']})"
-        )
+    if "ratio" not in r:
+        return "\n".join(lines + ["(PyTorch not installed: no ratio)"])
+    lines.append(f"{'pytorch':10}{r['torch_ms']:10.1f}{r['torch_tok_s']:12,.0f}")
     if "ratio_math" in r:
-        lines.insert(-1, f"{'pt-math':10}{r['torch_math_ms']:10.1f}{r['torch_math_tok_s']:12,.0f}")
+        lines.append(f"{'pt-math':10}{r['torch_math_ms']:10.1f}{r['torch_math_tok_s']:12,.0f}")
+    lines.append(
+        f"ratio minilm / pytorch eager = {r['ratio']:.2f} "
+        f"(torch {r['torch_version']}, {r['torch_threads']} threads; "
+        f"NumPy BLAS threads: {r['numpy_threads']})"
+    )
+    if "ratio_math" in r:
         lines.append(f"ratio minilm / pytorch eager with unfused (MATH) attention = "
                      f"{r['ratio_math']:.2f}")  # fmt: skip
-    else:
-        lines.append("(PyTorch not installed: no ratio)")
     return "\n".join(lines)
 
 

@@ -62,4 +62,25 @@ def test_main_prints_ms_per_step_tokens_and_the_ratio(capsys, monkeypatch):
     except ImportError:
         assert "no ratio" in out
     else:
-        assert "ratio minilm / pytorch eager" in out
+        assert "ratio minilm / pytorch eager" in out and "no ratio" not in out
+
+
+def test_torch_math_times_pytorch_with_unfused_attention_too(capsys, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setitem(bench.CONFIGS, "small", bench.BenchConfig(TINY, 4, "cpu"))
+    assert bench.main(["--steps", "2", "--warmup", "1", "--torch-math"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines[2:5]]
+    assert names == ["minilm", "pytorch", "pt-math"]
+    assert lines[-1].startswith("ratio minilm / pytorch eager with unfused (MATH) attention = ")
+
+
+def test_unfused_torch_step_computes_the_same_loss():
+    torch = pytest.importorskip("torch")
+    minilm.manual_seed(0)
+    model = GPT(TINY)
+    fused, _ = bench.torch_step_fn(model, "cpu")
+    unfused, _ = bench.torch_step_fn(model, "cpu", math_attention=True)
+    x, y = bench.batches(TINY, 4, 1)[0]
+    assert abs(fused(x, y).item() - unfused(x, y).item()) < 1e-5
+    assert isinstance(fused(x, y), torch.Tensor)
