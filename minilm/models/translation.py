@@ -273,7 +273,7 @@ def main(argv=None) -> int:
                               progress=not args.no_progress)  # fmt: skip
             beam = corpus_bleu(beams, refs)
         rows.append((kind, model.num_parameters(), args.steps, train_s, train_loss, greedy, beam))
-        print(f"\n{kind} ({args.split} examples; ref: the first reference of several):")
+        print(f"\n{kind} ({args.split} examples; ref: the first of its references):")
         for i in shown:
             print(f"  en:   {sources[i]}\n  ref:  {' '.join(refs[i][0])}\n"
                   f"  hyp:  {' '.join(hyps[i])}")  # fmt: skip
