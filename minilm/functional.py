@@ -307,5 +307,5 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
         fill = float(backend.np.finfo(q.dtype).min)
         scores = where(q.xp.broadcast_to(allowed, scores.shape), scores, fill)
     weights = softmax(scores, axis=-1)  # (..., T, S)
-    out = (dropout(weights, dropout_p) if dropout_p else weights) @ v  # (..., T, dv)
+    out = dropout(weights, dropout_p) @ v  # (..., T, dv); dropout with p = 0 is the identity
     return (out, weights) if return_weights else out

@@ -48,7 +48,7 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
 
 
 # --- fused elementwise kernels (CuPy only) ----------------------------------
-_SQRT_2_OVER_PI = "0.7978845608028654"
+_SQRT_2_OVER_PI = repr(math.sqrt(2 / math.pi))  # as a C literal
 
 _SOURCES = {
     # GELU, tanh form: t = tanh(sqrt(2/pi) (x + 0.044715 x^3)), y = 0.5 x (1 + t)

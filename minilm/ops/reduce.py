@@ -41,10 +41,8 @@ class _Reduction(Function):
 
 class Sum(_Reduction):
     def forward(self, a):
-        axes = normalize_axis(self.axis, a.ndim)
-        if self.axis is None:
-            return a.sum(keepdims=self.keepdims)
-        return sum_leading(a, axes, self.keepdims)  # a GEMV on the GPU for bias gradients
+        # a GEMV on the GPU for bias gradients (sums over the leading axes)
+        return sum_leading(a, normalize_axis(self.axis, a.ndim), self.keepdims)
 
     def backward(self, g):
         return (self._expand(g).broadcast_to(self.inputs[0].shape),)
