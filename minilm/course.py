@@ -17,9 +17,29 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["repo_root", "lessons", "notebook_path", "build", "sync", "drift"]
+__all__ = ["show", "repo_root", "lessons", "notebook_path", "build", "sync", "drift"]
 
 _KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def show(obj) -> None:
+    """Print the source of a minilm function, class or method: the lessons'
+    way of reading the library as the textbook.
+
+    >>> show(show)  # doctest: +ELLIPSIS
+    def show(obj) -> None:
+    ...
+    """
+    import inspect
+
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError) as err:
+        raise TypeError(
+            f"show: no Python source for {obj!r} ({err}); pass a function, class or "
+            "method defined in a .py file, e.g. show(minilm.functional.softmax)"
+        ) from None
+    print(source)
 
 
 def repo_root() -> Path:

@@ -17,6 +17,16 @@ ROOT = course.repo_root()
 LESSONS = course.lessons(ROOT)
 
 
+def test_show_prints_the_source_and_rejects_what_has_none(capsys):
+    from minilm.functional import softmax
+
+    course.show(softmax)
+    out = capsys.readouterr().out
+    assert out.startswith("def softmax(") and "return" in out
+    with pytest.raises(TypeError, match="no Python source"):
+        course.show(len)  # a builtin: no .py file behind it
+
+
 def test_notebooks_match_their_lessons():
     assert course.drift(ROOT) == []
 

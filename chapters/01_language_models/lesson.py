@@ -42,6 +42,7 @@ from collections import Counter
 import matplotlib.pyplot as plt
 
 from minilm.backend import np
+from minilm.course import show
 from minilm.data import load_split
 from minilm.metrics import accuracy
 from minilm.ngram import AddK, NgramModel
@@ -50,11 +51,6 @@ from minilm.ngram.smoothing import MLE, Backoff, Interpolation, KneserNey
 from minilm.text import split_words
 
 FULL = os.environ.get("MINILM_FULL") == "1"
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 names = {s: corpus_sentences("names", s) for s in ("train", "val", "test")}

@@ -26,7 +26,6 @@
 # linear algebra. The notebook runs in a few seconds.
 
 # %%
-import inspect
 import math
 from collections import Counter
 
@@ -36,15 +35,10 @@ import minilm
 import minilm.functional as F
 from minilm import info
 from minilm.backend import np
+from minilm.course import show
 from minilm.data import load_split, load_text
 from minilm.ngram import NgramModel
 from minilm.text import CharTokenizer, split_words
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
-
 
 names = load_split("names", "train")
 LETTERS = [chr(ord("a") + i) for i in range(26)]

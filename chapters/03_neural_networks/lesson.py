@@ -32,7 +32,6 @@
 # for the longer runs behind the numbers quoted in the text.
 
 # %%
-import inspect
 import math
 import os
 
@@ -44,16 +43,12 @@ import minilm.nn as nn
 import minilm.optim as optim
 import minilm.testing
 from minilm.backend import np
+from minilm.course import show
 from minilm.plot import lr_curve, plot_history, plot_lr, smooth
 from minilm.train import evaluate_loss, fit
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

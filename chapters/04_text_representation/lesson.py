@@ -23,7 +23,6 @@
 # The notebook runs in about a minute on a laptop CPU (word2vec takes most of it).
 
 # %%
-import inspect
 import os
 from collections import Counter
 
@@ -34,6 +33,7 @@ import minilm.functional as F
 import minilm.nn as nn
 import minilm.optim as optim
 from minilm.backend import np
+from minilm.course import show
 from minilm.data import load_split, pad_batch
 from minilm.metrics import accuracy
 from minilm.text import (
@@ -48,11 +48,6 @@ from minilm.text.bpe_train import learn_merges
 from minilm.train import fit
 
 FULL = os.environ.get("MINILM_FULL") == "1"
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

@@ -30,7 +30,6 @@
 # `python -m minilm tour` (section 7).
 
 # %%
-import inspect
 import math
 import os
 import time
@@ -40,6 +39,7 @@ import matplotlib.pyplot as plt
 import minilm
 import minilm.nn as nn
 from minilm.backend import np
+from minilm.course import show
 from minilm.generate import beam_search, filter_top_k, filter_top_p, generate, log_softmax
 from minilm.models import MLPLM, RNNLM, CharCorpus, MLPLMConfig, RNNLMConfig
 from minilm.models.char_data import StreamBatches
@@ -51,11 +51,6 @@ from minilm.tour import Trained, format_table
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

@@ -26,7 +26,6 @@
 # behind the numbers in the README.
 
 # %%
-import inspect
 import os
 
 import matplotlib.pyplot as plt
@@ -35,15 +34,12 @@ import minilm
 import minilm.functional as F
 import minilm.nn as nn
 from minilm.backend import np
+from minilm.course import show
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
 from minilm.models.translation import TranslationData, bleu, train_translation, translate
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

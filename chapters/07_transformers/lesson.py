@@ -24,7 +24,6 @@
 # `MINILM_FULL=1` uses the sizes behind the README's numbers.
 
 # %%
-import inspect
 import os
 import time
 
@@ -33,6 +32,7 @@ import matplotlib.pyplot as plt
 import minilm
 import minilm.nn as nn
 from minilm.backend import np
+from minilm.course import show
 from minilm.models import GPT, GPTConfig
 from minilm.models.bert import BERT, BERTConfig, mask_tokens
 from minilm.models.char_data import CharCorpus
@@ -42,10 +42,6 @@ from minilm.models.translation import TranslationData, bleu, train_translation
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

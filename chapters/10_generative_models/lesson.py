@@ -30,13 +30,12 @@
 # notebook at the benchmarks' sizes.
 
 # %%
-import inspect
 import os
 
 import matplotlib.pyplot as plt
 
 import minilm
-from minilm.course import repo_root
+from minilm.course import repo_root, show
 from minilm.models import gan_toy
 from minilm.models.gan import (
     GAN,
@@ -60,11 +59,6 @@ from minilm.models.vae import NameVAE, VAEConfig, gaussian_kl, reparameterize, t
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]

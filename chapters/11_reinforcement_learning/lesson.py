@@ -27,13 +27,12 @@
 # `MINILM_FULL=1` runs the notebook at the benchmarks' sizes.
 
 # %%
-import inspect
 import os
 
 import matplotlib.pyplot as plt
 
 import minilm
-from minilm.course import repo_root
+from minilm.course import repo_root, show
 from minilm.models.char_data import CharCorpus
 from minilm.models.name_data import name_stats
 from minilm.models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, train_rnn_lm
@@ -61,11 +60,6 @@ from minilm.rl.rlhf import (
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
-
-
-def show(obj):
-    """Print the source of a minilm function or class."""
-    print(inspect.getsource(obj))
 
 
 # %% [markdown]
