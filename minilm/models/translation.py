@@ -162,7 +162,8 @@ def bleu(model, data: TranslationData, split: str = "test", limit: int | None = 
 # steps (seed 0): RNN 35.4 at 2e-3, 36.0 at 3e-3; transformer 38.1 at 1e-3, 41.0
 # at 2e-3, 41.9 at 3e-3. Dropout 0.3 instead of 0.1 cost both (RNN 32.1 at 2e-3,
 # transformer 29.1 at 1e-3): at this budget more regularization only slows learning.
-# (Reproduce one with ``python -m minilm.models.translation --split val --beam 0 --lr 2e-3``.)
+# (Reproduce one with ``python -m minilm.models.translation --split val --beam 0 --lr 2e-3``,
+# adding ``--dropout 0.3`` for the dropout runs.)
 MODELS = {
     "rnn": dict(embed_dim=128, hidden_size=256, dropout=0.1, lr=3e-3),
     "transformer": dict(d_model=128, num_heads=4, num_encoder_layers=2, num_decoder_layers=2,
@@ -170,11 +171,12 @@ MODELS = {
 }  # fmt: skip
 
 
-def build_model(kind: str, data: TranslationData, seed: int = 0):
+def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float | None = None):
     """``(model, lr)``: the :data:`MODELS` entry ``kind`` ("rnn": a GRU
     :class:`~minilm.models.seq2seq.Seq2Seq` with additive attention;
     "transformer": the encoder-decoder :class:`~minilm.models.transformer.Transformer`)
-    for ``data``'s vocabularies, its weights drawn after ``manual_seed(seed)``.
+    for ``data``'s vocabularies, its weights drawn after ``manual_seed(seed)``;
+    ``dropout`` overrides the entry's dropout rate.
 
     >>> model, lr = build_model("transformer", TranslationData.load())
     >>> type(model).__name__, lr == MODELS["transformer"]["lr"]
@@ -188,6 +190,10 @@ def build_model(kind: str, data: TranslationData, seed: int = 0):
         raise ValueError(f"unknown model {kind!r}: use one of {list(MODELS)}")
     size = dict(MODELS[kind])
     lr = size.pop("lr")
+    if dropout is not None:
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        size["dropout"] = dropout
     vocab = (data.src_tok.vocab_size, data.tgt_tok.vocab_size)
     manual_seed(seed)
     if kind == "rnn":
@@ -213,6 +219,13 @@ def _at_least_zero(text):
     return value
 
 
+def _probability(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def main(argv=None) -> int:
     """Train the GRU encoder-decoder with attention and the encoder-decoder
     transformer on the eng-fra train split, the same way (same pairs, word
@@ -225,6 +238,8 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=_positive(int), default=64, help="pairs per step")
     p.add_argument("--lr", type=_positive(float), default=None,
                    help="peak learning rate (default: each model's own, see MODELS)")  # fmt: skip
+    p.add_argument("--dropout", type=_probability, default=None,
+                   help="dropout rate (default: each model's own, see MODELS)")  # fmt: skip
     p.add_argument("--beam", type=_at_least_zero, default=4,
                    help="beam size for the RNN's second BLEU (0: greedy only)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
@@ -257,7 +272,7 @@ def main(argv=None) -> int:
                     for i in range(args.examples)}) if sources else []  # fmt: skip
     rows = []
     for kind in kinds:
-        model, lr = build_model(kind, data, args.seed)
+        model, lr = build_model(kind, data, args.seed, args.dropout)
         model.to(args.device)
         t0 = time.perf_counter()
         hist = train_translation(model, data, args.steps, args.batch_size, args.lr or lr,

@@ -62,12 +62,23 @@ def test_build_model_kinds_and_beam_only_for_the_rnn():
         translate(transformer, data, ["Hello."], beam_size=2)
 
 
+def test_dropout_overrides_the_models_rate():
+    data = TranslationData.load()
+    rates = lambda model: {m.p for m in model.modules() if type(m).__name__ == "Dropout"}
+    for kind in MODELS:
+        assert rates(build_model(kind, data)[0]) == {MODELS[kind]["dropout"]}
+        assert rates(build_model(kind, data, dropout=0.3)[0]) == {0.3}
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got 1.5"):
+        build_model("rnn", data, dropout=1.5)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "0"], "argument --steps: must be > 0, got 0"),
     (["--batch-size", "-3"], "argument --batch-size: must be > 0, got -3"),
     (["--beam", "-1"], "argument --beam: must be >= 0, got -1"),
     (["--limit", "0"], "argument --limit: must be > 0, got 0"),
     (["--lr", "0"], "argument --lr: must be > 0, got 0"),
+    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1"),
     (["--model", "lstm"], "invalid choice: 'lstm'"),
     (["--steps", "ten"], "argument --steps: invalid int value: 'ten'"),
 ])  # fmt: skip
