@@ -140,7 +140,7 @@ class Seq2Seq(Module):
                 done = np.zeros(B, dtype=bool)
                 for _ in range(max_len):
                     logits, s, w = self.decode_step(y, s, memory, mask)
-                    nxt = logits.numpy().argmax(-1)
+                    nxt = _emittable(logits.numpy(), c).argmax(-1)
                     out.append(np.where(done, c.pad_id, nxt))
                     if w is not None:
                         attn.append(w.numpy())
@@ -177,13 +177,22 @@ class Seq2Seq(Module):
                     logits, s, _ = self.decode_step(
                         tensor([tokens[-1]], device=src.device), s, memory, mask
                     )
-                    return logits.numpy()[0], s
+                    return _emittable(logits.numpy()[0], c), s
 
                 hyps = beam_search(next_logits, [c.bos_id], max_len or c.max_len, beam_size,
                                    length_penalty=length_penalty, stop_token=c.eos_id)  # fmt: skip
         finally:
             self.train(was)
         return _cut(hyps[0].tokens, c.eos_id)
+
+
+def _emittable(logits, config):
+    """Next-token logits (a NumPy array, vocabulary last) with ``config``'s
+    ``pad_id`` and ``bos_id`` set to -inf: a decoder never outputs them (no target
+    is either), so decoding must not pick them even if an undertrained model
+    prefers them. Modifies and returns ``logits``."""
+    logits[..., [config.pad_id, config.bos_id]] = -np.inf
+    return logits
 
 
 def _cut(ids, eos_id):

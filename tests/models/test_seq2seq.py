@@ -94,3 +94,14 @@ def test_sequence_autoencoder_reconstructs_through_its_bottleneck():
     exact = np.mean([o == r[:-1] for o, r in zip(out, ids.numpy().tolist())])
     assert exact >= 0.8, (exact, loss.item())
     assert ae.seq2seq.attention is None  # the code vector is the only path
+
+
+def test_decoding_never_emits_padding_or_bos():
+    """An undertrained model may rank <pad> (0) or <bos> (1) first; neither is
+    ever a target, so greedy and beam decoding skip them and take the next best."""
+    model = _model()
+    bias = model.out.bias.data
+    bias[0], bias[1], bias[5] = 50.0, 40.0, 30.0  # preference: pad > bos > 5 > the rest
+    src = minilm.tensor([[3, 4, 5], [6, 7, 0]])
+    assert model.greedy_decode(src, max_len=3) == [[5, 5, 5], [5, 5, 5]]
+    assert model.beam_decode([3, 4, 5], beam_size=2, max_len=3) == [5, 5, 5]

@@ -80,3 +80,14 @@ def test_learns_to_copy_and_greedy_decodes_it():
 def test_bad_positional_kind_is_named():
     with pytest.raises(ValueError, match="sinusoidal"):
         _model(positional="rotary")
+
+
+def test_greedy_decoding_never_emits_padding_or_bos():
+    """<pad> (0) and <bos> (1) are never targets: greedy decoding skips them even
+    when the model ranks them first, instead of writing padding into the output."""
+    model = _model()
+    decode = model.decode
+    prefer = np.zeros(12, dtype=np.float32)
+    prefer[[0, 1, 5]] = [50.0, 40.0, 30.0]  # preference: pad > bos > 5 > the rest
+    model.decode = lambda *args: decode(*args) + minilm.tensor(prefer)
+    assert model.greedy_decode(minilm.tensor([[3, 4, 5], [6, 7, 0]]), max_len=4) == [[5] * 3] * 2
