@@ -404,6 +404,7 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
         retain_graph = create_graph
     order = _topological_order(roots)
     pending = {}
+    owned = set()  # keys of pending sums the engine allocated itself: safe to add into in place
     claimed = set()  # memory already handed out (or owned by the caller): see _accumulate_leaf
     for root, g in zip(roots, grads):
         g = _root_grad(root, g)
@@ -426,6 +427,7 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
             g = pending.pop(id(t), None)
             if g is None:
                 continue
+            owned.discard(id(t))
             if wanted is not None:
                 if id(t) in targets:
                     captured[id(t)] = g
@@ -442,14 +444,68 @@ def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=Non
                 for inp, need, gi in zip(ctx.inputs, ctx.needs_grad, in_grads):
                     if not need or gi is None or (wanted is not None and id(inp) not in wanted):
                         continue
-                    gi = unbroadcast(gi, inp.shape)
-                    k = id(inp)
-                    pending[k] = pending[k] + gi if k in pending else gi
+                    _add_pending(pending, owned, id(inp), gi, inp.shape)
             if not retain_graph:
                 ctx.inputs = None
     if inputs is not None:
         return [captured.get(id(t)) for t in inputs]
     return None
+
+
+class SliceGrad:
+    """The gradient a basic slice ``x[index]`` sends back to ``x``: zero except
+    ``values`` at ``index``. It exists only inside a plain backward (no graph
+    being built): the engine adds ``values`` into that slice of the sum it is
+    keeping for ``x`` instead of first building a full array of zeros. Slicing
+    one array into pieces (q, k and v out of one projection; the time steps of
+    a sequence) then costs one pass over the array's gradient, not one per piece.
+    """
+
+    __slots__ = ("values", "index", "shape")
+
+    def __init__(self, values: Tensor, index, shape: tuple):
+        self.values, self.index, self.shape = values, index, shape
+
+    def dense(self) -> Tensor:
+        v = self.values.data
+        out = self.values.xp.zeros(self.shape, dtype=v.dtype)
+        out[self.index] = v
+        return Tensor._wrap(out)
+
+
+def _add_pending(pending: dict, owned: set, k: int, g, shape: tuple) -> None:
+    """``pending[k] += g``, ``g`` a Tensor (maybe in a broadcast shape) or a
+    :class:`SliceGrad`.
+
+    In a plain backward, a sum the engine allocated itself (``k in owned``) is
+    added into in place: nothing else can see it until it is handed to the op
+    that made the tensor. Any other array may be shared (ops pass gradients
+    through unchanged: add gives both its inputs the same one), so the first
+    addition to it makes a new array, which the engine then owns. Under
+    ``create_graph`` every sum is a new node of the graph.
+    """
+    old = pending.get(k)
+    in_place = not is_grad_enabled()
+    if isinstance(g, SliceGrad):
+        if old is None:
+            pending[k] = g.dense()
+        elif in_place:
+            if k not in owned:
+                dtype = old.xp.result_type(old.dtype, g.values.dtype)
+                pending[k] = old = Tensor._wrap(old.data.astype(dtype, copy=True))
+            old.data[g.index] += g.values.data
+        else:  # pragma: no cover - SliceGrad is only made when no graph is built
+            pending[k] = old + g.dense()
+        owned.add(k)
+        return
+    g = unbroadcast(g, shape)
+    if old is None:
+        pending[k] = g
+    elif in_place and k in owned and old.dtype == g.dtype:
+        old.data += g.data
+    else:
+        pending[k] = old + g
+        owned.add(k)
 
 
 def _base(array):

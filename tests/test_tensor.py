@@ -227,6 +227,46 @@ def test_leaf_grads_never_share_memory():
     assert g.tolist() == [1.0] * 6
 
 
+def test_slices_add_their_gradients_into_one_sum():
+    """Pieces sliced out of one tensor (q, k, v from one projection; the time
+    steps of a sequence) send back sparse gradients that the engine adds into
+    place; the result is the same as the dense sum, in any order of arrival,
+    also when the tensor is used whole too."""
+    rng = np.random.default_rng(0)
+    x = minilm.tensor(rng.standard_normal((4, 6)), requires_grad=True)
+    h = x * 1.0  # a non-leaf, so its gradient is summed in the engine
+    w = [rng.standard_normal((4, 2)) for _ in range(3)]
+    pieces = [h[:, 2 * i : 2 * i + 2] for i in range(3)]
+    loss = sum(((p * minilm.tensor(wi)).sum() for p, wi in zip(pieces, w)), h[1:].sum() * 0.5)
+    loss.backward()
+    want = np.concatenate(w, axis=1)
+    want[1:] += 0.5
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+    h = x * 1.0
+    (gx,) = minilm.grad((h[::2] * 3).sum() + (h * h).sum(), [x])
+    want = 2 * x.numpy()
+    want[::2] += 3
+    np.testing.assert_allclose(gx.numpy(), want, rtol=1e-12)
+
+
+def test_summing_into_place_never_touches_a_shared_gradient():
+    """add hands both of its inputs the same gradient array; when one of them
+    then gets a slice's gradient too, the other's must not change."""
+    x = minilm.tensor(np.arange(4.0), requires_grad=True)
+    p, q = x * 2.0, x * 3.0
+    loss = (p + q).sum() + p[1:3].sum()  # p: 1 + slice; q: 1
+    loss.backward()
+    assert x.grad.tolist() == [5.0, 7.0, 7.0, 5.0]  # 2 * (1 + slice) + 3 * 1
+
+
+def test_sliced_gradients_are_differentiable():
+    x = minilm.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    (g,) = minilm.grad((x[:2] ** 3).sum() + (x[1:] ** 2).sum(), [x], create_graph=True)
+    assert g.tolist() == [3.0, 12.0 + 4.0, 6.0]
+    (h,) = minilm.grad(g.sum(), [x])  # d/dx of (3x0^2, 3x1^2 + 2x1, 2x2)
+    assert h.tolist() == [6.0, 12.0 + 2.0, 2.0]
+
+
 def test_comparisons_are_boolean_and_carry_no_gradient():
     x = minilm.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for result in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2):

@@ -5,7 +5,7 @@ repeats a position, every copy's gradient lands there.
 """
 
 from .. import backend
-from ..tensor import Function, Tensor
+from ..tensor import Function, SliceGrad, Tensor, is_grad_enabled
 
 
 def _is_basic(index) -> bool:
@@ -53,7 +53,10 @@ class GetItem(Function):
         return a[self.index]
 
     def backward(self, g):
-        return (ScatterAdd.apply(g, index=self.index, shape=self.inputs[0].shape),)
+        shape = self.inputs[0].shape
+        if _is_basic(self.index) and not is_grad_enabled():  # the engine adds it into place
+            return (SliceGrad(g, self.index, shape),)
+        return (ScatterAdd.apply(g, index=self.index, shape=shape),)
 
 
 class ScatterAdd(Function):
