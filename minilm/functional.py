@@ -202,12 +202,12 @@ def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     >>> [round(v, 3) for v in y.tolist()[0]]
     [-1.225, 0.0, 1.225]
     """
-    y = LayerNorm.apply(x, eps=eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    D = x.shape[-1]
+    if weight is None:
+        weight = Tensor._wrap(x.xp.ones(D, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor._wrap(x.xp.zeros(D, dtype=x.dtype))
+    return LayerNorm.apply(x, weight, bias, eps=eps)
 
 
 def embedding(indices, weight: Tensor) -> Tensor:

@@ -12,6 +12,9 @@ and that time going to:
 - **chains of elementwise ops** on (B, T, 4C) and (B, H, T, T) arrays (GELU, the
   softmax): each op is a full pass over memory. One CUDA kernel per chain
   (``cupy.ElementwiseKernel``) makes one pass.
+- **layer norm**, about a dozen passes over (B, T, C) each way as separate ops;
+  :func:`layer_norm` and :func:`layer_norm_backward` take its row sums as
+  matrix-vector products and the rest as one kernel each way.
 
 Each function here computes the same values as the plain array code it
 replaces, which stays the path on NumPy; the CUDA tests compare the two. If a
@@ -47,6 +50,67 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
     return x.sum(axis=axes, keepdims=keepdims)
 
 
+def _gpu_route(route, *arrays) -> bool:
+    """Whether the matrix-vector route of :func:`layer_norm` applies: by default
+    for large CuPy arrays; ``route=True`` forces it (on NumPy too, for tests)."""
+    x = arrays[0]
+    if route is None:
+        route = backend.get_array_module(x) is not backend.np and x.size >= GEMV_MIN_SIZE
+    return bool(route) and x.dtype.kind == "f" and all(a.dtype == x.dtype for a in arrays)
+
+
+def layer_norm(x, w, b, eps: float, route: bool | None = None):
+    """``(y, xh, r)`` for layer norm over the last axis of ``x`` with weight
+    ``w`` and bias ``b`` (D,): the output, the normalized input
+    ``xh = (x - mean) r`` as (N, D), and ``r = 1 / sqrt(var + eps)`` as (N, 1);
+    or None where the plain code in :class:`~minilm.ops.nn.LayerNorm` should run.
+
+    Row means are matrix-vector products with a vector of 1/D (one read of x);
+    the centred squares and then xh and y are one kernel each.
+    """
+    if not _gpu_route(route, x, w, b):
+        return None
+    xp = backend.get_array_module(x)
+    D = x.shape[-1]
+    x2 = xp.ascontiguousarray(x).reshape(-1, D)  # (N, D)
+    inv = xp.full(D, 1.0 / D, dtype=x.dtype)
+    mu = (x2 @ inv)[:, None]  # (N, 1)
+    d2 = run("ln_centered_square", x2, mu)
+    if d2 is None:
+        d2 = x2 - mu
+        d2 *= d2
+    r = 1 / xp.sqrt((d2 @ inv)[:, None] + eps)  # (N, 1)
+    out = run("ln_affine_fwd", x2, mu, r, w, b)
+    if out is None:
+        xh = (x2 - mu) * r
+        out = xh, xh * w + b
+    xh, y = out
+    return y.reshape(x.shape), xh, r
+
+
+def layer_norm_backward(g, w, xh, r, route: bool | None = None):
+    """``(gx, gw, gb)`` for :func:`layer_norm`'s outputs ``xh`` and ``r`` and
+    upstream gradient ``g``; or None where the plain code should run.
+
+    With gh = g w: ``gx = r (gh - mean(gh) - xh mean(gh xh))``, and the two
+    row means are ``g @ (w / D)`` and ``(g xh) @ (w / D)``, matrix-vector
+    products like the column sums ``gw = sum(g xh)``, ``gb = sum(g)``.
+    """
+    if not _gpu_route(route, g, w, xh, r):
+        return None
+    xp = backend.get_array_module(g)
+    D = g.shape[-1]
+    g2 = xp.ascontiguousarray(g).reshape(-1, D)  # (N, D)
+    gxh = g2 * xh
+    wd = w * (1.0 / D)
+    a, c = (g2 @ wd)[:, None], (gxh @ wd)[:, None]  # (N, 1): mean(gh), mean(gh xh)
+    gx = run("ln_bwd", g2, w, xh, r, a, c)
+    if gx is None:
+        gx = r * (g2 * w - a - xh * c)
+    ones = xp.ones(g2.shape[0], dtype=g.dtype)
+    return gx.reshape(g.shape), ones @ gxh, ones @ g2
+
+
 # --- fused elementwise kernels (CuPy only) ----------------------------------
 _SQRT_2_OVER_PI = repr(math.sqrt(2 / math.pi))  # as a C literal
 
@@ -67,6 +131,14 @@ _SOURCES = {
     ),
     "exp_shift": ("T x, T m", "T e", "e = exp(x - m);"),  # softmax numerator
     "softmax_bwd": ("T y, T g, T s", "T gx", "gx = y * (g - s);"),
+    # layer norm: mu, r, a, c are per row (N, 1); w, b per column (D,)
+    "ln_centered_square": ("T x, T mu", "T d2", "T d = x - mu; d2 = d * d;"),
+    "ln_affine_fwd": (
+        "T x, T mu, T r, T w, T b",
+        "T xh, T y",
+        "xh = (x - mu) * r; y = xh * w + b;",
+    ),
+    "ln_bwd": ("T g, T w, T xh, T r, T a, T c", "T gx", "gx = r * (g * w - a - xh * c);"),
 }
 _compiled: dict = {}
 _broken: set = set()
