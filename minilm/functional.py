@@ -57,13 +57,21 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 # ---- softmax family ----
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, mask=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``; rows sum to 1.
+
+    ``mask``: boolean, broadcastable to x, True on the entries to keep; the
+    others get weight exactly 0 and no gradient (a row with none kept comes out
+    uniform instead of NaN).
 
     >>> softmax(tensor([0.0, 0.0])).tolist()
     [0.5, 0.5]
+    >>> [round(v, 4) for v in softmax(tensor([1.0, 2.0, 3.0]), mask=[True, True, False]).tolist()]
+    [0.2689, 0.7311, 0.0]
     """
-    return Softmax.apply(x, axis=axis)
+    if mask is not None:
+        mask = mask.data if isinstance(mask, Tensor) else x.xp.asarray(mask, dtype=bool)
+    return Softmax.apply(x, axis=axis, mask=mask)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -303,9 +311,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     if causal:
         c = causal_mask(T, q.device, S)
         allowed = c if allowed is None else allowed & c
-    if allowed is not None:
-        fill = float(backend.np.finfo(q.dtype).min)
-        scores = where(q.xp.broadcast_to(allowed, scores.shape), scores, fill)
-    weights = softmax(scores, axis=-1)  # (..., T, S)
+    # a causal mask alone keeps key 0 for every query when S >= T: no row is empty
+    full_rows = mask is None and S >= T
+    weights = Softmax.apply(scores, axis=-1, mask=allowed, full_rows=full_rows)  # (..., T, S)
     out = dropout(weights, dropout_p) @ v  # (..., T, dv); dropout with p = 0 is the identity
     return (out, weights) if return_weights else out

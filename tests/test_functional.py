@@ -35,6 +35,26 @@ test_log_softmax = op_test(F.log_softmax, np_log_softmax, kwargs=_axis, shape=ro
 
 
 @st.composite
+def _mask_kwargs(draw, in_shapes):
+    """A mask over the last axis, of the input's shape or broadcast from its
+    last axis; some rows may keep nothing."""
+    shape = in_shapes[0]
+    mask_shape = draw(st.sampled_from([shape, shape[-1:]]))
+    flat = draw(
+        st.lists(st.booleans(), min_size=math.prod(mask_shape), max_size=math.prod(mask_shape))
+    )
+    return {"mask": np.array(flat, dtype=bool).reshape(mask_shape)}
+
+
+def np_masked_softmax(x, mask):
+    keep = np.broadcast_to(mask, x.shape)
+    return np_softmax(np.where(keep, x, -1e300))
+
+
+test_masked_softmax = op_test(F.softmax, np_masked_softmax, kwargs=_mask_kwargs, shape=rows)
+
+
+@st.composite
 def _ce_kwargs(draw, in_shapes):
     shape = in_shapes[0]
     C = shape[-1]
@@ -266,6 +286,24 @@ def test_dropout_scales_and_is_identity_in_eval():
     assert F.dropout(x, 0.25, training=False) is x
     with pytest.raises(ValueError, match="dropout probability"):
         F.dropout(x, 1.0)
+
+
+def test_causal_softmax_skips_the_masking_pass_only_where_no_row_is_empty():
+    """With a causal mask and S >= T every query keeps key 0, so the weights are
+    exactly 0 where masked and the plain softmax gradient is already 0 there."""
+    rng = np.random.default_rng(0)
+    for T, S in [(4, 4), (3, 5), (5, 3)]:
+        q, k, v = (minilm.tensor(rng.standard_normal(s), requires_grad=True)
+                   for s in [(2, T, 4), (2, S, 4), (2, S, 3)])  # fmt: skip
+        F.scaled_dot_product_attention(q, k, v, causal=True).sum().backward()
+        with_mask = [t.grad.numpy().copy() for t in (q, k, v)]
+        q2, k2, v2 = (minilm.tensor(t.numpy(), requires_grad=True) for t in (q, k, v))
+        np_mask = np.tril(np.ones((T, S), bool), k=S - T)  # the same mask, given by hand
+        F.scaled_dot_product_attention(q2, k2, v2, mask=np_mask).sum().backward()
+        for a, b in zip(with_mask, (q2.grad, k2.grad, v2.grad)):
+            np.testing.assert_allclose(a, b.numpy(), rtol=1e-12, atol=1e-12)
+        if S < T:  # rows with no key: nothing flows back through their scores
+            assert np.abs(with_mask[0][:, : T - S]).max() == 0
 
 
 def test_attention_weights_sum_to_one_over_unmasked_keys():

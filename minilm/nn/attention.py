@@ -16,7 +16,6 @@ import math
 
 from .. import functional as F
 from ..backend import np
-from ..ops import where
 from ..tensor import Tensor
 from .layers import Dropout, Embedding, Linear
 from .module import Module
@@ -46,10 +45,7 @@ def masked_softmax(scores: Tensor, mask=None, axis: int = -1) -> Tensor:
     >>> [round(v, 4) for v in w.tolist()]
     [0.2689, 0.7311, 0.0]
     """
-    if mask is not None:
-        allowed = scores.xp.broadcast_to(_mask_array(mask, scores), scores.shape)
-        scores = where(allowed, scores, float(np.finfo(scores.dtype).min))
-    return F.softmax(scores, axis=axis)
+    return F.softmax(scores, axis=axis, mask=mask)
 
 
 def _padding_mask_3d(mask, like: Tensor):

@@ -15,7 +15,7 @@ import math
 from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
 from . import fused
-from .index import out_of_range
+from .index import Where, out_of_range
 
 
 def _row_max(xp, x, axis):
@@ -28,11 +28,22 @@ def _stable_shift(xp, x, axis):
 
 
 class Softmax(Function):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    """Softmax over ``axis``. With a boolean ``mask`` (broadcastable to x, True
+    where an entry is kept) the other entries get weight exactly 0 and no
+    gradient; a row with nothing kept comes out uniform. ``full_rows=True`` is
+    the caller's promise that every row keeps an entry (a causal mask with as
+    many keys as queries): y is then exactly 0 wherever the mask is False, so
+    the gradient needs no masking pass.
+    """
+
+    def __init__(self, axis=-1, mask=None, full_rows=False):
+        self.axis, self.mask, self.full_rows = axis, mask, full_rows
 
     def forward(self, x):
         xp = backend.get_array_module(x)
+        if self.mask is not None:
+            self.mask = xp.broadcast_to(xp.asarray(self.mask, dtype=bool), x.shape)
+            x = xp.where(self.mask, x, float(backend.np.finfo(x.dtype).min))
         m = _row_max(xp, x, self.axis)
         e = fused.run("exp_shift", x, m)  # one pass on the GPU
         if e is None:
@@ -41,11 +52,17 @@ class Softmax(Function):
 
     def backward(self, g):
         y = self.output
+        masked = self.mask is not None and not self.full_rows
         if not is_grad_enabled():  # fast path on arrays: y (g - sum(g y))
             s = (g.data * y.data).sum(axis=self.axis, keepdims=True)
             gx = fused.run("softmax_bwd", y.data, g.data, s)
-            return (Tensor._wrap(y.data * (g.data - s) if gx is None else gx),)
-        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+            if gx is None:
+                gx = y.data * (g.data - s)
+            return (Tensor._wrap(y.xp.where(self.mask, gx, 0) if masked else gx),)
+        gx = y * (g - (g * y).sum(axis=self.axis, keepdims=True))
+        if self.mask is not None:  # a row with nothing kept: constant in x
+            gx = Where.apply(gx, Tensor._wrap(y.xp.zeros((), dtype=y.dtype)), cond=self.mask)
+        return (gx,)
 
 
 class LogSoftmax(Function):
