@@ -12,6 +12,8 @@ and that time going to:
 - **chains of elementwise ops** on (B, T, 4C) and (B, H, T, T) arrays (GELU, the
   softmax): each op is a full pass over memory. One CUDA kernel per chain
   (``cupy.ElementwiseKernel``) makes one pass.
+- **copies before matrix products**: CuPy's matmul copies any operand that is
+  not C-contiguous; :func:`batched_matmul` picks the layout that copies least.
 - **layer norm**, about a dozen passes over (B, T, C) each way as separate ops;
   :func:`layer_norm` and :func:`layer_norm_backward` take its row sums as
   matrix-vector products and the rest as one kernel each way.
@@ -48,6 +50,32 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
         out = xp.ones(n, dtype=x.dtype) @ x.reshape(n, -1)  # (m,)
         return out.reshape((1,) * k + x.shape[k:] if keepdims else x.shape[k:])
     return x.sum(axis=axes, keepdims=keepdims)
+
+
+def batched_matmul(a, b, route: bool | None = None):
+    """``a @ b`` for operands with batch axes, in the layout that copies least.
+
+    CuPy's matmul makes every operand that is not C-contiguous contiguous
+    first (a transposed view is copied whole), so ``a @ b`` may also be had as
+    ``(b^T @ a^T)^T``, which copies the other two views. The backward of
+    attention's ``weights @ v`` is the case: ``weights^T @ g`` copies the
+    (T, S) weights, ``(g^T @ weights)^T`` only the (T, d) gradient.
+    ``route`` forces (True) or forbids (False) the choice; by default it is
+    made on CuPy only (NumPy's matmul reads strided operands as they are).
+    """
+    xp = backend.get_array_module(a, b)
+    if route is None:
+        route = xp is not backend.np
+    if route and a.ndim > 2 and b.ndim > 2:
+        aT, bT = a.swapaxes(-1, -2), b.swapaxes(-1, -2)
+        if _copies(bT, aT) < _copies(a, b):
+            return xp.matmul(bT, aT).swapaxes(-1, -2)
+    return xp.matmul(a, b)
+
+
+def _copies(a, b) -> int:
+    """Elements CuPy's matmul would copy to make ``a`` and ``b`` C-contiguous."""
+    return sum(x.size for x in (a, b) if not x.flags.c_contiguous)
 
 
 def _gpu_route(route, *arrays) -> bool:

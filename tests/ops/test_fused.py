@@ -214,3 +214,28 @@ def test_gpu_layer_norm_matches_cpu():  # pragma: no cover - GPU only
     for got, want in zip(*results[::-1]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
     assert not fused._broken
+
+
+@given(seed=st.integers(0, 2**16), T=st.integers(1, 5), S=st.integers(1, 5), d=st.integers(1, 4))
+def test_batched_matmul_in_either_layout_is_the_product(seed, T, S, d):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((2, 3, T, S))  # contiguous
+    g = rng.standard_normal((2, T, 3, d)).transpose(0, 2, 1, 3)  # (2, 3, T, d), a head-split view
+    v = rng.standard_normal((2, S, 3, d)).transpose(0, 2, 1, 3)  # (2, 3, S, d)
+    for a, b in [(w.swapaxes(-1, -2), g), (w, v), (g, g.swapaxes(-1, -2)), (g.swapaxes(-1, -2), w)]:
+        got = fused.batched_matmul(a, b, route=True)
+        np.testing.assert_allclose(got, np.matmul(a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_batched_matmul_copies_the_smaller_operand():
+    """The backward of attention's weights @ v: weights^T (T x S) @ g (T x d)
+    would copy both views; (g^T @ weights)^T copies only the small g^T."""
+    w = np.ones((2, 3, 8, 8))  # (B, H, T, S), contiguous
+    g = np.ones((2, 8, 3, 4)).transpose(0, 2, 1, 3)  # (B, H, T, d), a view
+    wT = w.swapaxes(-1, -2)
+    assert fused._copies(wT, g) == w.size + g.size
+    assert fused._copies(g.swapaxes(-1, -2), w) == g.size
+    out = fused.batched_matmul(wT, g, route=True)
+    assert not out.flags.c_contiguous  # computed as (g^T @ w)^T
+    q = np.ones((2, 3, 4, 8))
+    assert fused.batched_matmul(q, w, route=True).flags.c_contiguous  # nothing to gain: as is
