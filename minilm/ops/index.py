@@ -21,7 +21,8 @@ def out_of_range(values, lo: int, hi: int):
     """
     if not values.size:
         return None
-    vmin, vmax = int(values.min()), int(values.max())
+    xp = backend.get_array_module(values)
+    vmin, vmax = xp.stack([values.min(), values.max()]).tolist()  # one read from a GPU
     return vmax if vmax >= hi else vmin if vmin < lo else None
 
 

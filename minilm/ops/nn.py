@@ -112,7 +112,7 @@ class CrossEntropy(Function):
             nll = (1 - self.eps) * nll + self.eps * (logz - z.mean(axis=-1))
         nll = nll * keep
         self.keep, self.t_safe = keep, t_safe
-        self.count = max(int(keep.sum()), 1)
+        self.count = xp.maximum(keep.sum(), 1).astype(logits.dtype)  # stays on the device
         if self.reduction == "none":
             return nll.reshape(self.targets.shape)
         total = nll.sum()
@@ -129,7 +129,7 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             scale = g.reshape(-1, 1) * weight
         else:
-            scale = g * weight * (1 / (self.count if self.reduction == "mean" else 1))
+            scale = g * weight * (1 / self.count if self.reduction == "mean" else 1)
         if not is_grad_enabled():  # fast path: reuse the forward's softmax
             s = scale.data  # (N, 1)
             out = self.probs * s
