@@ -2,6 +2,10 @@
 same architecture and weights (same logits, same loss and gradients), and the
 command prints its table."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import minilm
@@ -84,3 +88,16 @@ def test_unfused_torch_step_computes_the_same_loss():
     x, y = bench.batches(TINY, 4, 1)[0]
     assert abs(fused(x, y).item() - unfused(x, y).item()) < 1e-5
     assert isinstance(fused(x, y), torch.Tensor)
+
+
+@pytest.mark.skipif(minilm.cuda.is_available(), reason="checks the message without a GPU")
+def test_gpu_check_script_stops_with_a_message_without_a_gpu(tmp_path):
+    """``bash .ci/gpu`` (the one-call GPU check the README names) says so and
+    fails when CuPy sees no GPU, instead of reporting CPU numbers as GPU ones."""
+    script = Path(__file__).resolve().parents[2] / ".ci" / "gpu"
+    if not script.exists():
+        pytest.skip("not a checkout (no .ci/)")
+    env = {"PATH": "/usr/bin:/bin", "OUT": str(tmp_path), "PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "no CUDA GPU visible to CuPy" in run.stderr
