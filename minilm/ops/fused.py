@@ -34,6 +34,23 @@ from .. import backend
 GEMV_MIN_SIZE = 1 << 16
 
 
+_constants: dict = {}
+
+
+def constant(xp, n: int, value: float, dtype):
+    """A vector of ``n`` copies of ``value``, made once and kept (the matrix-vector
+    products here reuse a few such vectors every step; on the GPU each new one
+    would be another kernel launch). Read-only by convention: never write to it."""
+    device = -1 if xp is backend.np else xp.cuda.runtime.getDevice()  # pragma: no branch
+    key = (device, n, value, backend.np.dtype(dtype).str)
+    out = _constants.get(key)
+    if out is None:
+        if len(_constants) > 64:  # many shapes (e.g. varying batch sizes): start over
+            _constants.clear()
+        out = _constants[key] = xp.full(n, value, dtype=dtype)
+    return out
+
+
 def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
     """``x.sum(axis=axes, keepdims=keepdims)``; when ``axes`` (sorted, as from
     :func:`~minilm.ops.reduce.normalize_axis`) are the first k axes of a
@@ -47,7 +64,7 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
     if (gemv and x.dtype.kind == "f" and 0 < k < x.ndim and axes == tuple(range(k))
             and x.flags.c_contiguous and x.size):  # fmt: skip
         n = math.prod(x.shape[:k])
-        out = xp.ones(n, dtype=x.dtype) @ x.reshape(n, -1)  # (m,)
+        out = constant(xp, n, 1.0, x.dtype) @ x.reshape(n, -1)  # (m,)
         return out.reshape((1,) * k + x.shape[k:] if keepdims else x.shape[k:])
     return x.sum(axis=axes, keepdims=keepdims)
 
@@ -101,7 +118,7 @@ def layer_norm(x, w, b, eps: float, route: bool | None = None):
     xp = backend.get_array_module(x)
     D = x.shape[-1]
     x2 = xp.ascontiguousarray(x).reshape(-1, D)  # (N, D)
-    inv = xp.full(D, 1.0 / D, dtype=x.dtype)
+    inv = constant(xp, D, 1.0 / D, x.dtype)
     mu = (x2 @ inv)[:, None]  # (N, 1)
     d2 = run("ln_centered_square", x2, mu)
     if d2 is None:
@@ -135,7 +152,7 @@ def layer_norm_backward(g, w, xh, r, route: bool | None = None):
     gx = run("ln_bwd", g2, w, xh, r, a, c)
     if gx is None:
         gx = r * (g2 * w - a - xh * c)
-    ones = xp.ones(g2.shape[0], dtype=g.dtype)
+    ones = constant(xp, g2.shape[0], 1.0, g.dtype)
     return gx.reshape(g.shape), ones @ gxh, ones @ g2
 
 
