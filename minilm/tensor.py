@@ -72,7 +72,9 @@ class Function:
     input, written with Tensor ops. ``self.inputs`` holds the input Tensors,
     ``self.output`` the output Tensor, ``self.needs_grad[i]`` whether input ``i``
     wants a gradient. Gradients may have the broadcast shape; the engine sums
-    them back to each input's shape.
+    them back to each input's shape. In a plain backward (no graph being built)
+    a slice may return a :class:`SliceGrad` instead, which the engine adds into
+    place.
     """
 
     inputs: tuple
