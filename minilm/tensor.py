@@ -492,9 +492,9 @@ def _add_pending(pending: dict, owned: set, k: int, g, shape: tuple) -> None:
         if old is None:
             pending[k] = g.dense()
         elif in_place:
-            if k not in owned:
-                dtype = old.xp.result_type(old.dtype, g.values.dtype)
-                pending[k] = old = Tensor._wrap(old.data.astype(dtype, copy=True))
+            dtype = old.xp.result_type(old.dtype, g.values.dtype)
+            if k not in owned or old.dtype != dtype:  # a new array, as old + g would be
+                pending[k] = old = Tensor._wrap(old.xp.array(old.data, dtype=dtype))
             old.data[g.index] += g.values.data
         else:  # pragma: no cover - SliceGrad is only made when no graph is built
             pending[k] = old + g.dense()

@@ -270,6 +270,17 @@ def test_losses_finite_on_extreme_logits(scale):
     assert np.isfinite(bce.item())
 
 
+def test_float16_mean_cross_entropy_over_many_rows_keeps_its_gradient():
+    """The mean divides by the number of rows; in float16 a count past 65504
+    would be inf, so the scale 1/count is computed first, then cast."""
+    n = 70_000
+    x = minilm.tensor(np.zeros((n, 2), np.float16), requires_grad=True)
+    F.cross_entropy(x, minilm.tensor(np.zeros(n, np.int64))).backward()
+    np.testing.assert_allclose(
+        x.grad.numpy()[0].astype(np.float64), [-0.5 / n, 0.5 / n], rtol=1e-2
+    )  # float16 subnormals
+
+
 def test_fused_cross_entropy_equals_composed():
     x = minilm.randn(5, 7, dtype="float64")
     t = minilm.tensor([0, 6, 3, 3, 1])

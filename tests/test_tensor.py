@@ -249,6 +249,32 @@ def test_slices_add_their_gradients_into_one_sum():
     np.testing.assert_allclose(gx.numpy(), want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("order", ["whole first", "slice first", "square first"])
+def test_a_scalar_used_whole_and_indexed(order):
+    """A 0-d tensor's gradient sum can be a NumPy scalar, not an array: slicing
+    it (t[None], t[...]) must still add up."""
+    t = minilm.tensor(0.5, requires_grad=True)
+    v = minilm.tensor([1.0, 2.0, 3.0])
+    whole, sliced = t * 2, (t[None] * v).sum() + t[...] * 4
+    loss = {"whole first": whole + sliced, "slice first": sliced + whole,
+            "square first": t * t + sliced}[order]  # fmt: skip
+    loss.backward()
+    assert t.grad.item() == (1.0 if order == "square first" else 2.0) + 6.0 + 4.0
+
+
+@pytest.mark.parametrize("slice_first", [False, True])
+def test_slice_gradients_promote_like_a_plain_sum(slice_first):
+    """A float64 slice gradient added into a float32 sum makes the sum float64,
+    as ``a + b`` would, instead of being rounded into it."""
+    x = minilm.tensor(np.ones(4, np.float32), requires_grad=True)
+    h = x * 1.0
+    tiny = (h[1:3] * minilm.tensor(np.full(2, 1e-9))).sum()  # float64 gradients
+    whole = (h * 2).sum() + (h * 3).sum() + (h * 4).sum()  # float32 ones
+    (gh,) = minilm.grad([tiny, whole] if slice_first else [whole, tiny], [h])
+    assert gh.dtype == np.float64
+    np.testing.assert_allclose(gh.numpy() - 9, [0, 1e-9, 1e-9, 0], rtol=1e-6, atol=1e-15)
+
+
 def test_summing_into_place_never_touches_a_shared_gradient():
     """add hands both of its inputs the same gradient array; when one of them
     then gets a slice's gradient too, the other's must not change."""

@@ -190,8 +190,10 @@ def _emittable(logits, config):
     """Next-token logits (a NumPy array, vocabulary last) with ``config``'s
     ``pad_id`` and ``bos_id`` set to -inf: a decoder never outputs them (no target
     is either), so decoding must not pick them even if an undertrained model
-    prefers them. Modifies and returns ``logits``."""
-    logits[..., [config.pad_id, config.bos_id]] = -np.inf
+    prefers them (unless one of them is also ``eos_id``, which must stay
+    possible). Modifies and returns ``logits``."""
+    never = [i for i in (config.pad_id, config.bos_id) if i != config.eos_id]
+    logits[..., never] = -np.inf
     return logits
 
 

@@ -113,10 +113,10 @@ def layer_norm(x, w, b, eps: float, route: bool | None = None):
     Row means are matrix-vector products with a vector of 1/D (one read of x);
     the centred squares and then xh and y are one kernel each.
     """
-    if not _gpu_route(route, x, w, b):
+    D = x.shape[-1]
+    if not _gpu_route(route, x, w, b) or w.shape != (D,) or b.shape != (D,):
         return None
     xp = backend.get_array_module(x)
-    D = x.shape[-1]
     x2 = xp.ascontiguousarray(x).reshape(-1, D)  # (N, D)
     inv = constant(xp, D, 1.0 / D, x.dtype)
     mu = (x2 @ inv)[:, None]  # (N, 1)
@@ -141,11 +141,12 @@ def layer_norm_backward(g, w, xh, r, route: bool | None = None):
     row means are ``g @ (w / D)`` and ``(g xh) @ (w / D)``, matrix-vector
     products like the column sums ``gw = sum(g xh)``, ``gb = sum(g)``.
     """
-    if not _gpu_route(route, g, w, xh, r):
+    D = g.shape[-1]
+    if not _gpu_route(route, g, w, xh, r) or w.shape != (D,):
         return None
     xp = backend.get_array_module(g)
-    D = g.shape[-1]
     g2 = xp.ascontiguousarray(g).reshape(-1, D)  # (N, D)
+    xh, r = xh.reshape(-1, D), r.reshape(-1, 1)
     gxh = g2 * xh
     wd = w * (1.0 / D)
     a, c = (g2 @ wd)[:, None], (gxh @ wd)[:, None]  # (N, 1): mean(gh), mean(gh xh)

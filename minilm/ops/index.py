@@ -55,7 +55,7 @@ class GetItem(Function):
 
     def backward(self, g):
         shape = self.inputs[0].shape
-        if _is_basic(self.index) and not is_grad_enabled():  # the engine adds it into place
+        if _is_basic(self.index) and shape and not is_grad_enabled():  # added into place
             return (SliceGrad(g, self.index, shape),)
         return (ScatterAdd.apply(g, index=self.index, shape=shape),)
 

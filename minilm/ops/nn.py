@@ -112,11 +112,13 @@ class CrossEntropy(Function):
             nll = (1 - self.eps) * nll + self.eps * (logz - z.mean(axis=-1))
         nll = nll * keep
         self.keep, self.t_safe = keep, t_safe
-        self.count = xp.maximum(keep.sum(), 1).astype(logits.dtype)  # stays on the device
+        # 1 / (rows counted), kept on the device (no GPU -> host read); computed in
+        # float64 and then cast, so a float16 count past 65504 is no trouble
+        self.inv_count = (1.0 / xp.maximum(keep.sum(), 1)).astype(logits.dtype)
         if self.reduction == "none":
             return nll.reshape(self.targets.shape)
         total = nll.sum()
-        return total / self.count if self.reduction == "mean" else total
+        return total * self.inv_count if self.reduction == "mean" else total
 
     def backward(self, g):
         # d loss_i / d logits_i = (softmax_i - q_i) * weight_i
@@ -129,7 +131,7 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             scale = g.reshape(-1, 1) * weight
         else:
-            scale = g * weight * (1 / self.count if self.reduction == "mean" else 1)
+            scale = g * weight * (self.inv_count if self.reduction == "mean" else 1)
         if not is_grad_enabled():  # fast path: reuse the forward's softmax
             s = scale.data  # (N, 1)
             out = self.probs * s
@@ -159,7 +161,8 @@ class LayerNorm(Function):
 
     def forward(self, x, w, b):
         out = fused.layer_norm(x, w, b, self.eps)
-        if out is not None:
+        self.fused = out is not None  # the backward takes the same route
+        if self.fused:
             y, self.xh, self.rstd = out
             return y
         xp = backend.get_array_module(x)
@@ -179,8 +182,8 @@ class LayerNorm(Function):
             gm = gh.mean(axis=-1, keepdims=True)
             ghm = (gh * xh).mean(axis=-1, keepdims=True)
             return r * (gh - gm - xh * ghm), g * xh, g  # the engine sums gw, gb to (D,)
-        fast = fused.layer_norm_backward(g.data, w.data, self.xh, self.rstd)
-        if fast is not None:
+        fast = self.fused and fused.layer_norm_backward(g.data, w.data, self.xh, self.rstd)
+        if fast:
             return tuple(Tensor._wrap(a) for a in fast)
         xh = self.xh.reshape(g.shape)  # (N, D) after the fused forward
         r = self.rstd.reshape(*g.shape[:-1], 1)

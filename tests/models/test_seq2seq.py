@@ -105,3 +105,14 @@ def test_decoding_never_emits_padding_or_bos():
     src = minilm.tensor([[3, 4, 5], [6, 7, 0]])
     assert model.greedy_decode(src, max_len=3) == [[5, 5, 5], [5, 5, 5]]
     assert model.beam_decode([3, 4, 5], beam_size=2, max_len=3) == [5, 5, 5]
+
+
+def test_an_eos_that_shares_the_padding_id_can_still_end_a_sentence():
+    from types import SimpleNamespace
+
+    from minilm.models.seq2seq import _emittable
+
+    logits = np.zeros((2, 5))
+    logits[:, 0] = 9.0
+    out = _emittable(logits, SimpleNamespace(pad_id=0, bos_id=1, eos_id=0))
+    assert out.argmax(-1).tolist() == [0, 0] and out[0, 1] == -np.inf

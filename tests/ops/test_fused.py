@@ -74,6 +74,36 @@ def test_layer_norm_matrix_vector_route_matches_the_plain_code(shape, seed):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.parametrize("case", ["mixed dtypes", "2-D weight", "float32 gradient"])
+def test_layer_norm_backward_follows_the_forwards_route(case, monkeypatch):
+    """Forward and backward decide on the fused route together: a forward that
+    had to take the plain path (mixed dtypes, a weight not of shape (D,)) is
+    never followed by the fused backward, even where the backward's own arrays
+    would allow it. The GPU route is forced here on NumPy arrays."""
+    route = fused._gpu_route
+    monkeypatch.setattr(fused, "_gpu_route", lambda r, *a: route(True, *a))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4))
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    if case == "mixed dtypes":
+        b = b.astype(np.float32)
+    if case == "2-D weight":
+        w, b = w[None], b[None]
+    g = rng.standard_normal(x.shape)
+    if case == "float32 gradient":
+        x, w, b = x.astype(np.float32), w.astype(np.float32), b.astype(np.float64)
+        g = g.astype(np.float32)
+    grads = []
+    for forced in (True, False):
+        if not forced:
+            monkeypatch.setattr(fused, "_gpu_route", lambda r, *a: False)
+        ts = [minilm.tensor(a, requires_grad=True) for a in (x, w, b)]
+        F.layer_norm(*ts).backward(minilm.tensor(g))
+        grads.append([t.grad.numpy() for t in ts])
+    for got, want in zip(*grads):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 def test_layer_norm_route_is_off_on_numpy_and_for_mixed_dtypes():
     x = np.ones((300, 300), dtype=np.float32)  # large, but NumPy: the plain code runs
     w, b = np.ones(300, dtype=np.float32), np.zeros(300, dtype=np.float32)
