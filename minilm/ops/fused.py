@@ -21,17 +21,23 @@ and that time going to:
 Each function here computes the same values as the plain array code it
 replaces, which stays the path on NumPy; the CUDA tests compare the two. If a
 kernel cannot be compiled, minilm warns once and falls back to the plain code.
+``MINILM_FUSED=0`` in the environment turns every route here off, on the GPU
+too (to compare, or to rule them out when hunting a bug).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 from .. import backend
 
 # Sums this large (elements) go through a matrix-vector product on the GPU.
 GEMV_MIN_SIZE = 1 << 16
+# False with MINILM_FUSED=0: plain array ops everywhere (a route forced by an
+# argument, as the tests do, still runs).
+ENABLED = os.environ.get("MINILM_FUSED", "1") != "0"
 
 
 _constants: dict = {}
@@ -59,7 +65,7 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
     taken for large CuPy arrays only."""
     xp = backend.get_array_module(x)
     if gemv is None:
-        gemv = xp is not backend.np and x.size >= GEMV_MIN_SIZE
+        gemv = ENABLED and xp is not backend.np and x.size >= GEMV_MIN_SIZE
     k = len(axes)
     if (gemv and x.dtype.kind == "f" and 0 < k < x.ndim and axes == tuple(range(k))
             and x.flags.c_contiguous and x.size):  # fmt: skip
@@ -82,7 +88,7 @@ def batched_matmul(a, b, route: bool | None = None):
     """
     xp = backend.get_array_module(a, b)
     if route is None:
-        route = xp is not backend.np
+        route = ENABLED and xp is not backend.np
     if route and a.ndim > 2 and b.ndim > 2:
         aT, bT = a.swapaxes(-1, -2), b.swapaxes(-1, -2)
         if _copies(bT, aT) < _copies(a, b):
@@ -100,7 +106,9 @@ def _gpu_route(route, *arrays) -> bool:
     for large CuPy arrays; ``route=True`` forces it (on NumPy too, for tests)."""
     x = arrays[0]
     if route is None:
-        route = backend.get_array_module(x) is not backend.np and x.size >= GEMV_MIN_SIZE
+        route = (
+            ENABLED and backend.get_array_module(x) is not backend.np and x.size >= GEMV_MIN_SIZE
+        )
     return bool(route) and x.dtype.kind == "f" and all(a.dtype == x.dtype for a in arrays)
 
 
@@ -204,7 +212,11 @@ def kernel(name: str):
 def run(name: str, *args):
     """Call kernel ``name`` on CuPy arrays; None if it is unavailable (the caller
     then computes the same thing with plain array ops)."""
-    if backend.get_array_module(*args) is backend.np or len({a.dtype for a in args}) != 1:
+    if (
+        not ENABLED
+        or backend.get_array_module(*args) is backend.np
+        or len({a.dtype for a in args}) != 1
+    ):
         return None  # NumPy, or mixed dtypes (the kernels take one type T)
     k = kernel(name)
     if k is None:  # pragma: no cover - GPU only

@@ -6,8 +6,10 @@ is there (small op tests never reach the size where the GEMV route starts).
 """
 
 import ctypes
+import os
 import shutil
 import subprocess
+import sys
 import warnings
 
 import pytest
@@ -269,3 +271,13 @@ def test_batched_matmul_copies_the_smaller_operand():
     assert not out.flags.c_contiguous  # computed as (g^T @ w)^T
     q = np.ones((2, 3, 4, 8))
     assert fused.batched_matmul(q, w, route=True).flags.c_contiguous  # nothing to gain: as is
+
+
+@pytest.mark.parametrize("value, enabled", [("0", False), ("1", True), (None, True)])
+def test_minilm_fused_0_turns_the_routes_off(value, enabled):
+    env = {k: v for k, v in os.environ.items() if k != "MINILM_FUSED"}
+    if value is not None:
+        env["MINILM_FUSED"] = value
+    code = "from minilm.ops import fused; print(fused.ENABLED)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == str(enabled), out.stderr
