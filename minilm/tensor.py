@@ -487,23 +487,20 @@ def _add_pending(pending: dict, owned: set, k: int, g, shape: tuple) -> None:
     ``create_graph`` every sum is a new node of the graph.
     """
     old = pending.get(k)
-    in_place = not is_grad_enabled()
-    if isinstance(g, SliceGrad):
+    if isinstance(g, SliceGrad):  # only made in a plain backward: in place is safe
         if old is None:
             pending[k] = g.dense()
-        elif in_place:
+        else:
             dtype = old.xp.result_type(old.dtype, g.values.dtype)
             if k not in owned or old.dtype != dtype:  # a new array, as old + g would be
                 pending[k] = old = Tensor._wrap(old.xp.array(old.data, dtype=dtype))
             old.data[g.index] += g.values.data
-        else:  # pragma: no cover - SliceGrad is only made when no graph is built
-            pending[k] = old + g.dense()
         owned.add(k)
         return
     g = unbroadcast(g, shape)
     if old is None:
         pending[k] = g
-    elif in_place and k in owned and old.dtype == g.dtype:
+    elif not is_grad_enabled() and k in owned and old.dtype == g.dtype:
         old.data += g.data
     else:
         pending[k] = old + g

@@ -16,6 +16,7 @@ import math
 
 from .. import functional as F
 from ..backend import np
+from ..functional import _mask_array
 from ..tensor import Tensor
 from .layers import Dropout, Embedding, Linear
 from .module import Module
@@ -30,10 +31,6 @@ __all__ = [
     "SinusoidalPositionalEncoding",
     "LearnedPositionalEncoding",
 ]
-
-
-def _mask_array(mask, like: Tensor):
-    return like.xp.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
 
 
 def masked_softmax(scores: Tensor, mask=None, axis: int = -1) -> Tensor:

@@ -40,6 +40,12 @@ GEMV_MIN_SIZE = 1 << 16
 ENABLED = os.environ.get("MINILM_FUSED", "1") != "0"
 
 
+def _large_on_gpu(x) -> bool:
+    """The default for the routes here: on, for CuPy arrays of at least
+    GEMV_MIN_SIZE elements, unless MINILM_FUSED=0."""
+    return ENABLED and backend.get_array_module(x) is not backend.np and x.size >= GEMV_MIN_SIZE
+
+
 _constants: dict = {}
 
 
@@ -65,7 +71,7 @@ def sum_leading(x, axes, keepdims: bool, gemv: bool | None = None):
     taken for large CuPy arrays only."""
     xp = backend.get_array_module(x)
     if gemv is None:
-        gemv = ENABLED and xp is not backend.np and x.size >= GEMV_MIN_SIZE
+        gemv = _large_on_gpu(x)
     k = len(axes)
     if (gemv and x.dtype.kind == "f" and 0 < k < x.ndim and axes == tuple(range(k))
             and x.flags.c_contiguous and x.size):  # fmt: skip
@@ -106,9 +112,7 @@ def _gpu_route(route, *arrays) -> bool:
     for large CuPy arrays; ``route=True`` forces it (on NumPy too, for tests)."""
     x = arrays[0]
     if route is None:
-        route = (
-            ENABLED and backend.get_array_module(x) is not backend.np and x.size >= GEMV_MIN_SIZE
-        )
+        route = _large_on_gpu(x)
     return bool(route) and x.dtype.kind == "f" and all(a.dtype == x.dtype for a in arrays)
 
 

@@ -193,12 +193,8 @@ class LayerNorm(Function):
         gx = gh - gm
         gx -= xh * ghm
         gx *= r
-        gw = g.data * xh if self.needs_grad[1] else None
-        return Tensor._wrap(gx), _wrap_or_none(gw), g  # the engine sums gw, gb to (D,)
-
-
-def _wrap_or_none(a):
-    return None if a is None else Tensor._wrap(a)
+        gw = Tensor._wrap(g.data * xh) if self.needs_grad[1] else None
+        return Tensor._wrap(gx), gw, g  # the engine sums gw, gb to (D,)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
