@@ -1,33 +1,71 @@
-"""``python -m minilm COMMAND``: one entry point, each command in its own module.
+"""``python -m minilm COMMAND`` (or ``minilm COMMAND``): one entry point for every command.
 
-A command module defines ``add_arguments(parser)`` and ``main(args) -> int``;
-it is imported only when its command runs, so ``--help`` stays fast.
+A command module either defines ``add_arguments(parser)`` and ``main(args) ->
+int`` (its options join this parser), or is a program with its own parser,
+``main(argv) -> int``, which gets the rest of the command line. Either way it
+is imported only when its command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-# command -> (module, one-line help)
+# command -> (module, one-line help, whether the module parses its own argv)
 COMMANDS = {
-    "tour": ("minilm.tour", "train the model ladder on one corpus and compare them"),
-    "grade": ("minilm.grading.cli", "grade coursework exercises"),
-    "ngram": ("minilm.ngram_cli", "fit an n-gram language model and report perplexity"),
-    "demo": ("minilm.demo", "a one-minute end-to-end demo: train a tiny char model"),
+    "tour": ("minilm.tour", "train the model ladder on one corpus and compare them", False),
+    "demo": ("minilm.demo", "a one-minute end-to-end demo: train a tiny char model", False),
+    "ngram": ("minilm.ngram_cli", "fit an n-gram language model and report perplexity", False),
+    "grade": ("minilm.grading.cli", "grade coursework exercises", False),
+    "gpt-train": ("minilm.models.gpt_train", "train the char GPT on tinyshakespeare", True),
+    "translation": (
+        "minilm.models.translation",
+        "train and compare the English-French translators (BLEU)",
+        True,
+    ),
+    "finetune": (
+        "minilm.models.finetune",
+        "pretrained vs from-scratch BERT vs bag of words on classification",
+        True,
+    ),
+    "bench": ("minilm.bench.__main__", "run a benchmark (speed, or a method comparison)", True),
+    "course": ("minilm.course", "keep the notebooks in sync with the lessons", True),
 }
 
 
+def prog_name() -> str:
+    """``minilm`` when run as the console script, else ``python -m minilm``."""
+    return "minilm" if os.path.basename(sys.argv[0] or "") == "minilm" else "python -m minilm"
+
+
+def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    prog = prog_name()
+    width = max(len(name) for name in COMMANDS)
+    listing = "\n".join(
+        f"  {name:{width}}  {help_text}" for name, (_, help_text, _) in COMMANDS.items()
+    )
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="minilm: a language-model stack written from scratch, for learning.",
+        epilog=f"commands:\n{listing}\n\nRun '{prog} COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="one of the commands below")
+    for name, (module, help_text, own_parser) in COMMANDS.items():
+        p = sub.add_parser(name, description=help_text)  # no help=: the epilog lists them
+        if name == wanted and not own_parser:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minilm", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     argv = sys.argv[1:] if argv is None else list(argv)
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if name == wanted:
-            importlib.import_module(module).add_arguments(p)
+    if wanted and COMMANDS[wanted][2]:
+        return importlib.import_module(COMMANDS[wanted][0]).main(argv[1:]) or 0
+    parser = build_parser(wanted)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

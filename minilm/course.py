@@ -67,8 +67,8 @@ def notebook_path(lesson: Path, root: Path) -> Path:
 def build(lesson: Path):
     """The notebook for ``lesson``: its cells, no outputs, stable cell ids.
 
-    >>> nb = build(repo_root() / "chapters/03_neural_networks/lesson.py")   # doctest: +SKIP
-    >>> nb.cells[0].cell_type                                                # doctest: +SKIP
+    >>> nb = build(repo_root() / "chapters/03_neural_networks/lesson.py")
+    >>> nb.cells[0].cell_type
     'markdown'
     """
     import jupytext

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import time
 
+from . import argtypes, nn, optim
 from . import functional as F
-from . import nn, optim
 from .backend import np
 from .data import load_split
 from .ngram import NgramModel
@@ -51,11 +51,14 @@ def sample_names(model, tok, n, rng, max_len=20):
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--steps", type=int, default=300, help="optimizer steps (default 300)")
-    parser.add_argument("--batch-size", type=int, default=4096)
-    parser.add_argument("--lr", type=float, default=0.5)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=argtypes.positive_int, default=300,
+                        help="optimizer steps (default 300)")  # fmt: skip
+    parser.add_argument("--batch-size", type=argtypes.positive_int, default=4096,
+                        help="bigram pairs per step (default 4096)")  # fmt: skip
+    parser.add_argument("--lr", type=argtypes.learning_rate, default=0.5,
+                        help="Adam's peak learning rate (default 0.5)")  # fmt: skip
+    parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from . import argtypes
 from .ngram import SMOOTHINGS, NgramModel
 from .ngram.corpus import DEFAULT_LEVEL, DEFAULT_MIN_COUNT, NGRAM_CORPORA, corpus_sentences
 
@@ -16,19 +17,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", choices=NGRAM_CORPORA, default="names")
     level_help = "char or word tokens (default: char for names, else word)"
     parser.add_argument("--level", choices=("char", "word"), default=None, help=level_help)
-    parser.add_argument("--order", type=int, default=3)
+    parser.add_argument("--order", type=argtypes.positive_int, default=3,
+                        help="n: each token is predicted from the n-1 before it")  # fmt: skip
     parser.add_argument("--smoothing", choices=list(SMOOTHINGS), default="kneser-ney")
-    parser.add_argument("--min-count", type=int, default=None,
+    parser.add_argument("--min-count", type=argtypes.positive_int, default=None,
                         help="training tokens seen fewer times become <unk> "
                              "(default: 1 for chars, 2 for words)")  # fmt: skip
-    parser.add_argument("--samples", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--samples", type=argtypes.nonnegative_int, default=5,
+                        help="sentences to sample (default 5)")  # fmt: skip
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
+    parser.add_argument("--temperature", type=argtypes.positive_float, default=1.0)
 
 
 def main(args) -> int:
     level = args.level or DEFAULT_LEVEL[args.corpus]
-    min_count = args.min_count or DEFAULT_MIN_COUNT[level]
+    min_count = DEFAULT_MIN_COUNT[level] if args.min_count is None else args.min_count
     train, val, test = (corpus_sentences(args.corpus, s, level) for s in ("train", "val", "test"))
     start = time.perf_counter()
     lm = NgramModel(args.order, args.smoothing, min_count=min_count)

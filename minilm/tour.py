@@ -16,9 +16,11 @@ Trained``.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
+from . import argtypes
 from .generate import generate
 from .models.char_data import BOUNDARY, CharCorpus
 from .models.gpt import GPT, GPTConfig
@@ -266,48 +268,74 @@ def format_table(results: list[Trained]) -> str:
     return "\n".join(lines)
 
 
-def plot_ladder(results: list[Trained], path, title: str = "") -> None:
-    """Bar chart of test nats per character, one bar per rung, saved to ``path``."""
+def plot_ladder(
+    results: list[Trained], path, title: str = "", uniform: float | None = None
+) -> None:
+    """Horizontal bars of test nats per character, one per rung in ladder order
+    (top to bottom), starting at zero so their lengths compare honestly; with
+    ``uniform`` (ln of the vocabulary size), a dashed line marks a uniform guess.
+    Returns the (closed) figure's axes."""
     from .plot import _pyplot
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4))
-    names = [r.model.split(" (")[0] for r in results]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(results) + 1.4))
+    names = [r.model for r in results]
     values = [r.test_nats for r in results]
-    bars = ax.bar(range(len(results)), values, color="tab:blue")
-    for bar, v in zip(bars, values):
-        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.3f}", ha="center", va="bottom")
-    ax.set_xticks(range(len(results)), names, rotation=20)
-    ax.set_ylabel("test loss (nats per character)")
-    ax.set_ylim(min(values) * 0.9 if values else 0, max(values) * 1.05 if values else 1)
+    rows = range(len(results))
+    ax.barh(rows, values, color="tab:blue", height=0.65)
+    for row, v in zip(rows, values):
+        ax.text(v, row, f" {v:.3f}", va="center", ha="left")
+    ax.set_yticks(list(rows), names)
+    ax.invert_yaxis()  # the ladder reads top to bottom
+    top = max([*values, uniform or 0.0], default=1.0)
+    if uniform is not None:
+        ax.axvline(uniform, color="gray", linestyle="--", linewidth=1)
+        ax.text(uniform, len(results) - 0.4, f" uniform guess {uniform:.2f}", color="gray",
+                va="bottom", ha="right", rotation=90)  # fmt: skip
+    ax.set_xlim(0, top * 1.15)
+    ax.set_xlabel("test loss, nats per character (lower is better)")
     ax.set_title(title)
-    ax.grid(axis="y", alpha=0.3)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return ax
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--corpus", default="names", choices=["names", "tinyshakespeare"])
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
     parser.add_argument("--full", action="store_true",
                         help="bigger models, longer training (the documented numbers)")  # fmt: skip
-    rungs = ", ".join(r.name for r in RUNGS)
-    parser.add_argument("--rungs", default=None, help=f"comma-separated subset of: {rungs}")
-    parser.add_argument("--steps", type=int, default=None,
+    rungs = [r.name for r in RUNGS]
+    parser.add_argument("--rungs", default=None, type=argtypes.comma_list(rungs),
+                        help=f"comma-separated subset of: {', '.join(rungs)}")  # fmt: skip
+    parser.add_argument("--steps", type=argtypes.positive_int, default=None,
                         help="override every neural rung's steps")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default="tour_{corpus}.png",
-                        help="where to save the chart ('' for none)")  # fmt: skip
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
+    parser.add_argument("--plot", default="tour_{corpus}.png", type=argtypes.output_file,
+                        help="where to save the chart (default: tour_CORPUS.png in the current "
+                             "folder; '' for none)")  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def format_samples(results: list[Trained]) -> str:
+    """One line per model: its short name, then its samples separated by ``|``
+    (an empty sample, a model that ended at once, shows as ``(empty)``)."""
+    names = [r.model.split(" (")[0] for r in results]
+    width = max((len(n) for n in names), default=0)
+    lines = []
+    for name, r in zip(names, results):
+        shown = " | ".join(s.replace("\n", " / ") if s else "(empty)" for s in r.samples)
+        lines.append(f"  {name:{width}}  {shown}")
+    return "\n".join(lines)
 
 
 def main(args) -> int:
     settings = Settings(corpus=args.corpus, device=args.device, full=args.full, seed=args.seed,
                         steps=args.steps, progress=not args.no_progress)  # fmt: skip
-    names = args.rungs.split(",") if args.rungs else None
     t0 = time.perf_counter()
-    results = run_ladder(settings, names)
+    results = run_ladder(settings, args.rungs)
     total = time.perf_counter() - t0
     size = "full" if args.full else "default"
     print(f"\nthe model ladder on {args.corpus} ({size} size, {args.device}); "
@@ -315,11 +343,10 @@ def main(args) -> int:
     print(format_table(results))
     print(f"\n(total {total:.0f} s; an n-gram's 'params' are the distinct n-grams it counted)")
     print("\nsamples:")
-    for r in results:
-        shown = " | ".join(s.replace("\n", " / ") for s in r.samples)
-        print(f"  {r.model.split(' (')[0]:14} {shown}")
+    print(format_samples(results))
     if args.plot:
-        path = args.plot.format(corpus=args.corpus)
-        plot_ladder(results, path, f"the model ladder on {args.corpus} ({size})")
-        print(f"\nwrote {path}")
+        path = os.path.abspath(args.plot.format(corpus=args.corpus))
+        uniform = math.log(CharCorpus.load(args.corpus).vocab_size)
+        plot_ladder(results, path, f"the model ladder on {args.corpus} ({size})", uniform)
+        print(f"\nwrote the chart to {path}")
     return 0

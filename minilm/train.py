@@ -26,11 +26,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from tqdm import tqdm
-
 from . import functional as F
 from .io import load_checkpoint, save_checkpoint
 from .optim.clip import clip_grad_norm_
+from .progress import progress_bar
 from .tensor import Tensor, manual_seed, no_grad
 
 
@@ -163,7 +162,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         best = min(e[monitor] for e in history.eval if monitor in e)
     model.train()
     optimizer.zero_grad()
-    bar = tqdm(total=steps, initial=start, disable=not progress, desc="fit", dynamic_ncols=True)
+    bar = progress_bar(total=steps, initial=start, enabled=progress, desc="fit")
     t0, tokens, done = time.perf_counter(), 0, start
     try:
         for step in range(start, steps):

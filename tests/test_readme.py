@@ -16,6 +16,9 @@ def test_ci_runs_the_readme_commands():
     ci_lines = [line.split("#")[0].strip() for line in ci.splitlines() if "# README" in line]
     assert any(line.startswith(install) for line in ci_lines)
     assert any(line.startswith(test) for line in ci_lines)
+    # the first command too, in its own fresh environment: the plain install, then the tour
+    assert "pip install ." in ci_lines
+    assert any(line.startswith("python -m minilm tour") for line in ci_lines)
 
 
 def test_python_examples_run():

@@ -18,6 +18,7 @@ def test_tiny_ladder_prints_table_samples_and_plot(tmp_path, capsys):
                      "--no-progress", "--plot", str(plot)])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and plot.exists() and plot.stat().st_size > 0
+    assert f"wrote the chart to {plot}" in out
     lines = [line.strip() for line in out.splitlines()]
     rows = [line for line in lines if line.startswith(("unigram", "bigram", "MLP"))]
     assert len(rows) == 6  # a table row and a sample line each
@@ -56,3 +57,21 @@ def test_stream_corpus_runs():
     settings = tour.Settings(corpus="tinyshakespeare", steps=1, progress=False, max_chars=5000)
     (result,) = tour.run_ladder(settings, ["ngram", "gru"])[1:]
     assert result.test_nats > 0 and len(result.samples) == 1 and len(result.samples[0]) > 50
+
+
+def test_samples_are_set_apart_from_the_model_name_and_empty_ones_show():
+    results = [tour.Trained("6-gram, Kneser-Ney", 1, 0.0, 2.0, ["mac", "", "ann"]),
+               tour.Trained("MLP (context 8, hidden 256)", 1, 0.0, 2.0, ["x"])]  # fmt: skip
+    ngram_line, mlp_line = tour.format_samples(results).splitlines()
+    assert ngram_line.split("  ")[1:] == ["6-gram, Kneser-Ney", "mac | (empty) | ann"]
+    assert mlp_line.index("x") == ngram_line.index("mac")  # one column for the samples
+
+
+def test_chart_bars_start_at_zero_and_mark_the_uniform_guess(tmp_path):
+    results = [tour.Trained(f"model {i}", 1, 0.0, v, []) for i, v in enumerate([2.8, 1.99, 2.2])]
+    ax = tour.plot_ladder(results, tmp_path / "c.png", "t", uniform=math.log(27))
+    assert (tmp_path / "c.png").stat().st_size > 0
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] > math.log(27)
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == pytest.approx([1.99, 2.2, 2.8])  # bar lengths are the losses themselves
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["model 0", "model 1", "model 2"]

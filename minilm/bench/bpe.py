@@ -15,6 +15,7 @@ import argparse
 import time
 from collections import Counter
 
+from minilm import argtypes
 from minilm.data import load_text
 from minilm.text import BPETokenizer, split_chunks
 from minilm.text.bpe_train import learn_merges
@@ -34,8 +35,10 @@ def _timed(fn, *args):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench bpe", description=__doc__)
-    parser.add_argument("--vocab-size", type=int, default=512)
-    parser.add_argument("--naive-chars", type=int, default=0, help="prefix for the naive run")
+    parser.add_argument("--vocab-size", type=argtypes.positive_int, default=512,
+                        help="256 bytes plus the merges to learn (default 512)")  # fmt: skip
+    parser.add_argument("--naive-chars", type=argtypes.nonnegative_int, default=0,
+                        help="prefix for the naive run")  # fmt: skip
     args = parser.parse_args(argv)
 
     text = load_text("tinyshakespeare")

@@ -16,6 +16,7 @@ import argparse
 import time
 
 import minilm
+from minilm import argtypes
 from minilm.models.gan import GAN, LOSSES, train_gan, variant
 from minilm.models.gan_toy import (
     energy_distance,
@@ -35,15 +36,17 @@ NAMES = {
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench gan", description=__doc__)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", default=",".join(LOSSES))
-    parser.add_argument("--plot", default=None, help="save the samples over training here")
+    parser.add_argument("--steps", type=argtypes.positive_int, default=2000)
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
+    parser.add_argument("--variants", default=list(LOSSES), type=argtypes.comma_list(LOSSES),
+                        help=f"comma-separated subset of: {', '.join(LOSSES)}")  # fmt: skip
+    parser.add_argument("--plot", default=None, type=argtypes.output_file,
+                        help="save the samples over training here")  # fmt: skip
     args = parser.parse_args(argv)
     ring = ring_of_gaussians()
     real = ring.sample(1000, rng=123)
     rows, figs = [], []
-    for name in args.variants.split(","):
+    for name in args.variants:
         minilm.manual_seed(args.seed)
         gan = GAN(variant(name))
         t = time.perf_counter()

@@ -23,7 +23,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from .. import backend, optim
+from .. import argtypes, backend, optim
 from .. import functional as F
 from ..backend import np
 from ..data import lm_batch, load_split
@@ -226,16 +226,15 @@ def format_result(r: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minilm.bench gpt", description=__doc__)
     p.add_argument("--config", choices=sorted(CONFIGS), default="small")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--device", default=None, help="cpu or cuda (default: the config's)")
+    p.add_argument("--steps", type=argtypes.positive_int, default=20)
+    p.add_argument("--warmup", type=argtypes.nonnegative_int, default=3)
+    p.add_argument("--device", default=None, type=argtypes.device,
+                   help="cpu or cuda (default: the config's)")  # fmt: skip
     p.add_argument("--no-torch", action="store_true", help="time minilm only")
     p.add_argument("--torch-math", action="store_true",
                    help="also time PyTorch with its unfused (MATH) attention backend")  # fmt: skip
     p.add_argument("--profile", action="store_true", help="cProfile the minilm steps")
     args = p.parse_args(argv)
-    if args.steps < 1:
-        p.error("--steps must be at least 1")
     if args.profile:
         return _profile(args)
     print(format_result(run(args.config, args.steps, args.warmup, args.device,

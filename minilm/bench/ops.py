@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .. import backend
+from .. import argtypes, backend
 from .. import functional as F
 from ..tensor import Tensor
 
@@ -188,21 +188,25 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+def _device_or_all(text: str) -> str:
+    return text if text == "all" else argtypes.device(text)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minilm.bench ops", description=__doc__)
-    p.add_argument("--sizes", default="small,large", help="comma list of: small, large")
-    p.add_argument("--device", default="all", help="cpu, cuda or all (cuda only when present)")
+    p.add_argument("--sizes", default=list(SIZES), type=argtypes.comma_list(SIZES),
+                   help=f"comma list of: {', '.join(SIZES)}")  # fmt: skip
+    p.add_argument("--device", default="all", type=_device_or_all,
+                   help="cpu, cuda or all (cuda only when present)")  # fmt: skip
     p.add_argument("--ops", default="", help="comma list of ops (default: all)")
-    p.add_argument("--repeat", type=int, default=0, help="timed runs per round (default: auto)")
+    p.add_argument("--repeat", type=argtypes.nonnegative_int, default=0,
+                   help="timed runs per round (default: auto)")  # fmt: skip
     args = p.parse_args(argv)
-    sizes = [s for s in args.sizes.split(",") if s]
-    bad = [s for s in sizes if s not in SIZES]
-    if bad:
-        p.error(f"unknown size {bad[0]!r}; choose from {', '.join(SIZES)}")
+    sizes = args.sizes
     if args.device == "all":
         devices = ["cpu"] + (["cuda"] if backend.cuda_available() else [])
     else:
-        devices = [backend.check_device(args.device)]
+        devices = [args.device]
     ops = [o for o in args.ops.split(",") if o]
     unknown = [o for o in ops if o not in cases(16)]
     if unknown:

@@ -15,6 +15,7 @@ import argparse
 import time
 
 import minilm
+from minilm import argtypes
 from minilm.models.char_data import CharCorpus
 from minilm.models.name_data import name_stats
 from minilm.models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, train_rnn_lm
@@ -31,12 +32,12 @@ from minilm.rl.rlhf import (
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench rlhf", description=__doc__)
-    parser.add_argument("--lm-steps", type=int, default=1500)
-    parser.add_argument("--scorer-steps", type=int, default=600)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--beta", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default=None)
+    parser.add_argument("--lm-steps", type=argtypes.positive_int, default=1500)
+    parser.add_argument("--scorer-steps", type=argtypes.positive_int, default=600)
+    parser.add_argument("--steps", type=argtypes.positive_int, default=300)
+    parser.add_argument("--beta", type=argtypes.nonnegative_float, default=0.1)
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
+    parser.add_argument("--plot", default=None, type=argtypes.output_file)
     args = parser.parse_args(argv)
     t = time.perf_counter()
     minilm.manual_seed(args.seed)

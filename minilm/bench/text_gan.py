@@ -15,16 +15,18 @@ import argparse
 import time
 
 import minilm
+from minilm import argtypes
 from minilm.models.name_data import fixed_length_names, name_stats
 from minilm.models.text_gan import TextGAN, TextGANConfig, train_text_gan
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench text_gan", description=__doc__)
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=argtypes.positive_int, default=1500)
     parser.add_argument("--loss", default="wgan-gp", choices=["gan", "wgan-gp"])
-    parser.add_argument("--hard", type=int, default=1, help="1: straight-through, 0: soft")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hard", type=int, default=1, choices=[0, 1],
+                        help="1: straight-through, 0: soft")  # fmt: skip
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
     args = parser.parse_args(argv)
     minilm.manual_seed(args.seed)
     config = TextGANConfig(loss=args.loss, hard=bool(args.hard))

@@ -15,16 +15,17 @@ import argparse
 import time
 
 import minilm
+from minilm import argtypes
 from minilm.models.name_data import fixed_length_names, name_stats
 from minilm.models.vae import NameVAE, VAEConfig, train_vae
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench vae", description=__doc__)
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--latent", type=int, default=16)
-    parser.add_argument("--beta", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=argtypes.positive_int, default=4000)
+    parser.add_argument("--latent", type=argtypes.positive_int, default=16)
+    parser.add_argument("--beta", type=argtypes.nonnegative_float, default=1.0)
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
     args = parser.parse_args(argv)
     minilm.manual_seed(args.seed)
     config = VAEConfig(latent_dim=args.latent, beta=args.beta)

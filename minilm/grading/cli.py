@@ -12,6 +12,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from .. import argtypes
 from .discover import GradingError, discover
 from .report import format_report
 from .runner import grade_exercise
@@ -22,7 +23,10 @@ def add_arguments(parser) -> None:
         "path", help="an exercise file, a chapter's exercises/ folder, or a chapter"
     )
     parser.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds each exercise may run (default 120)"
+        "--timeout",
+        type=argtypes.positive_float,
+        default=120.0,
+        help="seconds each exercise may run (default 120)",
     )
     parser.add_argument(
         "--solution",
@@ -32,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=argtypes.positive_int,
         default=min(4, os.cpu_count() or 1),
         help="exercises graded at once (default: up to 4)",
     )
@@ -47,7 +51,7 @@ def main(args) -> int:
         return 2
     if args.solution:
         exercises = [replace(e, path=e.solution_path) for e in exercises]
-    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+    with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda e: grade_exercise(e, args.timeout), exercises))
     print(format_report(results, verbose=args.verbose))
     return 0 if all(r.passed for r in results) else 1

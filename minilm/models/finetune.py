@@ -393,6 +393,8 @@ def main(argv=None) -> int:
     macro F1, seconds of training)."""
     import argparse
 
+    from .. import argtypes
+
     d = CompareConfig()
     small = CompareConfig(
         d_model=16,
@@ -409,22 +411,36 @@ def main(argv=None) -> int:
         action="store_true",
         help="a tiny model and a few steps (seconds; for tests, not for numbers)",
     )
-    p.add_argument("--pretrain-steps", type=int, help=f"MLM steps (default {d.pretrain_steps})")
+    p.add_argument(
+        "--pretrain-steps",
+        type=argtypes.positive_int,
+        help=f"MLM steps (default {d.pretrain_steps})",
+    )
     p.add_argument(
         "--finetune-steps",
-        type=int,
+        type=argtypes.positive_int,
         help=f"steps per transformer classifier (default {d.finetune_steps})",
     )
     p.add_argument(
-        "--bow-steps", type=int, help=f"steps per bag-of-words classifier (default {d.bow_steps})"
+        "--bow-steps",
+        type=argtypes.positive_int,
+        help=f"steps per bag-of-words classifier (default {d.bow_steps})",
     )
-    p.add_argument("--d-model", type=int, help=f"transformer width (default {d.d_model})")
-    p.add_argument("--n-layer", type=int, help=f"transformer layers (default {d.n_layer})")
-    p.add_argument("--n-head", type=int, help=f"attention heads (default {d.n_head})")
     p.add_argument(
-        "--eval-every", type=int, help=f"steps between validation checks (default {d.eval_every})"
+        "--d-model", type=argtypes.positive_int, help=f"transformer width (default {d.d_model})"
     )
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--n-layer", type=argtypes.positive_int, help=f"transformer layers (default {d.n_layer})"
+    )
+    p.add_argument(
+        "--n-head", type=argtypes.positive_int, help=f"attention heads (default {d.n_head})"
+    )
+    p.add_argument(
+        "--eval-every",
+        type=argtypes.positive_int,
+        help=f"steps between validation checks (default {d.eval_every})",
+    )
+    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
     p.add_argument("--no-multilabel", action="store_true", help="the sentiment table only")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
@@ -438,9 +454,6 @@ def main(argv=None) -> int:
         "n_head": args.n_head,
         "eval_every": args.eval_every,
     }
-    for name, value in given.items():
-        if value is not None and value < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     c = replace(
         base,
         **{k: v for k, v in given.items() if v is not None},

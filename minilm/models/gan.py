@@ -31,11 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tqdm import tqdm
-
 from .. import functional as F
 from .. import nn, ops, optim
 from ..backend import np
+from ..progress import progress_bar
 from ..tensor import Tensor, grad, no_grad, rand, randn, tensor
 
 __all__ = [
@@ -311,8 +310,7 @@ def train_gan(gan: GAN, sample_real, steps: int, snapshot_every: int = 0, snapsh
         opt_d = optim.Adam(gan.D.parameters(), lr=c.lr_d, betas=c.betas)
     real_batch = lambda: tensor(sample_real(c.batch_size), dtype=w.dtype, device=w.device)
     hist = GANHistory()
-    bar = tqdm(range(1, steps + 1), desc=f"train {c.loss}", disable=not progress,
-               dynamic_ncols=True)  # fmt: skip
+    bar = progress_bar(range(1, steps + 1), desc=f"train {c.loss}", enabled=progress)
     for step in bar:
         for _ in range(c.n_critic):
             with no_grad():

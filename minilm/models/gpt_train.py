@@ -99,6 +99,7 @@ def main(argv=None) -> int:
     import argparse
     import time
 
+    from .. import argtypes
     from ..bench.gpt import CONFIGS
     from ..io import save
 
@@ -106,21 +107,19 @@ def main(argv=None) -> int:
     p.add_argument("--config", choices=sorted(CONFIGS), default="small",
                    help="small: 4 layers, width 128, context 64 (CPU); standard: 6 layers, "
                         "width 384, context 256 (GPU)")  # fmt: skip
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--device", default=None, help="cpu or cuda (default: the config's)")
-    p.add_argument("--max-chars", type=int, default=None,
+    p.add_argument("--steps", type=argtypes.positive_int, default=2000)
+    p.add_argument("--lr", type=argtypes.learning_rate, default=1e-3)
+    p.add_argument("--dropout", type=argtypes.probability, default=0.0)
+    p.add_argument("--eval-every", type=argtypes.positive_int, default=250)
+    p.add_argument("--device", default=None, type=argtypes.device,
+                   help="cpu or cuda (default: the config's)")  # fmt: skip
+    p.add_argument("--max-chars", type=argtypes.positive_int, default=None,
                    help="cut each split to this many characters (quick runs)")  # fmt: skip
-    p.add_argument("--sample", type=int, default=300,
+    p.add_argument("--sample", type=argtypes.nonnegative_int, default=300,
                    help="characters to generate after training (0: none)")  # fmt: skip
-    p.add_argument("--save", default=None, help="write the trained model here (minilm.save)")
+    p.add_argument("--save", default=None, type=argtypes.output_file,
+                   help="write the trained model here (minilm.save)")  # fmt: skip
     args = p.parse_args(argv)
-    if args.steps < 1 or args.eval_every < 1:
-        p.error("--steps and --eval-every must be at least 1")
-    if not 0.0 <= args.dropout < 1.0:
-        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     bc = CONFIGS[args.config]
     corpus = CharCorpus.load("tinyshakespeare", max_chars=args.max_chars)
     cfg = GPTConfig(**{**bc.model.to_dict(), "vocab_size": corpus.vocab_size,

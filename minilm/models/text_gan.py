@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from .. import functional as F
 from .. import nn, optim
 from ..backend import np
+from ..progress import progress_bar
 from ..tensor import Tensor, no_grad, rand, randn, tensor
 from .gan import discriminator_loss, generator_loss, gradient_penalty
 from .name_data import ALPHABET, decode_names, encode_names, name_stats
@@ -164,7 +163,7 @@ def train_text_gan(gan: TextGAN, names, steps: int, eval_every: int = 0, eval_si
 
     hist = TextGANHistory()
     n_critic = c.n_critic if c.loss == "wgan-gp" else 1
-    bar = tqdm(range(1, steps + 1), desc="text GAN", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(range(1, steps + 1), desc="text GAN", enabled=progress)
     for step in bar:
         tau = c.tau(step, steps)
         for _ in range(n_critic):

@@ -16,13 +16,12 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from tqdm import tqdm
-
+from .. import argtypes, optim
 from .. import functional as F
-from .. import optim
 from ..backend import np
 from ..data import load_split
 from ..metrics import corpus_bleu
+from ..progress import progress_bar
 from ..tensor import tensor
 from ..text import WordTokenizer
 from ..train import fit
@@ -125,8 +124,8 @@ def translate(model, data: TranslationData, sentences, batch_size: int = 128,
     device = next(iter(model.parameters())).device
     out = []
     sentences = list(sentences)
-    bar = tqdm(total=len(sentences), disable=not progress, dynamic_ncols=True,
-               desc=f"beam {beam_size}" if beam_size else "greedy")  # fmt: skip
+    desc = f"beam {beam_size}" if beam_size else "greedy"
+    bar = progress_bar(total=len(sentences), enabled=progress, desc=desc)
     for i in range(0, len(sentences), batch_size):
         chunk = data.encode_src(sentences[i : i + batch_size])
         if beam_size:
@@ -201,31 +200,6 @@ def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float 
     return Transformer(TransformerConfig(*vocab, **size)), lr
 
 
-def _positive(kind):
-    def parse(text):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in its error messages
-    return parse
-
-
-def _at_least_zero(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _probability(text):
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
 def main(argv=None) -> int:
     """Train the GRU encoder-decoder with attention and the encoder-decoder
     transformer on the eng-fra train split, the same way (same pairs, word
@@ -234,22 +208,22 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minilm.models.translation",
                                 description=main.__doc__)  # fmt: skip
     p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
-    p.add_argument("--steps", type=_positive(int), default=2000, help="optimizer steps")
-    p.add_argument("--batch-size", type=_positive(int), default=64, help="pairs per step")
-    p.add_argument("--lr", type=_positive(float), default=None,
+    p.add_argument("--steps", type=argtypes.positive_int, default=2000, help="optimizer steps")
+    p.add_argument("--batch-size", type=argtypes.positive_int, default=64, help="pairs per step")
+    p.add_argument("--lr", type=argtypes.learning_rate, default=None,
                    help="peak learning rate (default: each model's own, see MODELS)")  # fmt: skip
-    p.add_argument("--dropout", type=_probability, default=None,
+    p.add_argument("--dropout", type=argtypes.probability, default=None,
                    help="dropout rate (default: each model's own, see MODELS)")  # fmt: skip
-    p.add_argument("--beam", type=_at_least_zero, default=4,
+    p.add_argument("--beam", type=argtypes.nonnegative_int, default=4,
                    help="beam size for the RNN's second BLEU (0: greedy only)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--split", choices=["test", "val"], default="test",
                    help="the held-out split to score (tune on val, report test)")  # fmt: skip
-    p.add_argument("--limit", type=_positive(int), default=None,
+    p.add_argument("--limit", type=argtypes.positive_int, default=None,
                    help="score only the split's first LIMIT English sentences")  # fmt: skip
-    p.add_argument("--examples", type=_at_least_zero, default=3,
+    p.add_argument("--examples", type=argtypes.nonnegative_int, default=3,
                    help="example translations to print per model")  # fmt: skip
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     kinds = ["rnn", "transformer"] if args.model == "both" else [args.model]
@@ -300,8 +274,9 @@ def main(argv=None) -> int:
     for kind, n, steps, secs, loss, greedy, beam in rows:
         b = "-" if beam is None else f"{100 * beam:.1f}"
         print(f"| {kind} | {n:,} | {steps} | {secs:.0f} | {loss:.3f} | {100 * greedy:.1f} | {b} |")
+    averaged = min(100, args.steps)
     print(
-        "train loss: nats per French word, mean of the last 100 steps (teacher-forced, "
+        f"train loss: nats per French word, mean of the last {averaged} steps (teacher-forced, "
         "with dropout)\nBLEU x100: corpus 4-gram BLEU, no smoothing, on lower-cased word tokens"
     )
     return 0

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from .. import functional as F
 from .. import nn, ops, optim
 from ..backend import np
+from ..progress import progress_bar
 from ..tensor import Tensor, no_grad, rand, randn, tensor
 from .name_data import ALPHABET, decode_names, encode_names, name_stats
 
@@ -197,7 +196,7 @@ def train_vae(vae: NameVAE, names, steps: int, val_names=None, eval_every: int =
     opt = optim.Adam(vae.parameters(), lr=c.lr)
     rng = np.random.default_rng(int(rand(1).item() * 2**31))  # follows minilm.manual_seed
     hist = VAEHistory()
-    bar = tqdm(range(1, steps + 1), desc="VAE", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(range(1, steps + 1), desc="VAE", enabled=progress)
     for step in bar:
         loss, recon, kl = vae.loss(data[rng.integers(0, len(data), c.batch_size)],
                                    c.kl_weight(step))  # fmt: skip

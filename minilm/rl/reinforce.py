@@ -35,13 +35,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from .. import functional as F
 from .. import nn, optim
 from ..backend import np
 from ..backend import rng as _rng
 from ..ops import stack
+from ..progress import progress_bar
 from ..tensor import Tensor, grad, no_grad, tensor, zeros
 from .env import ACTIONS, END
 
@@ -288,8 +287,8 @@ class Reinforce:
     def train(self, make_env, steps: int, progress: bool = True, sample_every: int = 0):
         """``steps`` updates on fresh environments from ``make_env()``; returns the history."""
         hist = ReinforceHistory()
-        bar = tqdm(range(1, steps + 1), desc=f"REINFORCE ({self.config.baseline})",
-                   disable=not progress, dynamic_ncols=True)  # fmt: skip
+        desc = f"REINFORCE ({self.config.baseline})"
+        bar = progress_bar(range(1, steps + 1), desc=desc, enabled=progress)
         for step in bar:
             ro = self.update(make_env)
             hist.reward.append(float(ro.episode_returns.mean()))

@@ -35,14 +35,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from .. import functional as F
 from .. import nn, optim
 from ..backend import np
 from ..backend import rng as _rng
 from ..data import load_split
 from ..models.name_data import name_stats
+from ..progress import progress_bar
 from ..tensor import Tensor, no_grad, tensor
 from .env import ACTIONS, END
 
@@ -221,7 +220,7 @@ def train_scorer(scorer: NameScorer, steps: int = 600, batch_size: int = 64, lr:
     rng = np.random.default_rng(0)
     opt = optim.Adam(scorer.parameters(), lr=lr)
     half = batch_size // 2
-    for _ in tqdm(range(steps), desc="reward model", disable=not progress, dynamic_ncols=True):
+    for _ in progress_bar(range(steps), desc="reward model", enabled=progress):
         names = [real[i] for i in rng.integers(0, len(real), half)]
         names += [fake[i] for i in rng.integers(0, len(fake), half)]
         y = tensor(np.r_[np.ones(half), np.zeros(half)].astype(np.float32))
@@ -273,8 +272,9 @@ def rl_finetune(lm, scorer: NameScorer, steps: int, config: RLHFConfig | None = 
     policy.train()
     opt = optim.Adam(policy.parameters(), lr=c.lr)
     hist = RLHFHistory()
-    bar = tqdm(range(1, steps + 1), desc=f"RL fine-tuning (beta={c.beta})", disable=not progress,
-               dynamic_ncols=True)  # fmt: skip
+    bar = progress_bar(
+        range(1, steps + 1), desc=f"RL fine-tuning (beta={c.beta})", enabled=progress
+    )
     for step in bar:
         ids, mask = sample_names(policy, c.batch_size, c.max_len)
         names = decode(ids, mask)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 
-from tqdm.auto import tqdm
+from ..progress import progress_bar
 
 
 def merge_pair(symbols: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
@@ -71,7 +71,7 @@ def learn_merges(chunk_counts: Counter, num_merges: int, first_id: int = 256,
     heapq.heapify(heap)
 
     merges = []
-    for m in tqdm(range(num_merges), desc="BPE merges", disable=not verbose):
+    for m in progress_bar(range(num_merges), desc="BPE merges", enabled=verbose):
         while heap and pair_counts.get(heap[0][1], 0) != -heap[0][0]:
             heapq.heappop(heap)
         if not heap:

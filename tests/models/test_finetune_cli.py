@@ -143,10 +143,10 @@ def test_cli_no_multilabel_prints_the_sentiment_table_only(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--finetune-steps", "0"], "--finetune-steps must be at least 1"),
-        (["--pretrain-steps", "-3"], "--pretrain-steps must be at least 1"),
+        (["--finetune-steps", "0"], "argument --finetune-steps: must be a whole number >= 1"),
+        (["--pretrain-steps", "-3"], "argument --pretrain-steps: must be a whole number >= 1"),
         (["--d-model", "30", "--n-head", "4"], "must be divisible by --n-head"),
-        (["--seed", "x"], "invalid int value"),
+        (["--seed", "x"], "argument --seed: must be a whole number, got 'x'"),
         (["--bogus"], "unrecognized arguments"),
     ],
 )
@@ -160,4 +160,4 @@ def test_cli_bad_arguments_give_a_clear_error(argv, message, capsys):
 def test_module_runs_as_a_script():
     r = subprocess.run([sys.executable, "-m", "minilm.models.finetune", "--n-layer", "0"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert r.returncode == 2 and "--n-layer must be at least 1" in r.stderr
+    assert r.returncode == 2 and "argument --n-layer: must be a whole number >= 1" in r.stderr

@@ -73,14 +73,14 @@ def test_dropout_overrides_the_models_rate():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--steps", "0"], "argument --steps: must be > 0, got 0"),
-    (["--batch-size", "-3"], "argument --batch-size: must be > 0, got -3"),
-    (["--beam", "-1"], "argument --beam: must be >= 0, got -1"),
-    (["--limit", "0"], "argument --limit: must be > 0, got 0"),
-    (["--lr", "0"], "argument --lr: must be > 0, got 0"),
-    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1"),
+    (["--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
+    (["--batch-size", "-3"], "argument --batch-size: must be a whole number >= 1, got '-3'"),
+    (["--beam", "-1"], "argument --beam: must be a whole number >= 0, got '-1'"),
+    (["--limit", "0"], "argument --limit: must be a whole number >= 1, got '0'"),
+    (["--lr", "0"], "argument --lr: must be in (0, 10], got '0'"),
+    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got '1'"),
     (["--model", "lstm"], "invalid choice: 'lstm'"),
-    (["--steps", "ten"], "argument --steps: invalid int value: 'ten'"),
+    (["--steps", "ten"], "argument --steps: must be a whole number, got 'ten'"),
 ])  # fmt: skip
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -93,4 +93,4 @@ def test_python_dash_m_runs_main():
     run = subprocess.run([sys.executable, "-m", "minilm.models.translation", "--steps", "0"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode == 2
-    assert "argument --steps: must be > 0, got 0" in run.stderr
+    assert "argument --steps: must be a whole number >= 1, got '0'" in run.stderr
