@@ -67,9 +67,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # save/load live in minilm.io, which imports nn and optim: load them on first use
+    # save/load live in minilm.io, which imports nn and optim, and save_model/load_model
+    # in minilm.checkpoint, which imports the models: load them on first use
     if name in ("save", "load"):
         from . import io
 
         return getattr(io, name)
+    if name in ("save_model", "load_model"):
+        from . import checkpoint
+
+        return getattr(checkpoint, name)
     raise AttributeError(f"module 'minilm' has no attribute {name!r}")

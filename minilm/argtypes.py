@@ -29,6 +29,7 @@ __all__ = [
     "positive_float",
     "nonnegative_float",
     "probability",
+    "fraction",
     "learning_rate",
     "device",
     "comma_list",
@@ -89,6 +90,14 @@ def probability(text: str) -> float:
     value = _parse(text, float)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in (0, 1], such as top-p's share of the probability mass."""
+    value = _parse(text, float)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text!r}")
     return value
 
 

@@ -16,17 +16,25 @@ import sys
 # command -> (module, one-line help, whether the module parses its own argv)
 COMMANDS = {
     "tour": ("minilm.tour", "train the model ladder on one corpus and compare them", False),
+    "train": (
+        "minilm.commands.train",
+        "train one model on a corpus or your own text, save it",
+        False,
+    ),
+    "generate": ("minilm.commands.generate", "continue a prompt with a saved model", False),
+    "export": ("minilm.commands.export", "write a trained GPT's weights for PyTorch", False),
+    "tokenizer": ("minilm.commands.tokenizer", "train, apply or invert a byte-level BPE", True),
     "demo": ("minilm.demo", "a one-minute end-to-end demo: train a tiny char model", False),
     "ngram": ("minilm.ngram_cli", "fit an n-gram language model and report perplexity", False),
     "grade": ("minilm.grading.cli", "grade coursework exercises", False),
-    "gpt-train": ("minilm.models.gpt_train", "train the char GPT on tinyshakespeare", True),
+    "gpt-train": ("minilm.commands.gpt_train", "train the char GPT on tinyshakespeare", True),
     "translation": (
-        "minilm.models.translation",
+        "minilm.commands.translation",
         "train and compare the English-French translators (BLEU)",
         True,
     ),
     "finetune": (
-        "minilm.models.finetune",
+        "minilm.commands.finetune",
         "pretrained vs from-scratch BERT vs bag of words on classification",
         True,
     ),

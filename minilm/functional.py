@@ -69,10 +69,10 @@ def softmax(x: Tensor, axis: int = -1, mask=None) -> Tensor:
     >>> [round(v, 4) for v in softmax(tensor([1.0, 2.0, 3.0]), mask=[True, True, False]).tolist()]
     [0.2689, 0.7311, 0.0]
     """
-    return Softmax.apply(x, axis=axis, mask=None if mask is None else _mask_array(mask, x))
+    return Softmax.apply(x, axis=axis, mask=None if mask is None else mask_array(mask, x))
 
 
-def _mask_array(mask, like: Tensor):
+def mask_array(mask, like: Tensor):
     """A boolean mask (a Tensor, array or nested list) as an array on ``like``'s device."""
     return like.xp.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
 
@@ -307,7 +307,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
     T, S = q.shape[-2], k.shape[-2]
     # scale q (T x d numbers) rather than the scores (T x S): the same product, less work
     scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.swapaxes(-1, -2)  # (..., T, S)
-    allowed = None if mask is None else _mask_array(mask, q)
+    allowed = None if mask is None else mask_array(mask, q)
     if causal:
         c = causal_mask(T, q.device, S)
         allowed = c if allowed is None else allowed & c

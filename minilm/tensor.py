@@ -311,13 +311,13 @@ class Tensor:
                 "tensor with minilm.where or concatenate"
             )
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_index_arrays(index)] = value
+        self.data[index_arrays(index)] = value
 
     # Operators and methods are attached in minilm/ops/__init__.py, so this file
     # holds only the engine.
 
 
-def _index_arrays(index):
+def index_arrays(index):
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
         return index.data

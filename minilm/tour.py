@@ -21,13 +21,18 @@ import time
 from dataclasses import dataclass, field
 
 from . import argtypes
+from .data.lm_corpus import CharCorpus
+from .data.text import read_text_file
 from .generate import generate
-from .models.char_data import BOUNDARY, CharCorpus
+from .models.bigram import BigramConfig, BigramLM
 from .models.gpt import GPT, GPTConfig
-from .models.gpt_train import GPTTrainConfig, evaluate_gpt, train_gpt
-from .models.mlp_lm import MLPLM, MLPLMConfig, MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
-from .models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
+from .models.mlp_lm import MLPLM, MLPLMConfig
+from .models.rnn_lm import RNNLM, RNNLMConfig
 from .ngram import NgramModel
+from .recipes.bigram import BigramTrainConfig, evaluate_bigram, train_bigram
+from .recipes.gpt import GPTTrainConfig, evaluate_gpt, train_gpt
+from .recipes.mlp_lm import MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
+from .recipes.rnn_lm import RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
 from .tensor import manual_seed
 
 __all__ = ["Settings", "Trained", "Rung", "RUNGS", "run_ladder", "neural_samples", "SIZES"]
@@ -35,7 +40,8 @@ __all__ = ["Settings", "Trained", "Rung", "RUNGS", "run_ladder", "neural_samples
 
 @dataclass
 class Settings:
-    """What the command line chose: corpus, device, size, seed, step override."""
+    """What the command line chose: the corpus (bundled, or your own ``text`` file),
+    its tokenizer and split rule, device, size, seed, step override."""
 
     corpus: str = "names"
     device: str = "cpu"
@@ -45,6 +51,11 @@ class Settings:
     progress: bool = True
     samples: int = 5
     max_chars: int | None = None  # cut each split of a stream (quick runs, tests)
+    text: str | None = None  # a path: your own text instead of a bundled corpus
+    tokenizer: str = "char"  # "char" or "bpe" (neural rungs only)
+    vocab_size: int = 512  # BPE's vocabulary
+    split_by: str | None = None  # "lines" or "blocks" for your text (default: decided)
+    accumulate: int = 1  # micro-batches per optimizer step (neural rungs)
 
     @property
     def size(self) -> str:
@@ -54,16 +65,34 @@ class Settings:
         return default if self.steps is None else self.steps
 
 
+def load_corpus(settings: Settings) -> CharCorpus:
+    """The corpus the settings name: a bundled one (``names``, ``tinyshakespeare``), or
+    the ``text`` file read by :func:`minilm.data.read_text_file` and split by
+    :func:`minilm.data.split_text`."""
+    if settings.text is None:
+        if settings.tokenizer != "char":
+            raise ValueError("the bundled corpora are read with --tokenizer char; BPE is for "
+                             "your own --text (or tokenize a corpus yourself)")  # fmt: skip
+        return CharCorpus.load(settings.corpus, max_chars=settings.max_chars)
+    text = read_text_file(settings.text)
+    return CharCorpus.from_text(text, os.path.basename(settings.text), settings.tokenizer,
+                                settings.vocab_size, settings.split_by, settings.max_chars,
+                                progress=settings.progress)  # fmt: skip
+
+
 @dataclass
 class Trained:
     """What a rung reports: its description, parameter count, training seconds,
-    test nats per character and a few samples (decoded text)."""
+    test nats per character, a few samples (decoded text), and the trained model
+    itself (``lm``, for saving)."""
 
     model: str
     params: int
     train_s: float
     test_nats: float
     samples: list = field(default_factory=list)
+    lm: object = None
+    steps: int = 0
 
 
 @dataclass
@@ -106,6 +135,31 @@ SIZES = {
 }
 
 
+def sizes_for(corpus: CharCorpus, settings: Settings) -> dict:
+    """The hyperparameters for ``corpus``: its own entry in :data:`SIZES`, else (your
+    text) those of the bundled corpus of its kind: names for lines, Shakespeare for
+    running text."""
+    name = corpus.name if (corpus.name, settings.size) in SIZES else (
+        "tinyshakespeare" if corpus.stream else "names")  # fmt: skip
+    return SIZES[name, settings.size]
+
+
+def require_tokens(corpus: CharCorpus, need: int, what: str) -> None:
+    """A clear error when a stream's split is too short for a model that reads ``need``
+    tokens at a time (documents are padded, so any length works)."""
+    if not corpus.stream:
+        return
+    for split in ("train", "val", "test"):
+        have = len(corpus.split(split)[0])
+        if have < need:
+            unit = "characters" if corpus.chars is None else "tokens"
+            raise ValueError(
+                f"the {split} split of {corpus.name} has {have} {unit}, too few for {what}, "
+                f"which reads {need} at a time: use a longer text (val and test are 5% each, "
+                f"so at least {20 * need:,} {unit}), or a smaller model"
+            )
+
+
 def _split(options: dict, config_cls) -> tuple[dict, dict]:
     fields = config_cls.__dataclass_fields__
     return ({k: v for k, v in options.items() if k in fields},
@@ -113,8 +167,9 @@ def _split(options: dict, config_cls) -> tuple[dict, dict]:
 
 
 def neural_samples(model, corpus: CharCorpus, settings: Settings) -> list[str]:
-    """A few samples from a model with ``next_logits``: whole names (start at the
-    boundary, stop at the next), or the opening of a stream after a newline."""
+    """A few samples from a model with ``next_logits``: whole documents such as names
+    (start at the boundary, stop at the next), or the opening of a stream after a
+    newline."""
     out = []
     for i in range(settings.samples if not corpus.stream else 1):
         if corpus.stream:
@@ -123,7 +178,7 @@ def neural_samples(model, corpus: CharCorpus, settings: Settings) -> list[str]:
         else:
             ids = generate(model, [corpus.pad_id], 30, stop_token=corpus.pad_id,
                            seed=settings.seed + i)  # fmt: skip
-            out.append(corpus.decode(ids).rstrip(BOUNDARY))
+            out.append(corpus.decode(ids).rstrip(corpus.boundary))
     return out
 
 
@@ -131,8 +186,12 @@ def neural_samples(model, corpus: CharCorpus, settings: Settings) -> list[str]:
 
 
 def ngram_rung(order: int | None, smoothing: str):
+    """A counted n-gram model (``order`` None: the corpus's own from :data:`SIZES`)."""
+
     def run(corpus: CharCorpus, settings: Settings) -> Trained:
-        n = order or SIZES[corpus.name, settings.size]["ngram_order"]
+        if corpus.chars is not None:
+            raise ValueError("n-gram models count characters: use --tokenizer char for them")
+        n = order or sizes_for(corpus, settings)["ngram_order"]
         t0 = time.perf_counter()
         lm = NgramModel(n, smoothing).fit(corpus.sentences("train"))
         train_s = time.perf_counter() - t0
@@ -141,8 +200,9 @@ def ngram_rung(order: int | None, smoothing: str):
         length = 30 if not corpus.stream else 160
         samples = ["".join(s) for s in lm.generate(k, seed=settings.seed, max_tokens=length)]
         what = {1: "unigram", 2: "bigram"}.get(n, f"{n}-gram")
-        label = f"{what}, {'add-1' if smoothing == 'add-k' else 'Kneser-Ney'}"
-        return Trained(label, _stored_counts(lm), train_s, nats, samples)
+        names = {"add-k": "add-1", "kneser-ney": "Kneser-Ney"}
+        label = f"{what}, {names.get(smoothing, smoothing)}"
+        return Trained(label, _stored_counts(lm), train_s, nats, samples, lm=lm)
 
     return run
 
@@ -157,60 +217,84 @@ def _eval_every(settings: Settings, train_kw: dict) -> int | None:
     return max(train_kw["steps"] // 10, 1) if settings.progress else None
 
 
+def _trained(label, model, corpus, settings, train_s, evaluate, steps) -> Trained:
+    nats = corpus.nats_per_char(evaluate(model, corpus, "test"), "test")
+    return Trained(label, model.num_parameters(), train_s, nats,
+                   neural_samples(model, corpus, settings), lm=model, steps=steps)  # fmt: skip
+
+
+def neural_bigram_rung(corpus: CharCorpus, settings: Settings) -> Trained:
+    """The neural bigram of ``python -m minilm demo``: a table of logits, learned."""
+    train_kw = {"steps": settings.steps_for(BigramTrainConfig.steps)}
+    manual_seed(settings.seed)
+    model = BigramLM(BigramConfig(corpus.vocab_size, pad_id=corpus.pad_id), settings.device)
+    config = BigramTrainConfig(seed=settings.seed, accumulate=settings.accumulate, **train_kw)
+    t0 = time.perf_counter()
+    train_bigram(model, corpus, config, progress=settings.progress,
+                 eval_every=_eval_every(settings, train_kw))  # fmt: skip
+    return _trained("bigram, neural (Adam)", model, corpus, settings, time.perf_counter() - t0,
+                    evaluate_bigram, train_kw["steps"])  # fmt: skip
+
+
 def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
-    options = dict(SIZES[corpus.name, settings.size]["mlp"])
+    options = dict(sizes_for(corpus, settings)["mlp"])
     model_kw, train_kw = _split(options, MLPLMConfig)
     train_kw["steps"] = settings.steps_for(train_kw["steps"])
     manual_seed(settings.seed)
     cfg = MLPLMConfig(corpus.vocab_size, pad_id=corpus.pad_id, **model_kw)
     model = MLPLM(cfg, device=settings.device)
     t0 = time.perf_counter()
-    train_mlp_lm(model, corpus, MLPTrainConfig(seed=settings.seed, **train_kw),
+    train_mlp_lm(model, corpus, MLPTrainConfig(seed=settings.seed, accumulate=settings.accumulate,
+                                               **train_kw),
                  progress=settings.progress,
                  eval_every=_eval_every(settings, train_kw))  # fmt: skip
-    train_s = time.perf_counter() - t0
     label = f"MLP (context {cfg.context}, hidden {cfg.hidden})"
-    return Trained(label, model.num_parameters(), train_s,
-                   evaluate_mlp_lm(model, corpus, "test"),
-                   neural_samples(model, corpus, settings))  # fmt: skip
+    return _trained(label, model, corpus, settings, time.perf_counter() - t0, evaluate_mlp_lm,
+                    train_kw["steps"])  # fmt: skip
 
 
 def rnn_rung(cell: str):
     def run(corpus: CharCorpus, settings: Settings) -> Trained:
-        options = dict(SIZES[corpus.name, settings.size]["rnn"])
+        options = dict(sizes_for(corpus, settings)["rnn"])
         model_kw, train_kw = _split(options, RNNLMConfig)
         train_kw["steps"] = settings.steps_for(train_kw["steps"])
+        # the training rows, and evaluate_rnn_lm's 64 rows, each need a token or more
+        require_tokens(corpus, max(train_kw.get("batch_size", 32), 64) + 1, f"the {cell} model")
         manual_seed(settings.seed)
         cfg = RNNLMConfig(corpus.vocab_size, cell=cell, **model_kw)
         model = RNNLM(cfg, device=settings.device)
         t0 = time.perf_counter()
-        train_rnn_lm(model, corpus, RNNTrainConfig(seed=settings.seed, **train_kw),
+        train_rnn_lm(model, corpus, RNNTrainConfig(seed=settings.seed,
+                                                   accumulate=settings.accumulate, **train_kw),
                      progress=settings.progress,
                      eval_every=_eval_every(settings, train_kw))  # fmt: skip
-        train_s = time.perf_counter() - t0
         layers = f"{cfg.num_layers}x" if cfg.num_layers > 1 else ""
         label = f"{cell.upper()} ({layers}{cfg.hidden_size} hidden)"
-        return Trained(label, model.num_parameters(), train_s,
-                       evaluate_rnn_lm(model, corpus, "test"),
-                       neural_samples(model, corpus, settings))  # fmt: skip
+        return _trained(label, model, corpus, settings, time.perf_counter() - t0,
+                        evaluate_rnn_lm, train_kw["steps"])  # fmt: skip
 
     return run
 
 
 def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
-    options = dict(SIZES[corpus.name, settings.size].get("gpt", GPT_SIZES[settings.size]))
+    options = dict(sizes_for(corpus, settings).get("gpt", GPT_SIZES[settings.size]))
     model_kw, train_kw = _split(options, GPTConfig)
     train_kw["steps"] = settings.steps_for(train_kw["steps"])
+    if corpus.stream:
+        require_tokens(corpus, model_kw["block_size"] + 1, "the gpt model")
+    else:  # a whole document must fit in the context
+        longest = max(len(s) for split in ("train", "val", "test") for s in corpus.split(split))
+        model_kw["block_size"] = max(model_kw["block_size"], longest - 1)
     manual_seed(settings.seed)
     cfg = GPTConfig(vocab_size=corpus.vocab_size, **model_kw)
     model = GPT(cfg).to(settings.device)
     t0 = time.perf_counter()
-    train_gpt(model, corpus, GPTTrainConfig(seed=settings.seed, **train_kw),
+    train_gpt(model, corpus, GPTTrainConfig(seed=settings.seed, accumulate=settings.accumulate,
+                                            **train_kw),
               progress=settings.progress, eval_every=_eval_every(settings, train_kw))  # fmt: skip
-    train_s = time.perf_counter() - t0
     label = f"GPT ({cfg.n_layer} layers, width {cfg.n_embd})"
-    return Trained(label, model.num_parameters(), train_s, evaluate_gpt(model, corpus, "test"),
-                   neural_samples(model, corpus, settings))  # fmt: skip
+    return _trained(label, model, corpus, settings, time.perf_counter() - t0, evaluate_gpt,
+                    train_kw["steps"])  # fmt: skip
 
 
 # The GPT rung's sizes (a corpus entry in SIZES may override them with a "gpt" key).
@@ -249,7 +333,7 @@ def run_ladder(settings: Settings, names: list[str] | None = None) -> list[Train
     for n in names or []:
         if n not in known:
             raise ValueError(f"tour: unknown rung {n!r}; choose from {', '.join(known)}")
-    corpus = CharCorpus.load(settings.corpus, max_chars=settings.max_chars)
+    corpus = load_corpus(settings)
     results = []
     for rung in RUNGS:
         if names and rung.name not in names:
@@ -275,9 +359,9 @@ def plot_ladder(
     (top to bottom), starting at zero so their lengths compare honestly; with
     ``uniform`` (ln of the vocabulary size), a dashed line marks a uniform guess.
     Returns the (closed) figure's axes."""
-    from .plot import _pyplot
+    from .plot import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(results) + 1.4))
     names = [r.model for r in results]
     values = [r.test_nats for r in results]

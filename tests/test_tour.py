@@ -8,7 +8,7 @@ import pytest
 
 import minilm.tour as tour
 from minilm.cli import main as cli_main
-from minilm.models.char_data import CharCorpus
+from minilm.data.lm_corpus import CharCorpus
 from minilm.ngram import NgramModel
 
 

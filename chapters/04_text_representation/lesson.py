@@ -350,15 +350,16 @@ print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
 # 1 to its maximum, so near words make more pairs than far ones:
 
 # %%
-from minilm.models.word2vec import (  # noqa: E402
+from minilm.models.word2vec import (
     Word2VecConfig,
     cbow_examples,
     keep_probability,
     negative_sampling_loss,
     sampling_table,
     skipgram_pairs,
-    train_word2vec,
 )
+from minilm.plot import plot_word_vectors
+from minilm.recipes.word2vec import train_word2vec
 
 sentence = split_words("But soft, what light through yonder window breaks?", lower=True)
 ids = np.arange(len(sentence))
@@ -442,7 +443,7 @@ family = ["father", "mother", "son", "daughter", "brother", "sister", "husband",
 titles = ["king", "queen", "duke", "lord", "lady", "prince"]
 time_words = ["night", "day", "morning", "hour", "year"]
 fig, ax = plt.subplots(figsize=(6, 5))
-w2v.plot([w for w in family + titles + time_words if w in w2v.vocab], ax=ax)
+plot_word_vectors(w2v, [w for w in family + titles + time_words if w in w2v.vocab], ax=ax)
 ax.set_title("word2vec vectors, first two principal components")
 plt.show()
 

@@ -40,13 +40,13 @@ import minilm
 import minilm.nn as nn
 from minilm.backend import np
 from minilm.course import show
+from minilm.data.lm_corpus import CharCorpus, StreamBatches
 from minilm.generate import beam_search, filter_top_k, filter_top_p, generate, log_softmax
-from minilm.models import MLPLM, RNNLM, CharCorpus, MLPLMConfig, RNNLMConfig
-from minilm.models.char_data import StreamBatches
-from minilm.models.mlp_lm import MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
-from minilm.models.rnn_lm import RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
+from minilm.models import MLPLM, RNNLM, MLPLMConfig, RNNLMConfig
 from minilm.ngram import NgramModel
 from minilm.optim import clip_grad_norm_
+from minilm.recipes.mlp_lm import MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
+from minilm.recipes.rnn_lm import RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
 from minilm.tour import Trained, format_table
 
 FULL = os.environ.get("MINILM_FULL") == "1"

@@ -36,7 +36,7 @@ import minilm.nn as nn
 from minilm.backend import np
 from minilm.course import show
 from minilm.models.seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
-from minilm.models.translation import TranslationData, bleu, train_translation, translate
+from minilm.recipes.translation import TranslationData, bleu, train_translation, translate
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)

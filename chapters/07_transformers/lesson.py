@@ -33,12 +33,12 @@ import minilm
 import minilm.nn as nn
 from minilm.backend import np
 from minilm.course import show
+from minilm.data.lm_corpus import CharCorpus
 from minilm.models import GPT, GPTConfig
 from minilm.models.bert import BERT, BERTConfig, mask_tokens
-from minilm.models.char_data import CharCorpus
-from minilm.models.gpt_train import GPTTrainConfig, evaluate_gpt, train_gpt
 from minilm.models.transformer import Transformer, TransformerBlock, TransformerConfig
-from minilm.models.translation import TranslationData, bleu, train_translation
+from minilm.recipes.gpt import GPTTrainConfig, evaluate_gpt, train_gpt
+from minilm.recipes.translation import TranslationData, bleu, train_translation
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)

@@ -16,7 +16,7 @@
 # bag-of-words logistic regression. Then a multi-label task, and prompting a GPT.
 #
 # Small settings run in about a minute. The README's numbers come from
-# `python -m minilm.models.finetune`, which runs these same functions at full
+# `python -m minilm finetune`, which runs these same functions at full
 # size, picks each model's weights on the validation split and averages seeds.
 
 # %%
@@ -26,11 +26,11 @@ import matplotlib.pyplot as plt
 
 import minilm
 import minilm.nn as nn
+from minilm.data.lm_corpus import CharCorpus
 from minilm.metrics import accuracy, confusion_matrix, f1_score, precision_recall_f1
 from minilm.models import GPT, GPTConfig
 from minilm.models.bert import BERT, BERTClassifier, BERTConfig
-from minilm.models.char_data import CharCorpus
-from minilm.models.finetune import (
+from minilm.recipes.finetune import (
     LABELS,
     TextTask,
     bow_features,
@@ -40,7 +40,7 @@ from minilm.models.finetune import (
     train_classifier,
     tune_thresholds,
 )
-from minilm.models.gpt_train import GPTTrainConfig, train_gpt
+from minilm.recipes.gpt import GPTTrainConfig, train_gpt
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 PRE, FT = (1500, 600) if FULL else (60, 60)

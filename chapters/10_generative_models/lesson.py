@@ -36,26 +36,21 @@ import matplotlib.pyplot as plt
 
 import minilm
 from minilm.course import repo_root, show
-from minilm.models import gan_toy
-from minilm.models.gan import (
-    GAN,
-    discriminator_loss,
-    generator_loss,
-    gradient_penalty,
-    train_gan,
-    variant,
-)
-from minilm.models.gan_toy import (
+from minilm.data import gan_toy
+from minilm.data.gan_toy import (
     energy_distance,
     gaussian_mixture_1d,
     mode_coverage,
-    plot_gan_losses,
-    plot_snapshots,
     ring_of_gaussians,
 )
-from minilm.models.name_data import fixed_length_names
-from minilm.models.text_gan import TextGAN, TextGANConfig, gumbel_softmax, train_text_gan
-from minilm.models.vae import NameVAE, VAEConfig, gaussian_kl, reparameterize, train_vae
+from minilm.data.name_data import fixed_length_names
+from minilm.models.gan import GAN, discriminator_loss, generator_loss, gradient_penalty, variant
+from minilm.models.text_gan import TextGAN, TextGANConfig, gumbel_softmax
+from minilm.models.vae import NameVAE, VAEConfig, gaussian_kl, reparameterize
+from minilm.plot import plot_gan_losses, plot_gan_snapshots
+from minilm.recipes.gan import train_gan
+from minilm.recipes.text_gan import train_text_gan
+from minilm.recipes.vae import train_vae
 
 FULL = os.environ.get("MINILM_FULL") == "1"
 minilm.manual_seed(0)
@@ -106,7 +101,7 @@ mix = gaussian_mixture_1d()
 gan1d = GAN(variant("gan", data_dim=1, noise_dim=4, hidden=64, layers=2, batch_size=128))
 hist1d = train_gan(gan1d, mix.sample, steps=1500 if FULL else 400, snapshot_every=100,
                    progress=False)  # fmt: skip
-fig = plot_snapshots(hist1d, mix, title="plain GAN on a 1-D mixture", max_panels=4)
+fig = plot_gan_snapshots(hist1d, mix, title="plain GAN on a 1-D mixture", max_panels=4)
 plt.show()
 print(mode_coverage(hist1d.snapshots[-1][1], mix))
 
@@ -116,7 +111,7 @@ print(mode_coverage(hist1d.snapshots[-1][1], mix))
 # The harder test is a ring of eight Gaussians (radius 2, standard deviation
 # 0.05). A generator that finds one or two modes and stays there still fools a
 # discriminator that only looks at one batch at a time: that is **mode
-# collapse**. We measure it with a stated rule (from `minilm.models.gan_toy`):
+# collapse**. We measure it with a stated rule (from `minilm.data.gan_toy`):
 
 # %%
 print(gan_toy.__doc__.split("\n\n")[1])
@@ -175,7 +170,7 @@ for name in ["gan", "wgan", "wgan-gp", "fm"]:
 
 # %%
 for name, h in runs.items():
-    plot_snapshots(h, ring, title=name, max_panels=5)
+    plot_gan_snapshots(h, ring, title=name, max_panels=5)
     plt.show()
 fig, axes = plt.subplots(1, 4, figsize=(16, 3))
 for ax, (name, h) in zip(axes, runs.items()):

@@ -33,9 +33,10 @@ import matplotlib.pyplot as plt
 
 import minilm
 from minilm.course import repo_root, show
-from minilm.models.char_data import CharCorpus
-from minilm.models.name_data import name_stats
-from minilm.models.rnn_lm import RNNLM, RNNLMConfig, RNNTrainConfig, train_rnn_lm
+from minilm.data.lm_corpus import CharCorpus
+from minilm.data.name_data import name_stats
+from minilm.models.rnn_lm import RNNLM, RNNLMConfig
+from minilm.recipes.rnn_lm import RNNTrainConfig, train_rnn_lm
 from minilm.rl import (
     CharPolicy,
     NameEnv,

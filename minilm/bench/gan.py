@@ -5,7 +5,7 @@
 Trains the plain GAN, WGAN with weight clipping, WGAN-GP and feature matching
 (settings: ``minilm.models.gan.variant``) on the same data for the same number
 of generator steps, then prints, for 1000 samples of each: modes covered out of
-eight (the rule is in ``minilm.models.gan_toy``), the share of samples within
+eight (the rule is in ``minilm.data.gan_toy``), the share of samples within
 three standard deviations of a mode, the energy distance and the sliced
 Wasserstein distance to 1000 fresh real samples, and the training time.
 """
@@ -17,14 +17,15 @@ import time
 
 import minilm
 from minilm import argtypes
-from minilm.models.gan import GAN, LOSSES, train_gan, variant
-from minilm.models.gan_toy import (
+from minilm.data.gan_toy import (
     energy_distance,
     mode_coverage,
-    plot_snapshots,
     ring_of_gaussians,
     sliced_wasserstein,
 )
+from minilm.models.gan import GAN, LOSSES, variant
+from minilm.plot import plot_gan_snapshots
+from minilm.recipes.gan import train_gan
 
 NAMES = {
     "gan": "plain GAN",
@@ -63,11 +64,11 @@ def main(argv=None) -> int:
     for name, cov, q, ed, sw, s in rows:
         print(f"{name:18s} {cov:>4d}/8 {q:>8.1%} {ed:>8.4f} {sw:>10.4f} {s:>8.0f}")
     if args.plot:
-        from minilm.plot import _pyplot
+        from minilm.plot import pyplot
 
-        plt = _pyplot()
+        plt = pyplot()
         for name, hist in figs:
-            fig = plot_snapshots(hist, ring, title=NAMES[name])
+            fig = plot_gan_snapshots(hist, ring, title=NAMES[name])
             fig.savefig(args.plot.replace(".png", f"_{name}.png"), dpi=80)
             plt.close(fig)
     return 0

@@ -2,7 +2,7 @@
 
 Reports ms per training step (forward, loss, backward, AdamW update) and
 tokens per second on tinyshakespeare batches. When PyTorch is installed, the
-same architecture (``minilm/bench/_torch_gpt.py``), batch, dtype and optimizer
+same architecture (``minilm/bench/torch_gpt.py``), batch, dtype and optimizer
 run in PyTorch eager in this process, starting from the same weights on the
 same batches, and the ratio minilm / PyTorch is printed. The two are timed
 interleaved, step by step, and the median step is kept, since shared machines
@@ -21,30 +21,15 @@ import argparse
 import functools
 import statistics
 import time
-from dataclasses import dataclass
 
 from .. import argtypes, backend, optim
 from .. import functional as F
 from ..backend import np
 from ..data import lm_batch, load_split
 from ..models.gpt import GPT, GPTConfig
+from ..recipes.gpt import SETUPS
 from ..tensor import Tensor, manual_seed
 from ..text import CharTokenizer
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    model: GPTConfig
-    batch_size: int
-    device: str
-
-
-CONFIGS = {
-    "small": BenchConfig(GPTConfig(block_size=64, n_layer=4, n_head=4, n_embd=128), 32, "cpu"),
-    "standard": BenchConfig(
-        GPTConfig(block_size=256, n_layer=6, n_head=6, n_embd=384), 64, "cuda"
-    ),  # fmt: skip
-}
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,7 +70,7 @@ def torch_step_fn(model, device, math_attention: bool = False):
 
     import torch
 
-    from ._torch_gpt import copy_weights, torch_gpt
+    from .torch_gpt import copy_weights, torch_gpt
 
     threads = _blas_threads()
     if threads is not None and device == "cpu":  # the same number of threads as NumPy's BLAS
@@ -137,7 +122,7 @@ def run(config: str = "small", steps: int = 20, warmup: int = 3, device: str | N
         use_torch: bool = True, seed: int = 0, torch_math: bool = False) -> dict:  # fmt: skip
     """Time ``steps`` training steps (after ``warmup``); returns the measurements.
     ``torch_math`` also times PyTorch with unfused (MATH) attention."""
-    bc = CONFIGS[config]
+    bc = SETUPS[config]
     device = backend.check_device(device or bc.device)
     cfg = bc.model
     data = batches(cfg, bc.batch_size, warmup + steps, seed)
@@ -225,7 +210,7 @@ def format_result(r: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minilm.bench gpt", description=__doc__)
-    p.add_argument("--config", choices=sorted(CONFIGS), default="small")
+    p.add_argument("--config", choices=sorted(SETUPS), default="small")
     p.add_argument("--steps", type=argtypes.positive_int, default=20)
     p.add_argument("--warmup", type=argtypes.nonnegative_int, default=3)
     p.add_argument("--device", default=None, type=argtypes.device,
@@ -249,7 +234,7 @@ def _profile(args) -> int:
     import cProfile
     import pstats
 
-    bc = CONFIGS[args.config]
+    bc = SETUPS[args.config]
     device = backend.check_device(args.device or bc.device)
     cfg = GPTConfig(**{**bc.model.to_dict(), "vocab_size": 65})
     data = batches(cfg, bc.batch_size, args.warmup + 2 * args.steps)

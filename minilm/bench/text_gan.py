@@ -16,8 +16,9 @@ import time
 
 import minilm
 from minilm import argtypes
-from minilm.models.name_data import fixed_length_names, name_stats
-from minilm.models.text_gan import TextGAN, TextGANConfig, train_text_gan
+from minilm.data.name_data import fixed_length_names, name_stats
+from minilm.models.text_gan import TextGAN, TextGANConfig
+from minilm.recipes.text_gan import train_text_gan
 
 
 def main(argv=None) -> int:

@@ -16,8 +16,9 @@ import time
 
 import minilm
 from minilm import argtypes
-from minilm.models.name_data import fixed_length_names, name_stats
-from minilm.models.vae import NameVAE, VAEConfig, train_vae
+from minilm.data.name_data import fixed_length_names, name_stats
+from minilm.models.vae import NameVAE, VAEConfig
+from minilm.recipes.vae import train_vae
 
 
 def main(argv=None) -> int:

@@ -11,6 +11,7 @@ from .batching import classification_batches, lm_batch, lm_batches, pad_batch
 from .corpora import available_corpora, load_text
 from .records import load_names, load_sentiment, load_translation
 from .splits import SPLITS, load_split
+from .text import TextSplits, read_text_file, split_rule, split_text
 
 __all__ = [
     "available_corpora",
@@ -20,6 +21,10 @@ __all__ = [
     "load_translation",
     "load_split",
     "SPLITS",
+    "read_text_file",
+    "split_text",
+    "split_rule",
+    "TextSplits",
     "lm_batch",
     "lm_batches",
     "pad_batch",

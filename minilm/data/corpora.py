@@ -8,7 +8,10 @@ zip. Nothing is ever downloaded. Sources and licenses are in
 
 from __future__ import annotations
 
+import os
 from importlib import resources
+
+from .text import read_text_file
 
 # corpus name -> (file, one-line description)
 CORPORA = {
@@ -49,8 +52,16 @@ def _read(*parts: str) -> str:
     return path.read_bytes().decode("utf-8")
 
 
-def load_text(name: str, source: str | None = None) -> str:
-    """The raw text of a bundled corpus, exactly as stored (UTF-8 decoded).
+def load_text(name, source: str | None = None) -> str:
+    """The raw text of a bundled corpus, exactly as stored (UTF-8 decoded), or of
+    your own file.
+
+    ``name`` is a bundled corpus name (:func:`available_corpora`) or a path (a
+    ``str`` that is not a corpus name, or any ``os.PathLike``): your file is read
+    by :func:`minilm.data.text.read_text_file` (UTF-8 only, line ends made
+    ``\n``; a clear error for another encoding, an empty file or a missing one).
+    A bundled name wins over a file of the same name: write ``./names`` or
+    ``Path("names")`` for the file.
 
     ``source`` picks one of the sentiment files ("amazon", "imdb", "yelp"); without
     it the three are concatenated in that order.
@@ -61,6 +72,14 @@ def load_text(name: str, source: str | None = None) -> str:
     >>> load_text("names").split("\\n")[:3]
     ['emma', 'olivia', 'ava']
     """
+    if isinstance(name, os.PathLike) or (isinstance(name, str) and name not in CORPORA):
+        if source is not None:
+            raise ValueError("`source` is for the bundled 'sentiment' corpus only, not a file")
+        if isinstance(name, str) and not os.path.exists(name):
+            listing = ", ".join(CORPORA)
+            raise FileNotFoundError(f"{name!r} is neither a file nor a bundled corpus "
+                                    f"({listing})")  # fmt: skip
+        return read_text_file(name)
     file = CORPORA[check_corpus(name)][0]
     if name == "sentiment":
         sources = SENTIMENT_SOURCES if source is None else (source,)

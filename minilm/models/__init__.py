@@ -1,4 +1,5 @@
-"""Model families, each in its own module: ``from minilm.models import GPT``.
+"""Model families (architectures and their configs), each in its own module:
+``from minilm.models import GPT``. How each is trained lives in :mod:`minilm.recipes`.
 
 >>> from minilm.models import GPT, GPTConfig
 >>> GPT(GPTConfig(vocab_size=5, block_size=4, n_layer=1, n_head=1, n_embd=8)).num_parameters()
@@ -6,7 +7,6 @@
 """
 
 from .bert import BERT, BERTConfig, mask_tokens
-from .char_data import CharCorpus
 from .gan import GAN, GANConfig
 from .gpt import GPT, GPTConfig
 from .mlp_lm import MLPLM, MLPLMConfig
@@ -15,10 +15,10 @@ from .seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
 from .text_gan import TextGAN, TextGANConfig
 from .transformer import Transformer, TransformerConfig
 from .vae import NameVAE, VAEConfig
-from .word2vec import Word2Vec, Word2VecConfig, train_word2vec
+from .word2vec import Word2Vec, Word2VecConfig
 
 __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer",
-           "TransformerConfig", "CharCorpus", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
-           "Word2Vec", "Word2VecConfig", "train_word2vec", "Seq2Seq", "Seq2SeqConfig",
+           "TransformerConfig", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
+           "Word2Vec", "Word2VecConfig", "Seq2Seq", "Seq2SeqConfig",
            "SequenceAutoencoder", "GAN", "GANConfig", "TextGAN", "TextGANConfig", "NameVAE",
            "VAEConfig"]  # fmt: skip

@@ -29,13 +29,12 @@ Four ways to play it, selected by ``GANConfig.loss``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .. import functional as F
-from .. import nn, ops, optim
+from .. import nn, ops
 from ..backend import np
-from ..progress import progress_bar
-from ..tensor import Tensor, grad, no_grad, rand, randn, tensor
+from ..tensor import Tensor, grad, no_grad, rand, randn
 
 __all__ = [
     "GANConfig",
@@ -51,8 +50,6 @@ __all__ = [
     "gradient_penalty",
     "clip_weights_",
     "feature_matching_loss",
-    "GANHistory",
-    "train_gan",
 ]
 
 LOSSES = ("gan", "wgan", "wgan-gp", "fm")
@@ -173,6 +170,7 @@ def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     ``-log sigmoid(r) - log(1 - sigmoid(f)) = softplus(-r) + softplus(f)``,
     averaged over each batch.
 
+    >>> from minilm import tensor
     >>> round(discriminator_loss(tensor([0.0]), tensor([0.0])).item(), 4)  # 2 log 2
     1.3863
     """
@@ -187,6 +185,7 @@ def generator_loss(fake_logits: Tensor, saturating: bool = False) -> Tensor:
     minimax form ``log(1 - D(G(z))) = -softplus(f)`` (``saturating=True``) has
     gradient ``-sigmoid(f)``, which vanishes as D wins.
 
+    >>> from minilm import tensor
     >>> round(generator_loss(tensor([0.0])).item(), 4)
     0.6931
     """
@@ -199,6 +198,7 @@ def critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """The WGAN critic's loss ``E[D(fake)] - E[D(real)]``; its negative estimates
     the Wasserstein-1 distance when D is 1-Lipschitz.
 
+    >>> from minilm import tensor
     >>> critic_loss(tensor([3.0, 1.0]), tensor([0.5, 0.5])).item()
     -1.5
     """
@@ -245,91 +245,9 @@ def clip_weights_(module: nn.Module, c: float) -> None:
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """``||mean(real_features) - mean(fake_features)||^2`` over the batch axis.
 
+    >>> from minilm import tensor
     >>> feature_matching_loss(tensor([[1.0, 0.0], [3.0, 0.0]]), tensor([[0.0, 1.0]])).item()
     5.0
     """
     d = real_features.mean(axis=0) - fake_features.mean(axis=0)
     return (d * d).sum()
-
-
-# ---- training ----------------------------------------------------------------
-
-
-@dataclass
-class GANHistory:
-    """Losses per generator step and generated samples at chosen steps."""
-
-    step: list = field(default_factory=list)
-    d_loss: list = field(default_factory=list)
-    g_loss: list = field(default_factory=list)
-    snapshots: list = field(default_factory=list)  # (step, samples (n, data_dim))
-
-
-def _d_loss(gan: GAN, real: Tensor, fake: Tensor) -> Tensor:
-    c, D = gan.config, gan.D
-    if c.loss in ("gan", "fm"):
-        return discriminator_loss(D(real), D(fake))
-    loss = critic_loss(D(real), D(fake))
-    if c.loss == "wgan-gp":
-        loss = loss + gradient_penalty(D, real, fake, c.gp_weight)
-    return loss
-
-
-def _g_loss(gan: GAN, real: Tensor, fake: Tensor) -> Tensor:
-    c, D = gan.config, gan.D
-    if c.loss == "gan":
-        return generator_loss(D(fake))
-    if c.loss == "fm":
-        with no_grad():
-            real_features = D.features(real)
-        return feature_matching_loss(real_features, D.features(fake))
-    return wgan_generator_loss(D(fake))
-
-
-def train_gan(gan: GAN, sample_real, steps: int, snapshot_every: int = 0, snapshot_size: int = 1000,
-              progress: bool = True) -> GANHistory:  # fmt: skip
-    """Train ``gan`` for ``steps`` generator steps, each after ``n_critic``
-    discriminator steps. ``sample_real(n)`` returns ``n`` real samples (a NumPy
-    array (n, data_dim)). Every ``snapshot_every`` steps (and at the end) it keeps
-    ``snapshot_size`` generated samples, for plots of the distribution over training.
-
-    >>> import minilm
-    >>> from minilm.models.gan_toy import ring_of_gaussians
-    >>> minilm.manual_seed(0)
-    >>> gan = GAN(variant("wgan-gp", hidden=16, batch_size=32))
-    >>> hist = train_gan(gan, ring_of_gaussians().sample, steps=3, progress=False)
-    >>> len(hist.d_loss), hist.snapshots[-1][1].shape
-    (3, (1000, 2))
-    """
-    c = gan.config
-    w = gan.G.out.weight
-    opt_g = optim.Adam(gan.G.parameters(), lr=c.lr_g, betas=c.betas)
-    if c.loss == "wgan":  # momentum fights the clipping; the WGAN paper uses RMSprop
-        opt_d = optim.RMSprop(gan.D.parameters(), lr=c.lr_d)
-    else:
-        opt_d = optim.Adam(gan.D.parameters(), lr=c.lr_d, betas=c.betas)
-    real_batch = lambda: tensor(sample_real(c.batch_size), dtype=w.dtype, device=w.device)
-    hist = GANHistory()
-    bar = progress_bar(range(1, steps + 1), desc=f"train {c.loss}", enabled=progress)
-    for step in bar:
-        for _ in range(c.n_critic):
-            with no_grad():
-                fake = gan.G(gan.noise(c.batch_size))
-            d_loss = _d_loss(gan, real_batch(), fake)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-            if c.loss == "wgan":
-                clip_weights_(gan.D, c.clip)
-        g_loss = _g_loss(gan, real_batch(), gan.G(gan.noise(c.batch_size)))
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        hist.step.append(step)
-        hist.d_loss.append(d_loss.item())
-        hist.g_loss.append(g_loss.item())
-        if (snapshot_every and step % snapshot_every == 0) or step == steps:
-            hist.snapshots.append((step, gan.sample(snapshot_size)))
-        if step % 50 == 0:
-            bar.set_postfix(d=f"{hist.d_loss[-1]:.3f}", g=f"{hist.g_loss[-1]:.3f}")
-    return hist

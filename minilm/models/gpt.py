@@ -18,7 +18,7 @@ from ..nn.module import Module, ModuleList
 from ..tensor import no_grad, tensor
 from .transformer import TransformerBlock
 
-__all__ = ["GPTConfig", "GPT"]
+__all__ = ["GPTConfig", "GPT", "CONFIGS"]
 
 
 @dataclass
@@ -38,6 +38,24 @@ class GPTConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def num_parameters(self) -> int:
+        """What :class:`GPT` allocates, from the config alone (no arrays made): a
+        checkpoint's config is checked against its tensors with it before loading."""
+        V, T, C, b = self.vocab_size, self.block_size, self.n_embd, int(self.bias)
+        norm = C * (1 + b)
+        block = 2 * norm + (C * 3 * C + 3 * C * b) + (C * C + C * b)
+        block += (C * 4 * C + 4 * C * b) + (4 * C * C + C * b)
+        head = 0 if self.tie_weights else C * V
+        return V * C + T * C + self.n_layer * block + norm + head
+
+
+# The course's two char-GPT sizes (vocab_size 65: tinyshakespeare's characters).
+# "small" trains on a laptop CPU; "standard" is nanoGPT's Shakespeare model, for a GPU.
+CONFIGS = {
+    "small": GPTConfig(block_size=64, n_layer=4, n_head=4, n_embd=128),
+    "standard": GPTConfig(block_size=256, n_layer=6, n_head=6, n_embd=384),
+}
 
 
 class GPT(Module):

@@ -21,17 +21,13 @@ exploding gradient from wrecking the weights.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from .. import functional as F
-from .. import nn, ops, optim
+from .. import nn, ops
 from ..backend import np
 from ..tensor import Tensor, no_grad, tensor
-from ..train import fit
-from .char_data import CharCorpus, StreamBatches, padded_batch, val_loss_fn
 
-__all__ = ["RNNLMConfig", "RNNLM", "RNNTrainConfig", "detach_state", "train_rnn_lm",
-           "evaluate_rnn_lm"]  # fmt: skip
+__all__ = ["RNNLMConfig", "RNNLM", "detach_state"]
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -44,6 +40,14 @@ class RNNLMConfig:
     hidden_size: int = 128
     num_layers: int = 1
     dropout: float = 0.0  # between layers and before the head
+
+    def num_parameters(self) -> int:
+        """What :class:`RNNLM` allocates, from the config alone (no arrays made)."""
+        V, d, H = self.vocab_size, self.embed_dim, self.hidden_size
+        gates = {"rnn": 1, "gru": 3, "lstm": 4}.get(self.cell, 1) * H
+        cells = sum((d if i == 0 else H) * gates + H * gates + 2 * gates
+                    for i in range(self.num_layers))  # fmt: skip
+        return V * d + cells + (H + 1) * V
 
 
 def detach_state(state):
@@ -85,88 +89,3 @@ class RNNLM(nn.Module):
             logits, state = self(tensor([list(tokens)], device=self.head.weight.device), state)
         self.train(was)
         return logits.numpy()[0, -1], state
-
-
-@dataclass
-class RNNTrainConfig:
-    steps: int = 2000
-    batch_size: int = 32
-    bptt: int = 64  # window length for a stream (names are whole sequences)
-    lr: float = 3e-3
-    weight_decay: float = 0.01
-    clip: float = 1.0  # max gradient norm
-    seed: int = 0
-
-
-def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progress=True,
-                 eval_every: int | None = None):  # fmt: skip
-    """Train with AdamW, a cosine schedule and gradient clipping; with ``eval_every``,
-    evaluate on the val split that often.
-
-    Names: random batches of whole names, padded, state starting at zero.
-    A stream: :class:`StreamBatches` windows with the state carried (detached)."""
-    device = model.head.weight.device
-    rng = np.random.default_rng(config.seed)
-    carried = {"state": None}
-    if corpus.stream:
-        stream = StreamBatches(corpus.split("train")[0], config.batch_size, config.bptt, device)
-
-        def batch():
-            x, y, fresh = stream.next()
-            if fresh:
-                carried["state"] = None
-            return x, y
-
-        def loss_fn(model, batch):
-            x, y = batch
-            logits, state = model(x, carried["state"])
-            carried["state"] = detach_state(state)  # truncate: no gradient into the past
-            return F.cross_entropy(logits, y)
-    else:
-        seqs = corpus.split("train")
-
-        def batch():
-            return padded_batch([seqs[i] for i in rng.integers(0, len(seqs), config.batch_size)],
-                                device)  # fmt: skip
-
-        def loss_fn(model, batch):
-            x, y = batch
-            return F.cross_entropy(model(x)[0], y)
-
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    rest = [p for p in model.parameters() if p.ndim < 2]
-    opt = optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}],
-                      lr=config.lr, weight_decay=config.weight_decay)  # fmt: skip
-    sched = optim.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
-    return fit(model, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
-               clip_grad_norm=config.clip, seed=config.seed,
-               eval_fn=val_loss_fn(evaluate_rnn_lm, corpus, eval_every), eval_every=eval_every,
-               progress=progress, config=asdict(config))  # fmt: skip
-
-
-def evaluate_rnn_lm(model: RNNLM, corpus: CharCorpus, split: str = "test",
-                    batch_size: int = 256, bptt: int = 256) -> float:  # fmt: skip
-    """Mean nats per predicted character on a split (no gradients, eval mode).
-
-    Names are scored one padded batch at a time (sorted by length, so little
-    padding); a stream is read as ``batch_size`` parallel rows with the state
-    carried across windows, so almost every character has a long context."""
-    device = model.head.weight.device
-    was = model.training
-    model.eval()
-    total, count = 0.0, 0
-    with no_grad():
-        if corpus.stream:
-            state = None
-            for x, y in StreamBatches(corpus.split(split)[0], min(batch_size, 64), bptt, device):
-                logits, state = model(x, state)
-                total += F.cross_entropy(logits, y, reduction="sum").item()
-                count += y.size
-        else:
-            seqs = sorted(corpus.split(split), key=len)
-            for i in range(0, len(seqs), batch_size):
-                x, y = padded_batch(seqs[i : i + batch_size], device)
-                total += F.cross_entropy(model(x)[0], y, reduction="sum").item()
-                count += int((y.data != -100).sum())
-    model.train(was)
-    return total / count

@@ -29,7 +29,7 @@ from ..nn.recurrent import GRU, GRUCell
 from ..ops import concatenate, stack
 from ..tensor import Tensor, no_grad, tensor
 
-__all__ = ["Seq2SeqConfig", "Seq2Seq", "SequenceAutoencoder"]
+__all__ = ["Seq2SeqConfig", "Seq2Seq", "SequenceAutoencoder", "emittable", "cut_at_eos"]
 
 
 @dataclass
@@ -140,7 +140,7 @@ class Seq2Seq(Module):
                 done = np.zeros(B, dtype=bool)
                 for _ in range(max_len):
                     logits, s, w = self.decode_step(y, s, memory, mask)
-                    nxt = _emittable(logits.numpy(), c).argmax(-1)
+                    nxt = emittable(logits.numpy(), c).argmax(-1)
                     out.append(np.where(done, c.pad_id, nxt))
                     if w is not None:
                         attn.append(w.numpy())
@@ -151,7 +151,7 @@ class Seq2Seq(Module):
         finally:
             self.train(was)
         rows = np.stack(out, axis=1).tolist()  # (B, T_out)
-        hyps = [_cut(r, c.eos_id) for r in rows]
+        hyps = [cut_at_eos(r, c.eos_id) for r in rows]
         if not return_attention:
             return hyps
         weights = np.stack(attn, axis=1) if attn else None  # (B, T_out, S)
@@ -177,16 +177,16 @@ class Seq2Seq(Module):
                     logits, s, _ = self.decode_step(
                         tensor([tokens[-1]], device=src.device), s, memory, mask
                     )
-                    return _emittable(logits.numpy()[0], c), s
+                    return emittable(logits.numpy()[0], c), s
 
                 hyps = beam_search(next_logits, [c.bos_id], max_len or c.max_len, beam_size,
                                    length_penalty=length_penalty, stop_token=c.eos_id)  # fmt: skip
         finally:
             self.train(was)
-        return _cut(hyps[0].tokens, c.eos_id)
+        return cut_at_eos(hyps[0].tokens, c.eos_id)
 
 
-def _emittable(logits, config):
+def emittable(logits, config):
     """Next-token logits (a NumPy array, vocabulary last) with ``config``'s
     ``pad_id`` and ``bos_id`` set to -inf: a decoder never outputs them (no target
     is either), so decoding must not pick them even if an undertrained model
@@ -197,7 +197,8 @@ def _emittable(logits, config):
     return logits
 
 
-def _cut(ids, eos_id):
+def cut_at_eos(ids, eos_id):
+    """``ids`` up to (not including) the first ``eos_id``, as a list."""
     return ids[: ids.index(eos_id)] if eos_id in ids else list(ids)
 
 

@@ -26,7 +26,7 @@ from ..nn.attention import (
 from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear
 from ..nn.module import Module, ModuleList
 from ..tensor import Tensor, no_grad, tensor
-from .seq2seq import _cut, _emittable
+from .seq2seq import cut_at_eos, emittable
 
 __all__ = [
     "FeedForward",
@@ -250,7 +250,7 @@ class Transformer(Module):
                 done = np.zeros(B, dtype=bool)
                 for _ in range(max_len - 1):
                     logits = self.decode(tensor(out, device=src.device), memory, src_mask)
-                    nxt = _emittable(logits[:, -1].numpy(), c).argmax(-1)  # (B,)
+                    nxt = emittable(logits[:, -1].numpy(), c).argmax(-1)  # (B,)
                     nxt = np.where(done, c.pad_id, nxt)
                     out = np.concatenate([out, nxt[:, None]], axis=1)
                     done |= nxt == c.eos_id
@@ -258,4 +258,4 @@ class Transformer(Module):
                         break
         finally:
             self.train(was_training)
-        return [_cut(row[1:], c.eos_id) for row in out.tolist()]  # pads only follow EOS
+        return [cut_at_eos(row[1:], c.eos_id) for row in out.tolist()]  # pads only follow EOS

@@ -30,14 +30,11 @@ word nearest ``v_b - v_a + v_c``.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
-from .. import nn, ops, optim
+from .. import nn, ops
 from ..backend import np
 from ..tensor import Tensor, no_grad, tensor
-from ..text import split_words
-from ..train import fit
 
 __all__ = [
     "Word2VecConfig",
@@ -48,7 +45,6 @@ __all__ = [
     "skipgram_pairs",
     "cbow_examples",
     "negative_sampling_loss",
-    "train_word2vec",
 ]
 
 
@@ -192,7 +188,7 @@ class Word2Vec(nn.Module):
         w = self.W_in.weight.numpy().astype(np.float64)
         return w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
 
-    def _id(self, word):
+    def word_id(self, word) -> int:
         if word not in self.vocab:
             raise KeyError(f"{word!r} is not in the vocabulary ({len(self.words)} words; "
                            f"rare words were dropped by min_count)")  # fmt: skip
@@ -204,71 +200,18 @@ class Word2Vec(nn.Module):
         q = np.asarray(query, dtype=np.float64)
         sims = self.vectors() @ (q / max(np.linalg.norm(q), 1e-12))
         for w in exclude:
-            sims[self._id(w)] = -np.inf
+            sims[self.word_id(w)] = -np.inf
         best = np.argsort(-sims)[:k]
         return [(self.words[i], float(sims[i])) for i in best]
 
     def most_similar(self, word: str, k: int = 5) -> list[tuple[str, float]]:
         """Nearest neighbours of a word by cosine similarity (the word itself excluded)."""
-        return self.nearest(self.vectors()[self._id(word)], k, exclude=[word])
+        return self.nearest(self.vectors()[self.word_id(word)], k, exclude=[word])
 
     def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
         """ "``a`` is to ``b`` as ``c`` is to ?": the words nearest ``v_b - v_a + v_c``
         (unit vectors), other than a, b and c."""
         V = self.vectors()
-        return self.nearest(V[self._id(b)] - V[self._id(a)] + V[self._id(c)], k, exclude=[a, b, c])
-
-    def plot(self, words, ax=None):
-        """The vectors of ``words`` projected on their first two principal components."""
-        from ..plot import _axes
-
-        ax = _axes(ax)
-        X = self.vectors()[[self._id(w) for w in words]]
-        X = X - X.mean(axis=0)
-        _, _, Vt = np.linalg.svd(X, full_matrices=False)
-        P = X @ Vt[:2].T  # (n, 2): coordinates on the top two components
-        ax.scatter(P[:, 0], P[:, 1], s=12)
-        for (x, y), w in zip(P, words):
-            ax.annotate(w, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("PC 1")
-        ax.set_ylabel("PC 2")
-        return ax
-
-
-def train_word2vec(text: str, config: Word2VecConfig | None = None, progress: bool = True):
-    """Tokenize ``text`` into words, build the vocabulary, and train word2vec with
-    Adam on batches of examples (subsampled afresh each pass). Returns the model."""
-    c = config or Word2VecConfig()
-    tokens = split_words(text, lower=c.lower)
-    counts = Counter(tokens)
-    words = sorted((w for w, n in counts.items() if n >= c.min_count), key=lambda w: -counts[w])
-    if len(words) < 2:
-        raise ValueError(f"train_word2vec: fewer than 2 words occur {c.min_count} times")
-    model = Word2Vec(words, [counts[w] for w in words], c.dim, c.mode)
-    ids = np.array([model.vocab[t] for t in tokens if t in model.vocab])
-    keep = keep_probability(model.counts, c.subsample)
-    cdf = np.cumsum(sampling_table(model.counts, c.power))
-    rng = np.random.default_rng(c.seed)
-    pool = {"x": None, "y": None, "at": 0}
-
-    def refill():
-        kept = subsample(ids, keep, rng)
-        if c.mode == "skipgram":
-            x, y = skipgram_pairs(kept, c.window, rng)
-        else:
-            x, y = cbow_examples(kept, c.window)
-        order = rng.permutation(len(y))
-        pool.update(x=x[order], y=y[order], at=0)
-
-    def batch():
-        if pool["x"] is None or pool["at"] + c.batch_size > len(pool["y"]):
-            refill()
-        j = slice(pool["at"], pool["at"] + c.batch_size)
-        pool["at"] += c.batch_size
-        noise = np.searchsorted(cdf, rng.random((len(pool["y"][j]), c.negatives)) * cdf[-1])
-        return pool["x"][j], pool["y"][j], np.minimum(noise, len(words) - 1)
-
-    opt = optim.Adam(model.parameters(), lr=c.lr)
-    fit(model, opt, batch, c.steps, loss_fn=lambda m, b: m.loss(*b), seed=c.seed,
-        progress=progress)  # fmt: skip
-    return model
+        return self.nearest(
+            V[self.word_id(b)] - V[self.word_id(a)] + V[self.word_id(c)], k, exclude=[a, b, c]
+        )

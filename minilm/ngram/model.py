@@ -62,6 +62,11 @@ class NgramModel:
         )
         self.tokens = [self.vocab.itos[i] for i in self.predictable]
         tokens, lengths = self._ids(sentences)
+        held = None if heldout is None else self._windows(heldout)
+        return self._fit_ids(tokens, lengths, held)
+
+    def _fit_ids(self, tokens, lengths, held=None) -> NgramModel:
+        self.training_ids = (tokens, lengths)  # all a saved model needs (with its vocab)
         self.counts = NgramCounts(
             tokens,
             lengths,
@@ -69,9 +74,30 @@ class NgramModel:
             len(self.vocab),
             zero_last=self.bos if self.boundaries else None,
         )
-        held = None if heldout is None else self._windows(heldout)
         self.smoothing.fit(self.counts, len(self.predictable), held)
         return self
+
+    @classmethod
+    def from_ids(cls, config: dict, tokens, lengths) -> NgramModel:
+        """Rebuild a fitted model from what :attr:`training_ids` and its vocabulary hold
+        (``config``: order, smoothing, min_count, vocab as ``Vocab.to_dict()``), checking
+        that the ids fit the vocabulary and the lengths add up. For :mod:`minilm.checkpoint`."""
+        lm = cls(config["order"], config["smoothing"], min_count=config["min_count"])
+        lm.vocab = Vocab.from_dict(config["vocab"])
+        if BOS not in lm.vocab.stoi or EOS not in lm.vocab.stoi:
+            raise ValueError("an n-gram vocabulary must hold <s> and </s>")
+        lm.bos, lm.eos = lm.vocab.stoi[BOS], lm.vocab.stoi[EOS]
+        lm.predictable = np.array([i for i in range(len(lm.vocab)) if i != lm.bos])
+        lm.tokens = [lm.vocab.itos[i] for i in lm.predictable]
+        tokens = np.asarray(tokens)
+        lengths = np.asarray(lengths)
+        if any(a.ndim != 1 or a.dtype.kind != "i" for a in (tokens, lengths)):
+            raise ValueError("n-gram ids and lengths must be 1-D integer arrays")
+        if (lengths < 0).any() or int(lengths.sum()) != len(tokens):
+            raise ValueError("n-gram lengths do not add up to the number of ids")
+        if len(tokens) and (tokens.min() < 0 or tokens.max() >= len(lm.vocab)):
+            raise ValueError("n-gram ids are out of the vocabulary's range")
+        return lm._fit_ids(tokens.astype(np.int64), lengths.astype(np.int64))
 
     def _check_fitted(self):
         if self.vocab is None:

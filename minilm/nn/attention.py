@@ -16,7 +16,7 @@ import math
 
 from .. import functional as F
 from ..backend import np
-from ..functional import _mask_array
+from ..functional import mask_array
 from ..tensor import Tensor
 from .layers import Dropout, Embedding, Linear
 from .module import Module
@@ -49,7 +49,7 @@ def _padding_mask_3d(mask, like: Tensor):
     """A key padding mask (B, S) as (B, 1, S), to broadcast over T queries."""
     if mask is None:
         return None
-    m = _mask_array(mask, like)
+    m = mask_array(mask, like)
     return m[:, None, :] if m.ndim == 2 else m
 
 
@@ -245,9 +245,9 @@ class MultiHeadAttention(Module):
             if self.cross:
                 raise ValueError("a KVCache is for self-attention; cache the context's k, v once")
             k, v = cache.append(k, v)  # (B, H, S_cached + T, hd)
-        allowed = None if mask is None else _mask_array(mask, q)
+        allowed = None if mask is None else mask_array(mask, q)
         if key_padding_mask is not None:
-            pad = _mask_array(key_padding_mask, q)[:, None, None, :]  # (B, 1, 1, S)
+            pad = mask_array(key_padding_mask, q)[:, None, None, :]  # (B, 1, 1, S)
             allowed = pad if allowed is None else allowed & pad
         p = self.attn_dropout.p if self.training else 0.0
         out = F.scaled_dot_product_attention(

@@ -9,7 +9,7 @@ and ``nn`` (fused softmax, log-softmax, cross-entropy).
 
 from __future__ import annotations
 
-from ..tensor import Tensor, _index_arrays, tensor
+from ..tensor import Tensor, index_arrays, tensor
 from .arith import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from .index import GetItem, ScatterAdd, Where
 from .nn import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax
@@ -258,7 +258,7 @@ def flatten(x, start=0) -> Tensor:
 
 
 def getitem(x, index) -> Tensor:
-    return GetItem.apply(x, index=_index_arrays(index))
+    return GetItem.apply(x, index=index_arrays(index))
 
 
 def where(cond, a, b) -> Tensor:
@@ -277,7 +277,7 @@ def where(cond, a, b) -> Tensor:
 
 def scatter_add(g, index, shape) -> Tensor:
     """``zeros(shape)`` with ``g`` added at ``index`` (repeats accumulate)."""
-    return ScatterAdd.apply(g, index=_index_arrays(index), shape=tuple(shape))
+    return ScatterAdd.apply(g, index=index_arrays(index), shape=tuple(shape))
 
 
 # ---- comparison (no gradient) ----

@@ -348,9 +348,9 @@ def gradient_variance(
 
 def plot_reward_curves(histories: dict, ax=None, smoothing: float = 0.9, title: str = ""):
     """Mean episode return per update for each labelled :class:`ReinforceHistory`."""
-    from ..plot import _axes, smooth
+    from ..plot import axes_or_new, smooth
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for label, h in histories.items():
         ax.plot(range(1, len(h.reward) + 1), smooth(h.reward, smoothing), label=label)
     ax.set_xlabel("update")

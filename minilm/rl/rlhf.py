@@ -40,7 +40,7 @@ from .. import nn, optim
 from ..backend import np
 from ..backend import rng as _rng
 from ..data import load_split
-from ..models.name_data import name_stats
+from ..data.name_data import name_stats
 from ..progress import progress_bar
 from ..tensor import Tensor, no_grad, tensor
 from .env import ACTIONS, END
@@ -306,9 +306,9 @@ def rl_finetune(lm, scorer: NameScorer, steps: int, config: RLHFConfig | None = 
 def plot_rlhf(histories: dict, smoothing: float = 0.8):
     """Reward-model score, KL to the reference and share of distinct samples
     against steps, one line per labelled :class:`RLHFHistory`. Returns the Figure."""
-    from ..plot import _pyplot, smooth
+    from ..plot import pyplot, smooth
 
-    fig, axes = _pyplot().subplots(1, 3, figsize=(13, 3.5))
+    fig, axes = pyplot().subplots(1, 3, figsize=(13, 3.5))
     for label, h in histories.items():
         x = range(1, len(h.score) + 1)
         axes[0].plot(x, smooth(h.score, smoothing), label=label)

@@ -1,7 +1,11 @@
 """Declare an op's full property test in one line.
 
->>> test_exp = op_test(minilm.exp, np.exp)                   # doctest: +SKIP
->>> test_add = op_test(operator.add, np.add, nargs=2)        # doctest: +SKIP
+>>> import operator, minilm
+>>> from minilm.backend import np
+>>> test_exp = op_test(minilm.exp, np.exp)  # in a test module: pytest collects test_exp
+>>> test_add = op_test(operator.add, np.add, nargs=2)
+>>> test_exp.__name__
+'test_exp'
 
 The returned function is a pytest test (it takes the ``device`` fixture) that
 draws shapes (mutually broadcastable ones when ``nargs > 1``), arrays and

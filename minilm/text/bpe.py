@@ -4,6 +4,11 @@ The base vocabulary is the 256 byte values, so nothing is ever unknown: text
 is UTF-8 encoded, cut into chunks by :data:`CHUNK_PATTERN`, and each chunk's
 bytes are merged by the learned merges (see :mod:`minilm.text.bpe_train`).
 Ids: 0..255 are bytes, ``256 + i`` is merge ``i``, then the special tokens.
+
+Saved as JSON (:meth:`BPETokenizer.to_dict`)::
+
+    {"type": "BPETokenizer", "chunk_pattern": "...", "merges": [[32, 116], ...],
+     "special_tokens": ["<|endoftext|>"]}
 """
 
 from __future__ import annotations
@@ -13,12 +18,22 @@ from collections import Counter
 from collections.abc import Sequence
 
 from .bpe_train import learn_merges, merge_pair
-from .vocab import load_json, save_json
+from .vocab import (
+    check_fields,
+    check_specials,
+    from_json_file,
+    json_kind,
+    save_json,
+    short_repr,
+)
 
 # Chunks: a word with at most one leading space, a run of other non-space
 # characters with at most one leading space, or a run of whitespace (leaving the
 # last space to the word after it). Every character falls in exactly one chunk.
 CHUNK_PATTERN = r" ?\w+| ?[^\w\s]+|\s+(?!\S)|\s+"
+
+MAX_MERGES = 1_000_000
+MAX_VOCAB_BYTES = 64 << 20  # all tokens' bytes together (merges that keep doubling a token)
 
 
 def split_chunks(text: str) -> list[str]:
@@ -28,6 +43,49 @@ def split_chunks(text: str) -> list[str]:
     ['Hi', ' there', ',', ' ', ' you', '!']
     """
     return re.findall(CHUNK_PATTERN, text)
+
+
+def _is_id(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_merges(merges) -> list[tuple[int, int]]:
+    """``merges`` as a list of ``(a, b)`` tuples, or a ``ValueError`` naming the first merge
+    that training could not have learned. Merge ``i`` makes id ``256 + i`` from two ids
+    defined before it (``0 <= a, b < 256 + i``), and no pair is merged twice.
+
+    >>> check_merges([[104, 105], [256, 33]])
+    [(104, 105), (256, 33)]
+    >>> check_merges([[104, 105], [257, 33]])
+    Traceback (most recent call last):
+    ...
+    ValueError: merge 1 [257, 33]: id 257 is not defined yet (merge 1 may use ids 0 to 256)
+    """
+    if not isinstance(merges, (list, tuple)):
+        raise ValueError(f"merges must be a list of [a, b] pairs, got {json_kind(merges)}")
+    if len(merges) > MAX_MERGES:
+        raise ValueError(f"{len(merges):,} merges; at most {MAX_MERGES:,} are allowed")
+    first = {}  # pair -> the merge that made it
+    lengths, total = [1] * 256, 256  # bytes per token, and all together
+    for i, m in enumerate(merges):
+        if not (isinstance(m, (list, tuple)) and len(m) == 2 and all(map(_is_id, m))):
+            raise ValueError(f"merge {i} must be a pair of ids [a, b], got {short_repr(m)}")
+        pair, name = (m[0], m[1]), f"merge {i} {short_repr(list(m))}"
+        for x in pair:
+            if x < 0:
+                raise ValueError(f"{name}: id {short_repr(x)} is negative")
+            if x >= 256 + i:
+                raise ValueError(f"{name}: id {short_repr(x)} is not defined yet "
+                                 f"(merge {i} may use ids 0 to {255 + i})")  # fmt: skip
+        if pair in first:
+            raise ValueError(f"{name} repeats merge {first[pair]}")
+        first[pair] = i
+        lengths.append(lengths[pair[0]] + lengths[pair[1]])
+        total += lengths[-1]
+        if total > MAX_VOCAB_BYTES:
+            raise ValueError(f"{name} makes a token of {lengths[-1]:,} bytes, and the tokens "
+                             f"would hold over {MAX_VOCAB_BYTES >> 20} MiB in all")  # fmt: skip
+    return list(first)
 
 
 class BPETokenizer:
@@ -45,7 +103,7 @@ class BPETokenizer:
     """
 
     def __init__(self, merges: Sequence[tuple[int, int]] = (), special_tokens: Sequence[str] = ()):
-        self._set(list(map(tuple, merges)), list(special_tokens))
+        self._set(check_merges(merges), check_specials(special_tokens))
 
     def _set(self, merges, special_tokens):
         self.merges: list[tuple[int, int]] = merges
@@ -78,6 +136,7 @@ class BPETokenizer:
         spans one. Training may stop with fewer merges when every chunk has
         become a single token.
         """
+        special_tokens = check_specials(special_tokens)
         num_merges = vocab_size - 256 - len(special_tokens)
         if num_merges < 0:
             raise ValueError(
@@ -86,9 +145,9 @@ class BPETokenizer:
             )
         counts: Counter = Counter()
         for part in self._split_specials(text, special_tokens):
-            counts.update(split_chunks(part))
+            counts.update(m.group() for m in re.finditer(CHUNK_PATTERN, part))  # no list of all
         chunk_counts = Counter({c.encode("utf-8"): n for c, n in counts.items()})
-        self._set(learn_merges(chunk_counts, num_merges, verbose=verbose), list(special_tokens))
+        self._set(learn_merges(chunk_counts, num_merges, verbose=verbose), special_tokens)
 
     @staticmethod
     def _split_specials(text: str, special_tokens: Sequence[str]) -> list[str]:
@@ -133,20 +192,35 @@ class BPETokenizer:
                 raise IndexError(f"id {int(i)} is out of range for a vocabulary of {n} tokens")
         return b"".join(self.vocab[int(i)] for i in ids).decode("utf-8", errors="replace")
 
+    def to_dict(self) -> dict:
+        """Plain data, what :meth:`save` writes as JSON; :meth:`from_dict` is its inverse."""
+        return {
+            "type": "BPETokenizer",
+            "chunk_pattern": CHUNK_PATTERN,
+            "merges": [list(p) for p in self.merges],
+            "special_tokens": list(self.special_tokens),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BPETokenizer:
+        """The tokenizer :meth:`to_dict` described. Anything it could not have written is a
+        ``ValueError`` naming the problem (see :func:`check_merges` and
+        :func:`~minilm.text.vocab.check_specials`); so is another chunk pattern.
+
+        >>> tok = BPETokenizer([(104, 105)], ["<eos>"])
+        >>> BPETokenizer.from_dict(tok.to_dict()).encode("hi<eos>")
+        [256, 257]
+        """
+        check_fields(d, "BPETokenizer", ["chunk_pattern", "merges", "special_tokens"])
+        if d["chunk_pattern"] != CHUNK_PATTERN:
+            pattern = short_repr(d["chunk_pattern"])
+            raise ValueError(f"saved with a different chunk pattern {pattern}; this version "
+                             f"of minilm uses {CHUNK_PATTERN!r}")  # fmt: skip
+        return cls(d["merges"], d["special_tokens"])
+
     def save(self, path) -> None:
-        save_json(
-            {
-                "type": "BPETokenizer",
-                "chunk_pattern": CHUNK_PATTERN,
-                "merges": [list(p) for p in self.merges],
-                "special_tokens": list(self.special_tokens),
-            },
-            path,
-        )
+        save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path) -> BPETokenizer:
-        d = load_json(path, "BPETokenizer")
-        if d["chunk_pattern"] != CHUNK_PATTERN:
-            raise ValueError(f"{path}: saved with a different chunk pattern {d['chunk_pattern']!r}")
-        return cls(d["merges"], d["special_tokens"])
+        return from_json_file(path, cls.from_dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .vocab import Vocab, load_json, save_json
+from .vocab import Vocab, check_fields, from_json_file, save_json
 
 
 class CharTokenizer:
@@ -45,9 +45,25 @@ class CharTokenizer:
     def decode(self, ids) -> str:
         return "".join(self.vocab.decode(ids))
 
+    def to_dict(self) -> dict:
+        """Plain data, what :meth:`save` writes as JSON; :meth:`from_dict` is its inverse."""
+        return {"type": "CharTokenizer", "vocab": self.vocab.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CharTokenizer:
+        """The tokenizer :meth:`to_dict` described. Anything it could not have written (a
+        symbol that is not one character, a duplicate, a wrong type) is a ``ValueError``.
+
+        >>> tok = CharTokenizer.from_text("hi", specials=["<pad>"])
+        >>> CharTokenizer.from_dict(tok.to_dict()).encode("ih")
+        [2, 1]
+        """
+        check_fields(d, "CharTokenizer", ["vocab"])
+        return cls(Vocab.from_dict(d["vocab"], single_chars=True))
+
     def save(self, path) -> None:
-        save_json({"type": "CharTokenizer", "vocab": self.vocab.to_dict()}, path)
+        save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path) -> CharTokenizer:
-        return cls(Vocab.from_dict(load_json(path, "CharTokenizer")["vocab"]))
+        return from_json_file(path, cls.from_dict)

@@ -13,6 +13,7 @@ import minilm.functional as F
 from minilm.backend import np
 from minilm.bench import gpt as bench
 from minilm.models import GPT, GPTConfig
+from minilm.recipes.gpt import SETUPS, GPTSetup
 
 TINY = GPTConfig(vocab_size=65, block_size=16, n_layer=2, n_head=2, n_embd=32)
 
@@ -49,7 +50,7 @@ def test_batches_are_fixed_tinyshakespeare_windows():
 
 
 def test_configs_are_the_ones_the_issue_names():
-    s, g = bench.CONFIGS["small"], bench.CONFIGS["standard"]
+    s, g = SETUPS["small"], SETUPS["standard"]
     assert (s.model.n_layer, s.model.n_head, s.model.n_embd, s.model.block_size, s.batch_size) \
         == (4, 4, 128, 64, 32)  # fmt: skip
     assert (g.model.n_layer, g.model.n_head, g.model.n_embd, g.model.block_size, g.batch_size) \
@@ -57,7 +58,7 @@ def test_configs_are_the_ones_the_issue_names():
 
 
 def test_main_prints_ms_per_step_tokens_and_the_ratio(capsys, monkeypatch):
-    monkeypatch.setitem(bench.CONFIGS, "small", bench.BenchConfig(TINY, 4, "cpu"))
+    monkeypatch.setitem(SETUPS, "small", GPTSetup(TINY, 4, "cpu"))
     assert bench.main(["--steps", "2", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     assert "ms/step" in out and "tokens/s" in out and "minilm" in out
@@ -71,7 +72,7 @@ def test_main_prints_ms_per_step_tokens_and_the_ratio(capsys, monkeypatch):
 
 def test_torch_math_times_pytorch_with_unfused_attention_too(capsys, monkeypatch):
     pytest.importorskip("torch")
-    monkeypatch.setitem(bench.CONFIGS, "small", bench.BenchConfig(TINY, 4, "cpu"))
+    monkeypatch.setitem(SETUPS, "small", GPTSetup(TINY, 4, "cpu"))
     assert bench.main(["--steps", "2", "--warmup", "1", "--torch-math"]) == 0
     lines = capsys.readouterr().out.splitlines()
     names = [line.split()[0] for line in lines[2:5]]

@@ -32,7 +32,7 @@ def test_shipped_bytes_are_the_documented_ones(name):
 
 
 def test_unknown_corpus_lists_the_available_ones():
-    with pytest.raises(KeyError, match="tinyshakespeare.*names.*sentiment.*eng-fra"):
+    with pytest.raises(FileNotFoundError, match="neither a file nor.*tinyshakespeare.*eng-fra"):
         load_text("wikipedia")
     with pytest.raises(KeyError, match="amazon"):
         load_text("sentiment", source="twitter")

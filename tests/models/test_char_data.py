@@ -5,13 +5,7 @@ continue each row exactly where the last window left it."""
 import pytest
 
 from minilm.backend import np
-from minilm.models.char_data import (
-    BOUNDARY,
-    CharCorpus,
-    StreamBatches,
-    context_windows,
-    padded_batch,
-)
+from minilm.data.lm_corpus import BOUNDARY, CharCorpus, StreamBatches, context_windows, padded_batch
 
 
 @pytest.fixture(scope="module")

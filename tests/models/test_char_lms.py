@@ -9,23 +9,12 @@ import pytest
 import minilm
 import minilm.functional as F
 from minilm.backend import np
+from minilm.data.lm_corpus import CharCorpus, padded_batch
 from minilm.generate import generate
-from minilm.models.char_data import CharCorpus, padded_batch
-from minilm.models.mlp_lm import (
-    MLPLM,
-    MLPLMConfig,
-    MLPTrainConfig,
-    evaluate_mlp_lm,
-    train_mlp_lm,
-)
-from minilm.models.rnn_lm import (
-    RNNLM,
-    RNNLMConfig,
-    RNNTrainConfig,
-    detach_state,
-    evaluate_rnn_lm,
-    train_rnn_lm,
-)
+from minilm.models.mlp_lm import MLPLM, MLPLMConfig
+from minilm.models.rnn_lm import RNNLM, RNNLMConfig, detach_state
+from minilm.recipes.mlp_lm import MLPTrainConfig, evaluate_mlp_lm, train_mlp_lm
+from minilm.recipes.rnn_lm import RNNTrainConfig, evaluate_rnn_lm, train_rnn_lm
 from minilm.text import CharTokenizer
 
 CELLS = ["rnn", "lstm", "gru"]

@@ -1,4 +1,4 @@
-"""The chapter 08 comparison: ``python -m minilm.models.finetune`` on small
+"""The chapter 08 comparison: ``python -m minilm finetune`` on small
 settings, its argument checks, the per-label threshold tuner (by hand), model
 selection on the validation split, and length-bucketed MLM batches."""
 
@@ -8,17 +8,17 @@ import sys
 import pytest
 
 import minilm
-import minilm.models.finetune as ft
 import minilm.nn as nn
+import minilm.recipes.finetune as ft
 from minilm.backend import np
-from minilm.models.finetune import (
+from minilm.commands.finetune import main
+from minilm.recipes.finetune import (
     LABELS,
     CompareConfig,
     TextTask,
     bow_features,
     classifier_loss,
     compare,
-    main,
     sigmoid,
     train_classifier,
     tune_thresholds,
@@ -158,6 +158,6 @@ def test_cli_bad_arguments_give_a_clear_error(argv, message, capsys):
 
 
 def test_module_runs_as_a_script():
-    r = subprocess.run([sys.executable, "-m", "minilm.models.finetune", "--n-layer", "0"],
+    r = subprocess.run([sys.executable, "-m", "minilm", "finetune", "--n-layer", "0"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 2 and "argument --n-layer: must be a whole number >= 1" in r.stderr

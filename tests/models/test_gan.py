@@ -12,6 +12,13 @@ from hypothesis import strategies as st
 
 import minilm
 import minilm.nn as nn
+from minilm.data.gan_toy import (
+    energy_distance,
+    gaussian_mixture_1d,
+    mode_coverage,
+    ring_of_gaussians,
+    sliced_wasserstein,
+)
 from minilm.models.gan import (
     GAN,
     Discriminator,
@@ -22,17 +29,10 @@ from minilm.models.gan import (
     feature_matching_loss,
     generator_loss,
     gradient_penalty,
-    train_gan,
     variant,
     wgan_generator_loss,
 )
-from minilm.models.gan_toy import (
-    energy_distance,
-    gaussian_mixture_1d,
-    mode_coverage,
-    ring_of_gaussians,
-    sliced_wasserstein,
-)
+from minilm.recipes.gan import train_gan
 from minilm.testing import arrays, floats
 
 logits = arrays(st.integers(1, 6), elements=floats(-30, 30))

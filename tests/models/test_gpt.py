@@ -100,7 +100,7 @@ def test_matches_a_pytorch_gpt_with_the_same_weights():
     torch = pytest.importorskip("torch")
     model = _model()
     ids = np.random.default_rng(0).integers(0, 11, size=(2, 9))
-    from minilm.bench._torch_gpt import copy_weights, torch_gpt
+    from minilm.bench.torch_gpt import copy_weights, torch_gpt
 
     ref = torch_gpt(model.config)
     copy_weights(model, ref)
@@ -122,8 +122,8 @@ def test_learns_a_repeating_sequence_and_generates_it():
 
 def test_gpt_rung_joins_the_tour_and_scores_names_like_the_rnn_rungs():
     from minilm import tour
-    from minilm.models.char_data import CharCorpus
-    from minilm.models.gpt_train import evaluate_gpt
+    from minilm.data.lm_corpus import CharCorpus
+    from minilm.recipes.gpt import evaluate_gpt
 
     assert "gpt" in [r.name for r in tour.RUNGS]
     corpus = CharCorpus.load("names")

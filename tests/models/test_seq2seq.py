@@ -110,9 +110,9 @@ def test_decoding_never_emits_padding_or_bos():
 def test_an_eos_that_shares_the_padding_id_can_still_end_a_sentence():
     from types import SimpleNamespace
 
-    from minilm.models.seq2seq import _emittable
+    from minilm.models.seq2seq import emittable
 
     logits = np.zeros((2, 5))
     logits[:, 0] = 9.0
-    out = _emittable(logits, SimpleNamespace(pad_id=0, bos_id=1, eos_id=0))
+    out = emittable(logits, SimpleNamespace(pad_id=0, bos_id=1, eos_id=0))
     assert out.argmax(-1).tolist() == [0, 0] and out[0, 1] == -np.inf

@@ -10,14 +10,15 @@ from hypothesis import strategies as st
 
 import minilm
 import minilm.functional as F
-from minilm.models.name_data import (
+from minilm.data.name_data import (
     ALPHABET,
     decode_names,
     encode_names,
     fixed_length_names,
     name_stats,
 )
-from minilm.models.text_gan import TextGAN, TextGANConfig, gumbel_softmax, train_text_gan
+from minilm.models.text_gan import TextGAN, TextGANConfig, gumbel_softmax
+from minilm.recipes.text_gan import train_text_gan
 from minilm.testing import arrays, floats
 
 

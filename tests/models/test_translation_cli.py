@@ -1,4 +1,4 @@
-"""``python -m minilm.models.translation``: a tiny run prints the comparison table
+"""``python -m minilm translation``: a tiny run prints the comparison table
 and example translations; bad arguments stop argparse with a message naming them."""
 
 import re
@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
+from minilm.commands.translation import main
 from minilm.models.seq2seq import Seq2Seq
 from minilm.models.transformer import Transformer
-from minilm.models.translation import MODELS, TranslationData, build_model, main, translate
+from minilm.recipes.translation import MODELS, TranslationData, build_model, translate
 
 
 def test_tiny_run_prints_the_table_and_examples(capsys):
@@ -90,7 +91,7 @@ def test_bad_arguments_are_argparse_errors(argv, message, capsys):
 
 
 def test_python_dash_m_runs_main():
-    run = subprocess.run([sys.executable, "-m", "minilm.models.translation", "--steps", "0"],
+    run = subprocess.run([sys.executable, "-m", "minilm", "translation", "--steps", "0"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode == 2
     assert "argument --steps: must be a whole number >= 1, got '0'" in run.stderr

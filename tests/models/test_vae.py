@@ -10,15 +10,9 @@ from hypothesis import strategies as st
 
 import minilm
 import minilm.functional as F
-from minilm.models.name_data import encode_names
-from minilm.models.vae import (
-    NameVAE,
-    VAEConfig,
-    evaluate_vae,
-    gaussian_kl,
-    reparameterize,
-    train_vae,
-)
+from minilm.data.name_data import encode_names
+from minilm.models.vae import NameVAE, VAEConfig, gaussian_kl, reparameterize
+from minilm.recipes.vae import evaluate_vae, train_vae
 from minilm.testing import arrays, floats
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5))

@@ -15,8 +15,9 @@ from minilm.models.word2vec import (
     sampling_table,
     skipgram_pairs,
     subsample,
-    train_word2vec,
 )
+from minilm.plot import plot_word_vectors
+from minilm.recipes.word2vec import train_word2vec
 from minilm.testing import gradcheck
 
 
@@ -101,5 +102,5 @@ def test_words_sharing_contexts_become_neighbours(mode):
 
 def test_plot_projects_every_word():
     m = Word2Vec(["a", "b", "c"], [1, 1, 1], dim=4)
-    ax = m.plot(["a", "b", "c"])
+    ax = plot_word_vectors(m, ["a", "b", "c"])
     assert len(ax.collections[0].get_offsets()) == 3 and len(ax.texts) == 3

@@ -10,7 +10,7 @@
   loops; :func:`bow_features` for the bag-of-words baseline, which is a
   ``nn.Linear`` on word counts trained by the same loop.
 - :func:`tune_thresholds`: per-label decision thresholds for the multi-label task.
-- :func:`compare` and ``python -m minilm.models.finetune`` (:func:`main`): the
+- :func:`compare` and ``python -m minilm finetune``: the
   chapter's measurement: pretrained vs from-scratch transformer vs bag of words,
   on sentiment and on the multi-label task, scored on the test split.
 """
@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .. import functional as F
 from .. import optim
@@ -32,8 +32,7 @@ from ..train import fit
 
 __all__ = ["SPECIALS", "LABELS", "TextTask", "pretraining_text", "pretrain_mlm",
            "train_classifier", "classifier_loss", "predict_logits", "bow_features",
-           "sigmoid", "tune_thresholds", "CompareConfig", "compare", "format_tables",
-           "main"]  # fmt: skip
+           "sigmoid", "tune_thresholds", "CompareConfig", "compare", "format_tables"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..3; "[UNK]" is 4
 # The multi-label task: a review router tags each sentence with its sentiment
@@ -240,7 +239,7 @@ def tune_thresholds(probs, labels):
     return out
 
 
-# --- the comparison: python -m minilm.models.finetune -----------------------
+# --- the comparison: python -m minilm finetune -----------------------
 
 
 @dataclass
@@ -273,7 +272,7 @@ class CompareConfig:
 
 
 def _fresh_bert(task: TextTask, c: CompareConfig, state=None):
-    from .bert import BERT, BERTConfig
+    from ..models.bert import BERT, BERTConfig
 
     manual_seed(c.seed)  # the same random init for the pretrained and the scratch encoder
     bert = BERT(BERTConfig(vocab_size=task.tokenizer.vocab_size, max_len=task.max_len,
@@ -297,7 +296,7 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     (:func:`tune_thresholds`); every number is measured on the test split.
     """
     from .. import nn
-    from .bert import BERTClassifier
+    from ..models.bert import BERTClassifier
 
     task = TextTask.load() if task is None else task
     t0 = time.perf_counter()
@@ -384,89 +383,3 @@ def format_tables(results: dict) -> str:
                 f"{r['seconds']:7.1f}"
             )
     return "\n".join(lines)
-
-
-def main(argv=None) -> int:
-    """``python -m minilm.models.finetune``: pretrained vs from-scratch transformer vs
-    bag of words on the sentiment test split, then the multi-label task; prints
-    both tables (accuracy, F1, confusion matrix, per-label thresholds, micro and
-    macro F1, seconds of training)."""
-    import argparse
-
-    from .. import argtypes
-
-    d = CompareConfig()
-    small = CompareConfig(
-        d_model=16,
-        n_layer=1,
-        n_head=2,
-        pretrain_steps=3,
-        finetune_steps=3,
-        bow_steps=3,
-        eval_every=3,
-    )
-    p = argparse.ArgumentParser(prog="python -m minilm.models.finetune", description=main.__doc__)
-    p.add_argument(
-        "--small",
-        action="store_true",
-        help="a tiny model and a few steps (seconds; for tests, not for numbers)",
-    )
-    p.add_argument(
-        "--pretrain-steps",
-        type=argtypes.positive_int,
-        help=f"MLM steps (default {d.pretrain_steps})",
-    )
-    p.add_argument(
-        "--finetune-steps",
-        type=argtypes.positive_int,
-        help=f"steps per transformer classifier (default {d.finetune_steps})",
-    )
-    p.add_argument(
-        "--bow-steps",
-        type=argtypes.positive_int,
-        help=f"steps per bag-of-words classifier (default {d.bow_steps})",
-    )
-    p.add_argument(
-        "--d-model", type=argtypes.positive_int, help=f"transformer width (default {d.d_model})"
-    )
-    p.add_argument(
-        "--n-layer", type=argtypes.positive_int, help=f"transformer layers (default {d.n_layer})"
-    )
-    p.add_argument(
-        "--n-head", type=argtypes.positive_int, help=f"attention heads (default {d.n_head})"
-    )
-    p.add_argument(
-        "--eval-every",
-        type=argtypes.positive_int,
-        help=f"steps between validation checks (default {d.eval_every})",
-    )
-    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
-    p.add_argument("--no-multilabel", action="store_true", help="the sentiment table only")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    args = p.parse_args(argv)
-    base = small if args.small else d
-    given = {
-        "pretrain_steps": args.pretrain_steps,
-        "finetune_steps": args.finetune_steps,
-        "bow_steps": args.bow_steps,
-        "d_model": args.d_model,
-        "n_layer": args.n_layer,
-        "n_head": args.n_head,
-        "eval_every": args.eval_every,
-    }
-    c = replace(
-        base,
-        **{k: v for k, v in given.items() if v is not None},
-        seed=args.seed,
-        multilabel=not args.no_multilabel,
-    )
-    if c.d_model % c.n_head:
-        p.error(f"--d-model ({c.d_model}) must be divisible by --n-head ({c.n_head})")
-    print(f"config: {c}")
-    results = compare(c, progress=not args.no_progress)
-    print(format_tables(results))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

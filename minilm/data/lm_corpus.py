@@ -25,27 +25,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..backend import np
-from ..data import load_split
 from ..tensor import tensor
-from ..text import CharTokenizer
+from ..text import BPETokenizer, CharTokenizer
+from .splits import load_split
+from .text import split_text
 
-__all__ = ["CharCorpus", "BOUNDARY", "context_windows", "padded_batch", "StreamBatches",
-           "val_loss_fn"]  # fmt: skip
+__all__ = ["CharCorpus", "BOUNDARY", "context_windows", "padded_batch", "StreamBatches"]
 
 BOUNDARY = "."  # a name's start and end marker
+
+
+TOKENIZERS = ("char", "bpe")
 
 
 @dataclass
 class CharCorpus:
     """A tokenized corpus: ``splits[name]`` is a list of int64 id arrays (one per
     name, or a single array for a stream). ``pad_id`` fills contexts that reach
-    before the start (``.`` for names, newline for a stream)."""
+    before the start (``.`` for names, newline for a stream); ``boundary`` is the
+    text that opens and closes each document (``.`` for names, newline for a
+    user's lines). With a BPE tokenizer a token covers several characters:
+    ``chars[split]`` counts the characters a split's predictions cover, so that
+    :meth:`nats_per_char` puts every tokenizer on one scale."""
 
     name: str
-    tokenizer: CharTokenizer
+    tokenizer: CharTokenizer | BPETokenizer
     splits: dict
     stream: bool
     pad_id: int
+    boundary: str = BOUNDARY
+    chars: dict | None = None  # None: one character per prediction (a char tokenizer)
+    rule: str = ""  # how the text was split: "lines", "blocks" (a user's text) or ""
 
     @classmethod
     def load(cls, name: str, max_chars: int | None = None) -> CharCorpus:
@@ -65,6 +75,59 @@ class CharCorpus:
             splits = {s: [np.array(tok.encode(cut(t)), dtype=np.int64)] for s, t in raw.items()}
             return cls(name, tok, splits, True, tok.encode("\n")[0])
         raise ValueError(f"CharCorpus: unknown corpus {name!r}; use 'names' or 'tinyshakespeare'")
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "text", tokenizer: str = "char",
+                  vocab_size: int = 512, split_by: str | None = None,
+                  max_chars: int | None = None, progress: bool = False) -> CharCorpus:  # fmt: skip
+        """Your own text, split 90/5/5 by :func:`minilm.data.split_text` (by lines for
+        short records such as names, by contiguous blocks for running text).
+
+        - ``tokenizer="char"``: the vocabulary is every character of the whole text,
+          plus newline (only the set of characters, not their counts, so no held-out
+          character is unknown, as nanoGPT's prepare script does). Lines become
+          documents ``"\\n" + line + "\\n"``; blocks become streams.
+        - ``tokenizer="bpe"``: byte-level BPE with ``vocab_size`` tokens, learned on
+          the train split only; every split is read as one stream (lines joined
+          by newlines), and :attr:`chars` records the characters each split covers.
+
+        ``max_chars`` cuts each split's text (quick runs).
+
+        >>> text = "\\n".join(["anna", "bob", "carl", "dora", "emil"] * 8)
+        >>> corpus = CharCorpus.from_text(text)
+        >>> corpus.rule, corpus.stream, corpus.decode(corpus.split("val")[0]).strip() in text
+        ('lines', False, True)
+        """
+        if tokenizer not in TOKENIZERS:
+            raise ValueError(f"tokenizer must be one of {TOKENIZERS}, got {tokenizer!r}")
+        parts = split_text(text, split_by, name)
+        cut = (lambda t: t) if max_chars is None else (lambda t: t[:max_chars])
+        if tokenizer == "char":
+            tok = CharTokenizer.from_text(text + "\n")
+            nl = tok.encode("\n")[0]
+            if parts.rule == "lines":
+                enc = lambda line: np.array(tok.encode("\n" + line + "\n"), dtype=np.int64)
+                splits = {s: [enc(line) for line in lines] for s, lines in parts.items()}
+                return cls(name, tok, splits, False, nl, boundary="\n", rule="lines")
+            splits = {s: [np.array(tok.encode(cut(t)), dtype=np.int64)] for s, t in parts.items()}
+            return cls(name, tok, splits, True, nl, boundary="\n", rule="blocks")
+        texts = {s: ("\n".join(v) + "\n" if parts.rule == "lines" else v) for s, v in parts.items()}
+        texts = {s: cut(t) for s, t in texts.items()}
+        bpe = BPETokenizer()
+        bpe.train(texts["train"], vocab_size, verbose=progress)
+        splits = {s: [np.array(bpe.encode(t), dtype=np.int64)] for s, t in texts.items()}
+        # the first token of a stream is given, not predicted
+        chars = {s: len(t) - len(bpe.decode(splits[s][0][:1])) for s, t in texts.items()}
+        return cls(name, bpe, splits, True, bpe.encode("\n")[0], boundary="\n", chars=chars,
+                   rule=parts.rule)  # fmt: skip
+
+    def nats_per_char(self, nats_per_token: float, split: str) -> float:
+        """A split's mean loss per predicted token as nats per character: the split's
+        total nats divided by the characters its predictions cover (the same number
+        for a char tokenizer)."""
+        if self.chars is None:
+            return nats_per_token
+        return nats_per_token * self.num_predictions(split) / self.chars[split]
 
     @property
     def vocab_size(self) -> int:
@@ -163,11 +226,3 @@ class StreamBatches:
         if self.pos >= self.x.shape[1]:
             self.pos = 0
         return tensor(x, device=self.device), tensor(y, device=self.device), fresh
-
-
-def val_loss_fn(evaluate, corpus: CharCorpus, eval_every: int | None):
-    """An ``eval_fn`` for :func:`minilm.train.fit` scoring the val split with
-    ``evaluate(model, corpus, "val")``, or None when no evaluation is wanted."""
-    if not eval_every:
-        return None
-    return lambda model: evaluate(model, corpus, "val")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..backend import np
-from ..data import load_names, load_split
+from .records import load_names
+from .splits import load_split
 
 __all__ = ["ALPHABET", "END", "encode_names", "decode_names", "fixed_length_names",
            "NameStats", "name_stats"]  # fmt: skip

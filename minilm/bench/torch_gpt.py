@@ -2,9 +2,12 @@
 
 Layer for layer it is :class:`minilm.models.GPT`: learned positions, pre-norm
 blocks with a fused (d, 3d) qkv projection, tanh-GELU, a final layer norm and
-logits through the tied token embedding. :func:`copy_weights` loads a minilm
-model's weights into it (minilm's Linear stores (in, out), PyTorch (out, in)).
-Imports torch, so only call it when torch is installed.
+logits through the tied token embedding (or an ``lm_head`` without bias when
+``tie_weights=False``); ``bias=False`` drops every bias, as in minilm. It has no
+dropout: compare the two in eval mode or with ``dropout=0``. Its parameter names
+are the ones :func:`minilm.export.torch_state_dict` writes, so :func:`copy_weights`
+is that mapping plus a strict ``load_state_dict``. Imports torch, so only call it
+when torch is installed.
 """
 
 from __future__ import annotations
@@ -43,38 +46,26 @@ def torch_gpt(config):
             self.wpe = nn.Embedding(c.block_size, c.n_embd)
             self.blocks = nn.ModuleList([Block() for _ in range(c.n_layer)])
             self.ln_f = nn.LayerNorm(c.n_embd, bias=c.bias)
+            self.lm_head = None if c.tie_weights else nn.Linear(c.n_embd, c.vocab_size, bias=False)
 
         def forward(self, idx):
             x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
             for block in self.blocks:
                 x = block(x)
-            return self.ln_f(x) @ self.wte.weight.T  # (B, T, V), tied
+            x = self.ln_f(x)
+            if self.lm_head is not None:
+                return self.lm_head(x)
+            return x @ self.wte.weight.T  # (B, T, V), tied
 
     return TorchGPT()
 
 
 def copy_weights(model, ref) -> None:
-    """Load minilm ``model``'s weights into the PyTorch ``ref`` (in place)."""
+    """Load minilm ``model``'s weights into the PyTorch twin ``ref`` (in place, on
+    ``ref``'s device), through :func:`minilm.export.torch_state_dict`."""
     import torch
 
-    def put(dst, src):
-        w = src.numpy()
-        dst.copy_(torch.tensor(w.T if w.ndim == 2 else w))
+    from ..export import torch_state_dict
 
-    with torch.no_grad():
-        ref.wte.weight.copy_(torch.tensor(model.wte.weight.numpy()))
-        ref.wpe.weight.copy_(torch.tensor(model.wpe.embedding.weight.numpy()))
-        pairs = [("ln_1", "ln_1"), ("attn.qkv_proj", "qkv"), ("attn.out_proj", "out"),
-                 ("ln_2", "ln_2"), ("ff.fc", "fc"), ("ff.proj", "proj")]  # fmt: skip
-        for ours, theirs in zip(model.blocks, ref.blocks):
-            for a, b in pairs:
-                src, dst = ours, theirs
-                for part in a.split("."):
-                    src = getattr(src, part)
-                dst = getattr(dst, b)
-                put(dst.weight, src.weight)
-                if src.bias is not None:
-                    put(dst.bias, src.bias)
-        put(ref.ln_f.weight, model.ln_f.weight)
-        if model.ln_f.bias is not None:
-            put(ref.ln_f.bias, model.ln_f.bias)
+    state = {name: torch.from_numpy(a) for name, a in torch_state_dict(model).items()}
+    ref.load_state_dict(state, strict=True)

@@ -2,7 +2,7 @@
 vocabularies, padded batches, one training loop for any model called as
 ``model(src, tgt_in, src_mask) -> logits`` (:class:`Seq2Seq`, :class:`Transformer`),
 and corpus BLEU on a held-out split against every reference translation.
-``python -m minilm.models.translation`` trains the RNN and the transformer the
+``python -m minilm translation`` trains the RNN and the transformer the
 same way and prints both test BLEUs (:func:`main`).
 
 Splits come from :func:`minilm.data.load_split`: cut by English sentence, so
@@ -12,12 +12,10 @@ hypothesis per distinct English sentence against all of its translations.
 
 from __future__ import annotations
 
-import argparse
-import time
 from dataclasses import dataclass
 
-from .. import argtypes, optim
 from .. import functional as F
+from .. import optim
 from ..backend import np
 from ..data import load_split
 from ..metrics import corpus_bleu
@@ -34,7 +32,6 @@ __all__ = [
     "bleu",
     "MODELS",
     "build_model",
-    "main",
 ]
 
 SPECIALS = ("<pad>", "<bos>", "<eos>")  # ids 0, 1, 2; "<unk>" is 3
@@ -161,7 +158,7 @@ def bleu(model, data: TranslationData, split: str = "test", limit: int | None = 
 # steps (seed 0): RNN 35.4 at 2e-3, 36.0 at 3e-3; transformer 38.1 at 1e-3, 41.0
 # at 2e-3, 41.9 at 3e-3. Dropout 0.3 instead of 0.1 cost both (RNN 32.1 at 2e-3,
 # transformer 29.1 at 1e-3): at this budget more regularization only slows learning.
-# (Reproduce one with ``python -m minilm.models.translation --split val --beam 0 --lr 2e-3``,
+# (Reproduce one with ``python -m minilm translation --split val --beam 0 --lr 2e-3``,
 # adding ``--dropout 0.3`` for the dropout runs.)
 MODELS = {
     "rnn": dict(embed_dim=128, hidden_size=256, dropout=0.1, lr=3e-3),
@@ -181,9 +178,9 @@ def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float 
     >>> type(model).__name__, lr == MODELS["transformer"]["lr"]
     ('Transformer', True)
     """
+    from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
+    from ..models.transformer import Transformer, TransformerConfig
     from ..tensor import manual_seed
-    from .seq2seq import Seq2Seq, Seq2SeqConfig
-    from .transformer import Transformer, TransformerConfig
 
     if kind not in MODELS:
         raise ValueError(f"unknown model {kind!r}: use one of {list(MODELS)}")
@@ -198,89 +195,3 @@ def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float 
     if kind == "rnn":
         return Seq2Seq(Seq2SeqConfig(*vocab, **size)), lr
     return Transformer(TransformerConfig(*vocab, **size)), lr
-
-
-def main(argv=None) -> int:
-    """Train the GRU encoder-decoder with attention and the encoder-decoder
-    transformer on the eng-fra train split, the same way (same pairs, word
-    vocabularies, batches, steps, optimizer and seed), and print their corpus BLEU
-    on a held-out split with a few example translations."""
-    p = argparse.ArgumentParser(prog="python -m minilm.models.translation",
-                                description=main.__doc__)  # fmt: skip
-    p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
-    p.add_argument("--steps", type=argtypes.positive_int, default=2000, help="optimizer steps")
-    p.add_argument("--batch-size", type=argtypes.positive_int, default=64, help="pairs per step")
-    p.add_argument("--lr", type=argtypes.learning_rate, default=None,
-                   help="peak learning rate (default: each model's own, see MODELS)")  # fmt: skip
-    p.add_argument("--dropout", type=argtypes.probability, default=None,
-                   help="dropout rate (default: each model's own, see MODELS)")  # fmt: skip
-    p.add_argument("--beam", type=argtypes.nonnegative_int, default=4,
-                   help="beam size for the RNN's second BLEU (0: greedy only)")  # fmt: skip
-    p.add_argument("--seed", type=argtypes.seed, default=0)
-    p.add_argument("--split", choices=["test", "val"], default="test",
-                   help="the held-out split to score (tune on val, report test)")  # fmt: skip
-    p.add_argument("--limit", type=argtypes.positive_int, default=None,
-                   help="score only the split's first LIMIT English sentences")  # fmt: skip
-    p.add_argument("--examples", type=argtypes.nonnegative_int, default=3,
-                   help="example translations to print per model")  # fmt: skip
-    p.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    kinds = ["rnn", "transformer"] if args.model == "both" else [args.model]
-
-    data = TranslationData.load()
-    sources, refs = data.references(args.split)
-    if args.limit is not None:
-        sources, refs = sources[: args.limit], refs[: args.limit]
-    print(
-        f"eng-fra: {len(data.pairs['train'])} training pairs; {args.split} split: "
-        f"{len(sources)} English sentences, every French translation a reference; "
-        f"lower-cased words ({data.src_tok.vocab_size} English, "
-        f"{data.tgt_tok.vocab_size} French ids)"
-    )
-    print(
-        f"each model: {args.steps} steps x {args.batch_size} pairs, AdamW with warmup and "
-        f"cosine decay, clip 1.0, seed {args.seed}; greedy decoding for both"
-    )
-    shown = sorted({round(i * (len(sources) - 1) / max(args.examples - 1, 1))
-                    for i in range(args.examples)}) if sources else []  # fmt: skip
-    rows = []
-    for kind in kinds:
-        model, lr = build_model(kind, data, args.seed, args.dropout)
-        model.to(args.device)
-        t0 = time.perf_counter()
-        hist = train_translation(model, data, args.steps, args.batch_size, args.lr or lr,
-                                 args.seed, progress=not args.no_progress)  # fmt: skip
-        train_s = time.perf_counter() - t0
-        last = hist.loss[-100:]
-        train_loss = sum(last) / len(last)
-        hyps = translate(model, data, sources)
-        greedy = corpus_bleu(hyps, refs)
-        beam = beams = None
-        if kind == "rnn" and args.beam:
-            beams = translate(model, data, sources, beam_size=args.beam,
-                              progress=not args.no_progress)  # fmt: skip
-            beam = corpus_bleu(beams, refs)
-        rows.append((kind, model.num_parameters(), args.steps, train_s, train_loss, greedy, beam))
-        print(f"\n{kind} ({args.split} examples; ref: the first of its references):")
-        for i in shown:
-            print(f"  en:   {sources[i]}\n  ref:  {' '.join(refs[i][0])}\n"
-                  f"  hyp:  {' '.join(hyps[i])}")  # fmt: skip
-            if beams is not None:
-                print(f"  beam: {' '.join(beams[i])}")
-    beam_head = f"BLEU beam {args.beam}" if args.beam else "BLEU beam"
-    print(f"\n| model | parameters | steps | train time (s) | train loss | {args.split} BLEU "
-          f"greedy | {beam_head} |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
-    for kind, n, steps, secs, loss, greedy, beam in rows:
-        b = "-" if beam is None else f"{100 * beam:.1f}"
-        print(f"| {kind} | {n:,} | {steps} | {secs:.0f} | {loss:.3f} | {100 * greedy:.1f} | {b} |")
-    averaged = min(100, args.steps)
-    print(
-        f"train loss: nats per French word, mean of the last {averaged} steps (teacher-forced, "
-        "with dropout)\nBLEU x100: corpus 4-gram BLEU, no smoothing, on lower-cased word tokens"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

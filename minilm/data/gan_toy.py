@@ -1,4 +1,4 @@
-"""Toy distributions for GANs, how to score a generator on them, and plots.
+"""Toy distributions for GANs, and how to score a generator on them.
 
 Two mixtures of Gaussians with known modes: :func:`gaussian_mixture_1d` and
 :func:`ring_of_gaussians` (eight modes on a circle, the classic test of mode
@@ -12,6 +12,9 @@ collapse). A generator is scored on them by
 - :func:`energy_distance` between generated and real samples: zero exactly when
   the two distributions are equal; and :func:`sliced_wasserstein`, the
   Wasserstein-1 distance averaged over random 1-D projections (exact in 1-D).
+
+Their plots are :func:`minilm.plot.plot_gan_samples`, :func:`minilm.plot.plot_gan_snapshots`
+and :func:`minilm.plot.plot_gan_losses`.
 
 >>> ring = ring_of_gaussians()
 >>> x = ring.sample(800, rng=0)
@@ -37,9 +40,6 @@ __all__ = [
     "mode_coverage",
     "energy_distance",
     "sliced_wasserstein",
-    "plot_samples",
-    "plot_snapshots",
-    "plot_gan_losses",
 ]
 
 
@@ -170,69 +170,3 @@ def sliced_wasserstein(x, y, n_projections: int = 64, rng=0) -> float:
     u = _generator(rng).standard_normal((n_projections, x.shape[1]))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     return float(np.mean([_w1_1d(x @ v, y @ v) for v in u]))
-
-
-# ---- plots -------------------------------------------------------------------
-
-
-def plot_samples(samples, dist: ToyDistribution, ax=None, title: str = ""):
-    """Generated samples against the true distribution: a scatter over the mode
-    centres in 2-D, a histogram over the true density in 1-D. Returns the Axes."""
-    from ..plot import _pyplot
-
-    if ax is None:
-        _, ax = _pyplot().subplots(figsize=(4, 4))
-    x = np.asarray(samples)
-    if dist.dim == 1:
-        lo, hi = dist.means.min() - 4 * dist.std - 1, dist.means.max() + 4 * dist.std + 1
-        grid = np.linspace(lo, hi, 400)
-        dens = sum(
-            w * np.exp(-0.5 * ((grid - m[0]) / dist.std) ** 2) / (dist.std * math.sqrt(2 * math.pi))
-            for m, w in zip(dist.means, dist.weights)
-        )
-        ax.hist(x[:, 0], bins=120, range=(lo, hi), density=True, alpha=0.6, label="generated")
-        ax.plot(grid, dens, "k", lw=1, label="true density")
-    else:
-        ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.4, label="generated")
-        ax.scatter(dist.means[:, 0], dist.means[:, 1], marker="x", c="red", s=40, label="modes")
-        r = np.abs(dist.means).max() + 1
-        ax.set_xlim(-r, r)
-        ax.set_ylim(-r, r)
-        ax.set_aspect("equal")
-    ax.set_title(title)
-    return ax
-
-
-def plot_snapshots(history, dist: ToyDistribution, title: str = "", max_panels: int = 6):
-    """One panel per snapshot of a :class:`~minilm.models.gan.GANHistory`
-    (at most ``max_panels``, evenly spread), each labelled with its step and
-    modes covered. Returns the Figure."""
-    from ..plot import _pyplot
-
-    snaps = history.snapshots
-    if len(snaps) > max_panels:
-        snaps = [snaps[int(i)] for i in np.linspace(0, len(snaps) - 1, max_panels)]
-    fig, axes = _pyplot().subplots(1, len(snaps), figsize=(2.6 * len(snaps), 2.8), squeeze=False)
-    for ax, (step, x) in zip(axes[0], snaps):
-        cov = mode_coverage(x, dist)
-        plot_samples(x, dist, ax, f"step {step}: {cov.covered}/{cov.total}")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_gan_losses(history, ax=None, title: str = ""):
-    """Discriminator and generator losses per generator step. Returns the Axes."""
-    from ..plot import _axes, smooth
-
-    ax = _axes(ax)
-    ax.plot(history.step, smooth(history.d_loss, 0.95), label="discriminator / critic")
-    ax.plot(history.step, smooth(history.g_loss, 0.95), label="generator")
-    ax.set_xlabel("generator step")
-    ax.set_ylabel("loss (smoothed)")
-    ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    return ax

@@ -1,0 +1,128 @@
+"""``python -m minilm generate MODEL --prompt TEXT``: continue a prompt with a saved model.
+
+Reads a model file written by ``python -m minilm train`` (or
+:func:`minilm.save_model`) and prints the prompt and its continuation.
+Sampling is :func:`minilm.generate.generate` (temperature, top-k, top-p, a
+seed); ``--beam B`` is beam search instead; ``--greedy`` the most likely token.
+
+For a model of short records (names, one per line), the prompt is the start of
+a record and generation stops at the record's end. A character the model never
+saw is an error that names it (a character tokenizer has no ``<unk>``: the
+model has no probabilities for it); a BPE model can read any text.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .. import argtypes
+from ..backend import np
+from ..checkpoint import load_model
+from ..generate import beam_search, generate
+from ..io import CheckpointError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("model", type=argtypes.existing_file, help="a model file from train")
+    parser.add_argument("--prompt", default="", help="the text to continue (default: none)")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=argtypes.positive_int,
+        default=200,
+        help="tokens to add at most (default 200)",
+    )
+    parser.add_argument("--temperature", type=argtypes.positive_float, default=1.0)
+    parser.add_argument("--top-k", type=argtypes.positive_int, default=None)
+    parser.add_argument("--top-p", type=argtypes.fraction, default=None)
+    parser.add_argument(
+        "--beam",
+        type=argtypes.positive_int,
+        default=None,
+        help="beam search with this many beams (instead of sampling)",
+    )
+    parser.add_argument("--greedy", action="store_true", help="always the most likely token")
+    parser.add_argument(
+        "--seed", type=argtypes.seed, default=None, help="makes sampling reproducible"
+    )
+    parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
+
+
+class NgramStep:
+    """A counted n-gram model as a ``next_logits`` for :mod:`minilm.generate`: the
+    state is the tokens so far, the logits the log of its next-token distribution.
+    Its sentences are lines: after ``</s>`` a new line starts, with a fresh context."""
+
+    def __init__(self, lm):
+        self.lm = lm
+
+    def next_logits(self, tokens, state=None):
+        ids = (state or []) + list(tokens)
+        line = ids[max((i for i, t in enumerate(ids) if t == self.lm.eos), default=-1) + 1 :]
+        context = [self.lm.vocab.itos[i] for i in line if i != self.lm.bos]  # <s> pads itself
+        probs = np.zeros(len(self.lm.vocab))
+        probs[self.lm.predictable] = self.lm.distribution(context)
+        with np.errstate(divide="ignore"):
+            return np.log(probs), ids
+
+
+def encode_prompt(prompt: str, encode, known) -> list[int]:
+    unknown = sorted({c for c in prompt if c not in known})
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:10])
+        raise ValueError(
+            f"the prompt has characters the model never saw: {shown}; it can only "
+            "continue text made of the characters it was trained on"
+        )
+    return encode(prompt)
+
+
+def main(args) -> int:
+    try:
+        model, tok, info = load_model(args.model, device=args.device)
+        text = info.get("text", {})
+        stream = bool(text.get("stream", True))
+        if info["family"] == "ngram":
+            lm = model
+            step = NgramStep(lm)
+            known = set(lm.vocab.stoi) - {"<s>", "</s>", "<unk>"}
+            stop = None if stream else lm.eos  # a record ends at </s>; a stream's line too
+            ids = encode_prompt(args.prompt, lambda s: lm.vocab.encode(list(s)), known)
+            prompt = [lm.bos] + ids
+            decode = lambda out: "".join(
+                "\n" if i == lm.eos else lm.vocab.itos[i] for i in out if i != stop
+            )
+        else:
+            step = model
+            start = int(text.get("start_id", 0))
+            stop = None if stream else start
+            known = getattr(getattr(tok, "vocab", None), "stoi", None)
+            encode = tok.encode
+            ids = (
+                encode_prompt(args.prompt, encode, known)
+                if known is not None
+                else encode(args.prompt)
+            )
+            prompt = ids if (stream and ids) else [start] + ids
+            decode = lambda out: tok.decode([i for i in out if i != stop])
+    except (CheckpointError, ValueError) as e:
+        print(f"generate: error: {e}", file=sys.stderr)
+        return 2
+    if args.beam:
+        best = beam_search(step, prompt, args.max_new_tokens, beam_size=args.beam, stop_token=stop)[
+            0
+        ]
+        out = best.tokens
+    else:
+        out = generate(
+            step,
+            prompt,
+            args.max_new_tokens,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            greedy=args.greedy,
+            stop_token=stop,
+            seed=args.seed,
+        )
+    print(args.prompt + decode(out))
+    return 0

@@ -1,0 +1,199 @@
+"""``python -m minilm train``: any rung of the model ladder, trained on any text, saved.
+
+    python -m minilm train --model gpt --text my.txt --save my-gpt.npz
+    python -m minilm generate my-gpt.npz --prompt "Once upon"
+
+The text is a bundled corpus (``--corpus names``) or your own UTF-8 file
+(``--text PATH``), split 90/5/5 by lines or by blocks (see
+:mod:`minilm.data.text`). The model trains with the tour's settings for that
+kind of text (:func:`minilm.tour.sizes_for`), shows the same progress bar and
+validation loss, and is saved as a self-describing model file
+(:func:`minilm.checkpoint.save_model`) that ``generate``, ``export`` and
+:func:`minilm.load_model` read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+from .. import argtypes
+from ..checkpoint import save_model
+from ..ngram import SMOOTHINGS
+from ..tour import (
+    Settings,
+    gpt_rung,
+    load_corpus,
+    mlp_rung,
+    neural_bigram_rung,
+    ngram_rung,
+    rnn_rung,
+)
+
+MODELS = ("ngram", "bigram", "mlp", "rnn", "lstm", "gru", "gpt")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--model",
+        required=True,
+        choices=MODELS,
+        help="ngram: counted (--order, --smoothing); bigram: the neural table; "
+        "mlp, rnn, lstm, gru, gpt",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", choices=["names", "tinyshakespeare"], help="a bundled corpus")
+    source.add_argument("--text", type=argtypes.existing_file, help="your own UTF-8 text file")
+    parser.add_argument(
+        "--tokenizer",
+        choices=["char", "bpe"],
+        default="char",
+        help="characters (default) or byte-level BPE learned on the train "
+        "split (neural models, your --text)",
+    )
+    parser.add_argument(
+        "--vocab-size",
+        type=argtypes.positive_int,
+        default=512,
+        help="BPE vocabulary: 256 bytes + merges (default 512)",
+    )
+    parser.add_argument(
+        "--split-by",
+        choices=["lines", "blocks"],
+        default=None,
+        help="how to split your text (default: lines for short records, blocks for running text)",
+    )
+    parser.add_argument(
+        "--order", type=argtypes.positive_int, default=None, help="n-gram order (default 6)"
+    )
+    parser.add_argument(
+        "--smoothing",
+        choices=list(SMOOTHINGS),
+        default="kneser-ney",
+        help="n-gram smoothing (default kneser-ney)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=argtypes.positive_int,
+        default=None,
+        help="optimizer steps (default: the tour's for this kind of text)",
+    )
+    parser.add_argument(
+        "--accumulate",
+        type=argtypes.positive_int,
+        default=1,
+        help="micro-batches per optimizer step (a K times larger batch)",
+    )
+    parser.add_argument("--full", action="store_true", help="the tour's bigger sizes")
+    parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
+    parser.add_argument("--seed", type=argtypes.seed, default=0)
+    parser.add_argument(
+        "--samples",
+        type=argtypes.nonnegative_int,
+        default=3,
+        help="samples to print after training (default 3)",
+    )
+    parser.add_argument(
+        "--save",
+        required=True,
+        type=argtypes.output_file,
+        help="the model file to write (e.g. model.npz)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def rung_for(args):
+    if args.model == "ngram":
+        return ngram_rung(args.order, args.smoothing)
+    if args.order is not None or args.smoothing != "kneser-ney":
+        raise ValueError("--order and --smoothing are for --model ngram")
+    return {
+        "bigram": neural_bigram_rung,
+        "mlp": mlp_rung,
+        "rnn": rnn_rung("rnn"),
+        "lstm": rnn_rung("lstm"),
+        "gru": rnn_rung("gru"),
+        "gpt": gpt_rung,
+    }[args.model]
+
+
+def describe(corpus) -> str:
+    unit = "characters" if corpus.chars is None else "tokens"
+    sizes = " / ".join(
+        f"{s} {sum(len(x) for x in corpus.split(s)):,}" for s in ("train", "val", "test")
+    )
+    how = {
+        "lines": "by lines (short records, shuffled)",
+        "blocks": "by blocks (running text, in order)",
+    }.get(corpus.rule, "minilm's fixed split")
+    kind = "BPE" if corpus.chars is not None else "character"
+    return (
+        f"{corpus.name}: split {how}: {sizes} {unit} (with boundaries); "
+        f"{kind} vocabulary of {corpus.vocab_size:,}"
+    )
+
+
+def main(args) -> int:
+    if args.corpus and args.tokenizer != "char":
+        print("train: error: --tokenizer bpe is for your own --text", file=sys.stderr)
+        return 2
+    if args.model == "ngram" and args.tokenizer != "char":
+        print("train: error: n-gram models count characters: use --tokenizer char", file=sys.stderr)
+        return 2
+    settings = Settings(
+        corpus=args.corpus or "names",
+        device=args.device,
+        full=args.full,
+        seed=args.seed,
+        steps=args.steps,
+        progress=not args.no_progress,
+        samples=args.samples,
+        text=None if args.text is None else str(args.text),
+        tokenizer=args.tokenizer,
+        vocab_size=args.vocab_size,
+        split_by=args.split_by,
+        accumulate=args.accumulate,
+    )
+    try:
+        rung = rung_for(args)
+        corpus = load_corpus(settings)
+        print(describe(corpus), flush=True)
+        result = rung(corpus, settings)
+    except (ValueError, OSError) as e:
+        print(f"train: error: {e}", file=sys.stderr)
+        return 2
+    ppl = math.exp(result.test_nats)
+    scale = (
+        ""
+        if corpus.chars is None
+        else (
+            "  (BPE: the test split's total nats / its characters, so it compares with char models)"
+        )
+    )
+    print(
+        f"\nmodel       {result.model}\nparameters  {result.params:,}\n"
+        f"train time  {result.train_s:.1f} s\n"
+        f"test loss   {result.test_nats:.3f} nats per character "
+        f"(perplexity {ppl:.2f}){scale}"
+    )
+    for sample in result.samples:
+        shown = sample.replace("\n", " / ") if not corpus.stream else sample
+        print(f"sample      {shown}" if not corpus.stream else f"--- sample ---\n{shown}")
+    tokenizers = {} if args.model == "ngram" else {"text": corpus.tokenizer}
+    text_info = {
+        "source": corpus.name,
+        "split": corpus.rule or "fixed",
+        "stream": corpus.stream,
+        "boundary": corpus.boundary,
+        "start_id": int(corpus.pad_id),
+    }
+    metrics = {
+        "test_nats_per_char": round(result.test_nats, 6),
+        "train_seconds": round(result.train_s, 2),
+        "parameters": result.params,
+    }
+    save_model(args.save, result.lm, tokenizers, metrics=metrics, step=result.steps, text=text_info)
+    path = os.path.abspath(args.save)
+    print(f"\nsaved to {path}\n(generate: python -m minilm generate {args.save} --prompt ...)")
+    return 0
