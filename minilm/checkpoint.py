@@ -204,7 +204,8 @@ def _ngram_state(lm: NgramModel):
     tokens, lengths = lm.training_ids
     config = {"order": lm.order, "smoothing": lm.smoothing.name, "min_count": lm.min_count,
               "vocab": lm.vocab.to_dict()}  # fmt: skip
-    return config, {"tokens": tokens, "lengths": lengths}
+    small = np.min_scalar_type(max(len(lm.vocab) - 1, 0))  # ids of a char vocabulary fit a byte
+    return config, {"tokens": tokens.astype(small), "lengths": lengths}
 
 
 def _ngram_build(config, tensors):

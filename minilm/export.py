@@ -25,13 +25,12 @@ dict for ``load_state_dict(..., strict=True)``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 
 import safetensors.numpy
 
 from .backend import np
+from .io import atomic_write
 
 __all__ = ["torch_state_dict", "save_safetensors", "export_gpt"]
 
@@ -96,20 +95,8 @@ def save_safetensors(tensors: dict[str, np.ndarray], path, metadata: dict[str, s
                 f"save_safetensors: metadata holds strings only, got {key!r}: "
                 f"{type(value).__name__}; json.dumps the value first"
             )
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
-    os.close(fd)
-    try:
-        safetensors.numpy.save_file(tensors, tmp, metadata=metadata)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # including KeyboardInterrupt: never leave a half-written file
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    data = safetensors.numpy.save(tensors, metadata=metadata)  # the file's bytes
+    atomic_write(path, lambda f: f.write(data), suffix=".safetensors")
 
 
 def export_gpt(model, path, metadata: dict[str, str] | None = None) -> None:

@@ -106,13 +106,20 @@ def save(obj, path) -> None:
     tree = _encode(obj, arrays)
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda f: _write_npz(f, arrays), suffix=".npz")
+
+
+def atomic_write(path, write, suffix: str = "") -> None:
+    """Call ``write(f)`` on a temporary file in ``path``'s folder (created if needed),
+    flush it to disk, then ``os.replace`` it onto ``path``: a crash or Ctrl-C midway
+    leaves any previous file at ``path`` as it was, and no temporary file behind."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

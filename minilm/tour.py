@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -327,13 +328,15 @@ RUNGS: list[Rung] = [
 ]
 
 
-def run_ladder(settings: Settings, names: list[str] | None = None) -> list[Trained]:
-    """Train and score the chosen rungs (all by default), in ladder order."""
+def run_ladder(settings: Settings, names: list[str] | None = None,
+               corpus: CharCorpus | None = None) -> list[Trained]:  # fmt: skip
+    """Train and score the chosen rungs (all by default), in ladder order, on
+    ``corpus`` (default: the one the settings name)."""
     known = [r.name for r in RUNGS]
     for n in names or []:
         if n not in known:
             raise ValueError(f"tour: unknown rung {n!r}; choose from {', '.join(known)}")
-    corpus = load_corpus(settings)
+    corpus = load_corpus(settings) if corpus is None else corpus
     results = []
     for rung in RUNGS:
         if names and rung.name not in names:
@@ -387,7 +390,12 @@ def plot_ladder(
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--corpus", default="names", choices=["names", "tinyshakespeare"])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--corpus", default="names", choices=["names", "tinyshakespeare"])
+    source.add_argument("--text", type=argtypes.existing_file, default=None,
+                        help="your own UTF-8 text file instead of a bundled corpus")  # fmt: skip
+    parser.add_argument("--split-by", choices=["lines", "blocks"], default=None,
+                        help="how to split your --text (default: by its shape)")  # fmt: skip
     parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
     parser.add_argument("--full", action="store_true",
                         help="bigger models, longer training (the documented numbers)")  # fmt: skip
@@ -416,21 +424,29 @@ def format_samples(results: list[Trained]) -> str:
 
 
 def main(args) -> int:
+    text = None if args.text is None else str(args.text)
     settings = Settings(corpus=args.corpus, device=args.device, full=args.full, seed=args.seed,
+                        text=text, split_by=args.split_by,
                         steps=args.steps, progress=not args.no_progress)  # fmt: skip
     t0 = time.perf_counter()
-    results = run_ladder(settings, args.rungs)
+    try:
+        corpus = load_corpus(settings)
+    except (ValueError, OSError) as e:
+        print(f"tour: error: {e}", file=sys.stderr)
+        return 2
+    name = args.corpus if text is None else corpus.name
+    results = run_ladder(settings, args.rungs, corpus)
     total = time.perf_counter() - t0
     size = "full" if args.full else "default"
-    print(f"\nthe model ladder on {args.corpus} ({size} size, {args.device}); "
+    print(f"\nthe model ladder on {name} ({size} size, {args.device}); "
           f"test split, nats per character\n")  # fmt: skip
     print(format_table(results))
     print(f"\n(total {total:.0f} s; an n-gram's 'params' are the distinct n-grams it counted)")
     print("\nsamples:")
     print(format_samples(results))
     if args.plot:
-        path = os.path.abspath(args.plot.format(corpus=args.corpus))
-        uniform = math.log(CharCorpus.load(args.corpus).vocab_size)
-        plot_ladder(results, path, f"the model ladder on {args.corpus} ({size})", uniform)
+        path = os.path.abspath(args.plot.format(corpus=os.path.splitext(name)[0]))
+        uniform = math.log(corpus.vocab_size)
+        plot_ladder(results, path, f"the model ladder on {name} ({size})", uniform)
         print(f"\nwrote the chart to {path}")
     return 0

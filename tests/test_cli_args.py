@@ -10,8 +10,28 @@ import pytest
 import minilm
 from minilm import argtypes, cli
 
+HERE = __file__  # an existing file that is not a model
+
 # (command line after `python -m minilm`, the flag the error must name)
 BAD = [
+    (
+        ["train", "--model", "gpt", "--corpus", "names", "--save", "m.npz", "--steps", "0"],
+        "--steps",
+    ),
+    (["train", "--model", "transformer", "--corpus", "names", "--save", "m.npz"], "--model"),
+    (["train", "--model", "gpt", "--text", "no/such.txt", "--save", "m.npz"], "--text"),
+    (["train", "--model", "gpt", "--corpus", "names", "--save", "no/such/m.npz"], "--save"),
+    (
+        ["train", "--model", "gpt", "--corpus", "names", "--save", "m.npz", "--accumulate", "0"],
+        "--accumulate",
+    ),
+    (["generate", "no/such.npz"], "model"),
+    (["generate", HERE, "--top-p", "1.5"], "--top-p"),
+    (["generate", HERE, "--temperature", "0"], "--temperature"),
+    (["export", "no/such.npz", "out.safetensors"], "model"),
+    (["export", HERE, "no/such/folder/out.safetensors"], "out"),
+    (["tour", "--text", "no/such.txt"], "--text"),
+    (["ngram", "--text", "no/such.txt"], "--text"),
     (["tour", "--steps", "0"], "--steps"),
     (["tour", "--seed", "-1"], "--seed"),
     (["tour", "--rungs", "mlp,transformer"], "--rungs"),
@@ -136,3 +156,24 @@ def test_path_types(tmp_path):
     ]:
         with pytest.raises(argparse.ArgumentTypeError, match=message):
             parse(str(text))
+
+
+def test_a_file_that_is_not_a_model_is_one_line_for_generate_and_export(tmp_path, capsys):
+    path = tmp_path / "notes.npz"
+    path.write_text("hello")
+    for argv in (["generate", str(path)], ["export", str(path), str(tmp_path / "o.safetensors")]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert "not a valid minilm checkpoint" in err
+
+
+def test_tour_and_ngram_take_your_text(tmp_path, capsys):
+    path = tmp_path / "mine.txt"
+    path.write_text("\n".join(f"{a}{b}{a}" for a in "abcdefg" for b in "hijk") + "\n")
+    assert cli.main(["tour", "--text", str(path), "--rungs", "bigram,mlp", "--steps", "2",
+                     "--no-progress", "--plot", str(tmp_path / "c.png")]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "the model ladder on mine.txt" in out and (tmp_path / "c.png").exists()
+    assert cli.main(["ngram", "--text", str(path), "--order", "2", "--samples", "1"]) == 0
+    assert "mine.txt (split by lines)" in capsys.readouterr().out

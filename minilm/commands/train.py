@@ -128,8 +128,9 @@ def describe(corpus) -> str:
         "blocks": "by blocks (running text, in order)",
     }.get(corpus.rule, "minilm's fixed split")
     kind = "BPE" if corpus.chars is not None else "character"
+    bounds = " (with each line's boundaries)" if not corpus.stream else ""
     return (
-        f"{corpus.name}: split {how}: {sizes} {unit} (with boundaries); "
+        f"{corpus.name}: split {how}: {sizes} {unit}{bounds}; "
         f"{kind} vocabulary of {corpus.vocab_size:,}"
     )
 

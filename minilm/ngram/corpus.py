@@ -15,7 +15,7 @@ incomparable across methods.
 
 from __future__ import annotations
 
-from ..data import load_split
+from ..data import load_split, split_text
 from ..text import split_words
 
 NGRAM_CORPORA = ("names", "tinyshakespeare", "sentiment")
@@ -43,4 +43,23 @@ def corpus_sentences(name: str, split: str = "train", level: str | None = None) 
         return data
     lines = data.split("\n") if name == "tinyshakespeare" else [s for s, _ in data]
     lines = [line for line in lines if line.strip()]
+    return lines if level == "char" else [split_words(line) for line in lines]
+
+
+def text_sentences(text: str, split: str = "train", level: str | None = None,
+                   split_by: str | None = None) -> list:  # fmt: skip
+    """Sentences of one split of your own text (:func:`minilm.data.split_text`): each
+    line of a "lines" text, or each non-blank line of running text; of characters
+    (the default for lines) or of words (the default for running text).
+
+    >>> text = "\\n".join(f"name{i}" for i in range(40))
+    >>> text_sentences(text, "test")
+    ['name15', 'name31']
+    """
+    parts = split_text(text, split_by)
+    level = level or ("char" if parts.rule == "lines" else "word")
+    if level not in ("char", "word"):
+        raise ValueError(f"level must be 'char' or 'word', got {level!r}")
+    data = parts[split]
+    lines = data if parts.rule == "lines" else [line for line in data.split("\n") if line.strip()]
     return lines if level == "char" else [split_words(line) for line in lines]

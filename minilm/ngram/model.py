@@ -91,7 +91,7 @@ class NgramModel:
         lm.tokens = [lm.vocab.itos[i] for i in lm.predictable]
         tokens = np.asarray(tokens)
         lengths = np.asarray(lengths)
-        if any(a.ndim != 1 or a.dtype.kind != "i" for a in (tokens, lengths)):
+        if any(a.ndim != 1 or a.dtype.kind not in "iu" for a in (tokens, lengths)):
             raise ValueError("n-gram ids and lengths must be 1-D integer arrays")
         if (lengths < 0).any() or int(lengths.sum()) != len(tokens):
             raise ValueError("n-gram lengths do not add up to the number of ids")
