@@ -27,6 +27,9 @@ __all__ = [
     "nonnegative_int",
     "seed",
     "positive_float",
+    "int_between",
+    "batch_size",
+    "ngram_order",
     "nonnegative_float",
     "probability",
     "fraction",
@@ -75,6 +78,30 @@ seed = _at_least(int, 0)
 seed.__doc__ = "A random seed: a whole number >= 0 (NumPy's generators take no negative seed)."
 nonnegative_float = _at_least(float, 0.0)
 nonnegative_float.__doc__ = "A finite number >= 0 (weights such as a KL coefficient)."
+
+
+def int_between(low: int, high: int, why: str = ""):
+    """A whole number in [low, high]; ``why`` says what the upper bound protects."""
+
+    def parse(text: str) -> int:
+        value = _parse(text, int)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high:,}, got {text!r}"
+                + (f" ({why})" if why else "")
+            )
+        return value
+
+    return parse
+
+
+MAX_BATCH = 1 << 20
+batch_size = int_between(1, MAX_BATCH, "a larger batch does not fit a laptop's memory")
+batch_size.__doc__ = "Examples per step: 1 to MAX_BATCH."
+ngram_order = int_between(
+    1, 10, "counts of longer n-grams are almost all ones, and memory grows with n"
+)
+ngram_order.__doc__ = "An n-gram order from 1 to 10."
 
 
 def positive_float(text: str) -> float:

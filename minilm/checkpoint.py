@@ -60,6 +60,7 @@ __all__ = ["SCHEMA_VERSION", "FAMILIES", "save_model", "load_model", "LoadedMode
 SCHEMA_VERSION = 1
 MAX_PARAMETERS = 4_000_000_000  # refuse configs beyond this, whatever the file holds
 MAX_CONFIG_INT = 1 << 31
+MAX_LAYERS = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,16 +149,33 @@ def load_model(path, device: str = "cpu") -> LoadedModel:
         toks = {name: tokenizer_from_dict(d) for name, d in tokenizers.items()}
         if family == "ngram":
             model = _ngram_build(record.get("config"), tensors)
+            vocab = len(model.vocab)
         else:
             model = _build(FAMILIES[family], record.get("config"), tensors, device)
+            vocab = model.config.vocab_size
         tok = toks.get("text")
-        vocab = getattr(getattr(model, "config", None), "vocab_size", None)
-        if tok is not None and vocab is not None and tok.vocab_size != vocab:
+        if tok is not None and tok.vocab_size != vocab:
             raise ValueError(f"the tokenizer has {tok.vocab_size} tokens but the model's "
                              f"vocab_size is {vocab}")  # fmt: skip
+        _check_text(record.get("text", {}), vocab)
     except (ValueError, TypeError, KeyError) as e:
         raise CheckpointError(f"{path!r}: {e}") from None
+    except Exception as e:  # a config that passed the checks but cannot build: still refused
+        raise CheckpointError(
+            f"{path!r}: its model cannot be built: {type(e).__name__}: {e}"
+        ) from None
     return LoadedModel(model, tok, record)
+
+
+def _check_text(text, vocab: int) -> None:
+    """The record's ``text`` entry: how generation starts and stops."""
+    if not isinstance(text, dict):
+        raise ValueError("'text' is not a mapping")
+    if "stream" in text and type(text["stream"]) is not bool:
+        raise ValueError("text.stream must be true or false")
+    for key in ("start_id", "stop_id"):
+        if key in text and (type(text[key]) is not int or not 0 <= text[key] < vocab):
+            raise ValueError(f"text.{key} must be a token id below {vocab}, got {text[key]!r}")
 
 
 def _config(cls, d):
@@ -175,14 +193,20 @@ def _config(cls, d):
             value = float(value)
         if kind is not None and (type(value) is not kind):
             raise ValueError(f"{cls.__name__}.{name} must be {kind.__name__}, got {value!r}")
-        if kind is int and not 0 <= value < MAX_CONFIG_INT:
+        if kind is int and not 0 <= value < (MAX_LAYERS + 1 if "layer" in name else MAX_CONFIG_INT):
             raise ValueError(f"{cls.__name__}.{name} = {value} is out of range")
         if kind is str and len(value) > 100:
             raise ValueError(f"{cls.__name__}.{name} is too long")
     try:
-        return cls(**d)
+        config = cls(**d)
     except TypeError as e:  # a required field missing
         raise ValueError(f"{cls.__name__}: {e}") from None
+    vocab = getattr(config, "vocab_size", None)
+    for name in fields:
+        if name.endswith("_id") and vocab is not None and getattr(config, name) >= vocab:
+            raise ValueError(f"{cls.__name__}.{name} = {getattr(config, name)} is not below "
+                             f"vocab_size {vocab}")  # fmt: skip
+    return config
 
 
 def _build(family: Family, config_dict, tensors: dict, device: str):
@@ -201,6 +225,10 @@ def _build(family: Family, config_dict, tensors: dict, device: str):
 
 
 def _ngram_state(lm: NgramModel):
+    if getattr(lm, "tuned_on_heldout", False):
+        raise ValueError("save_model: this n-gram model was tuned on held-out sentences, and a "
+                         "model file keeps only its training ids; fit it without heldout= to "
+                         "save it")  # fmt: skip
     tokens, lengths = lm.training_ids
     config = {"order": lm.order, "smoothing": lm.smoothing.name, "min_count": lm.min_count,
               "vocab": lm.vocab.to_dict()}  # fmt: skip

@@ -53,7 +53,7 @@ def sample_names(model, tok, n, rng, max_len=20):
 def add_arguments(parser) -> None:
     parser.add_argument("--steps", type=argtypes.positive_int, default=300,
                         help="optimizer steps (default 300)")  # fmt: skip
-    parser.add_argument("--batch-size", type=argtypes.positive_int, default=4096,
+    parser.add_argument("--batch-size", type=argtypes.batch_size, default=4096,
                         help="bigram pairs per step (default 4096)")  # fmt: skip
     parser.add_argument("--lr", type=argtypes.learning_rate, default=0.5,
                         help="Adam's peak learning rate (default 0.5)")  # fmt: skip

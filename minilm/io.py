@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import asdict, is_dataclass
 
 from . import backend
@@ -117,6 +118,9 @@ def atomic_write(path, write, suffix: str = "") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as open() would make it, not mkstemp's owner-only 0600
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -138,6 +142,7 @@ def load(path, device: str = "cpu"):
     if not os.path.exists(path):
         raise FileNotFoundError(f"minilm.load: no checkpoint at {path!r}")
     try:
+        _check_uncompressed(path)
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}  # reading checks each member's CRC
         meta = json.loads(bytes(arrays.pop(_META)).decode("utf-8"))
@@ -153,6 +158,17 @@ def load(path, device: str = "cpu"):
             f"{path!r} is not a valid minilm checkpoint (truncated or corrupted?): "
             f"{type(e).__name__}: {e}"
         ) from e
+
+
+def _check_uncompressed(path) -> None:
+    """Refuse a file with compressed members before reading any: :func:`save` never
+    compresses, and a compressed member can unpack to far more memory than the file's
+    size (a "zip bomb"). Stored members take what the file takes, no more."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+                raise CheckpointError(f"member {info.filename!r} is compressed (minilm never "
+                                      "writes compressed checkpoints)")  # fmt: skip
 
 
 # ---- whole training state ----

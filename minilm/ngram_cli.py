@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     level_help = ("char or word tokens (default: char for names and a text of lines, "
                   "else word)")  # fmt: skip
     parser.add_argument("--level", choices=("char", "word"), default=None, help=level_help)
-    parser.add_argument("--order", type=argtypes.positive_int, default=3,
+    parser.add_argument("--order", type=argtypes.ngram_order, default=3,
                         help="n: each token is predicted from the n-1 before it")  # fmt: skip
     parser.add_argument("--smoothing", choices=list(SMOOTHINGS), default="kneser-ney")
     parser.add_argument("--min-count", type=argtypes.positive_int, default=None,

@@ -49,6 +49,9 @@ class LineProgress(tqdm):
         self.fp.flush()
         return True
 
+    def clear(self, nolock=False):
+        """Nothing to clear: no line is drawn in place (tqdm.write calls this)."""
+
     def close(self):
         if not self.disable and self._printed_n != self.n:
             self._next_line_t = 0.0

@@ -285,6 +285,12 @@ def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
         require_tokens(corpus, model_kw["block_size"] + 1, "the gpt model")
     else:  # a whole document must fit in the context
         longest = max(len(s) for split in ("train", "val", "test") for s in corpus.split(split))
+        if longest - 1 > MAX_DOCUMENT_CONTEXT:
+            raise ValueError(
+                f"a line of {corpus.name} is {longest - 2:,} characters long; the gpt model reads "
+                f"each line whole, and at most {MAX_DOCUMENT_CONTEXT} at a time: split by blocks "
+                "instead (--split-by blocks)"
+            )
         model_kw["block_size"] = max(model_kw["block_size"], longest - 1)
     manual_seed(settings.seed)
     cfg = GPTConfig(vocab_size=corpus.vocab_size, **model_kw)
@@ -297,6 +303,10 @@ def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     return _trained(label, model, corpus, settings, time.perf_counter() - t0, evaluate_gpt,
                     train_kw["steps"])  # fmt: skip
 
+
+# The longest record (a line, with its boundaries) the GPT reads whole: its attention
+# costs context**2 per head, so a text of long "lines" is read as blocks instead.
+MAX_DOCUMENT_CONTEXT = 512
 
 # The GPT rung's sizes (a corpus entry in SIZES may override them with a "gpt" key).
 GPT_SIZES = {
@@ -326,6 +336,18 @@ RUNGS: list[Rung] = [
     Rung("gru", rnn_rung("gru")),
     Rung("gpt", gpt_rung),
 ]
+
+
+def preflight(corpus: CharCorpus, settings: Settings, names: list[str] | None = None) -> None:
+    """Raise the error a chosen rung would raise for a text too short for its context,
+    before any rung trains (so nobody waits minutes for it)."""
+    chosen = {r.name for r in RUNGS} if not names else set(names)
+    sizes = sizes_for(corpus, settings)
+    if chosen & {"rnn", "lstm", "gru"}:
+        require_tokens(corpus, max(sizes["rnn"].get("batch_size", 32), 64) + 1, "the rnn models")
+    if "gpt" in chosen and corpus.stream:
+        block = sizes.get("gpt", GPT_SIZES[settings.size])["block_size"]
+        require_tokens(corpus, block + 1, "the gpt model")
 
 
 def run_ladder(settings: Settings, names: list[str] | None = None,
@@ -435,7 +457,12 @@ def main(args) -> int:
         print(f"tour: error: {e}", file=sys.stderr)
         return 2
     name = args.corpus if text is None else corpus.name
-    results = run_ladder(settings, args.rungs, corpus)
+    try:
+        preflight(corpus, settings, args.rungs)
+        results = run_ladder(settings, args.rungs, corpus)
+    except ValueError as e:
+        print(f"tour: error: {e}", file=sys.stderr)
+        return 2
     total = time.perf_counter() - t0
     size = "full" if args.full else "default"
     print(f"\nthe model ladder on {name} ({size} size, {args.device}); "
@@ -445,7 +472,7 @@ def main(args) -> int:
     print("\nsamples:")
     print(format_samples(results))
     if args.plot:
-        path = os.path.abspath(args.plot.format(corpus=os.path.splitext(name)[0]))
+        path = os.path.abspath(args.plot.replace("{corpus}", os.path.splitext(name)[0]))
         uniform = math.log(corpus.vocab_size)
         plot_ladder(results, path, f"the model ladder on {name} ({size})", uniform)
         print(f"\nwrote the chart to {path}")

@@ -48,6 +48,13 @@ BAD = [
     (["grade", "chapters", "--timeout", "-1"], "--timeout"),
     (["grade", "chapters", "--jobs", "0"], "-j/--jobs"),
     (["gpt-train", "--max-chars", "-100"], "--max-chars"),
+    (["gpt-train", "--max-chars", "10"], "--max-chars"),
+    (["ngram", "--order", "100000"], "--order"),
+    (["demo", "--batch-size", "100000000"], "--batch-size"),
+    (
+        ["train", "--model", "ngram", "--corpus", "names", "--order", "11", "--save", "m.npz"],
+        "--order",
+    ),
     (["gpt-train", "--lr", "1e6"], "--lr"),
     (["gpt-train", "--save", "no/such/folder/gpt.npz"], "--save"),
     (["translation", "--steps", "0"], "--steps"),

@@ -195,3 +195,30 @@ def test_load_checkpoint_complains_about_missing_parts(tmp_path):
     mio.save_checkpoint(tmp_path / "c.npz", model=model)
     with pytest.raises(mio.CheckpointError, match="holds no optimizer state"):
         mio.load_checkpoint(tmp_path / "c.npz", model=model, optimizer=opt)
+
+
+def test_a_compressed_member_is_refused_before_it_is_unpacked(tmp_path):
+    """A zip bomb: 800 MB of zeros compress to under a megabyte; loading must not
+    unpack them (minilm.save never compresses)."""
+    import numpy
+
+    path = tmp_path / "bomb.npz"
+    minilm.save({"x": minilm.zeros(3)}, path)
+    with np.load(path) as npz:
+        members = {k: npz[k] for k in npz.files}
+    members["big"] = numpy.zeros(200_000_000 // 8)  # 200 MB unpacked, a few hundred KB packed
+    numpy.savez_compressed(path, **members)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(mio.CheckpointError, match="compressed"):
+        minilm.load(path)
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        minilm.save({"x": 1}, tmp_path / "a.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644

@@ -60,3 +60,15 @@ def test_disabled_writes_nothing():
     for _ in progress_bar(range(5), enabled=False, file=log):
         pass
     assert log.getvalue() == ""
+
+
+def test_messages_written_through_tqdm_bring_no_carriage_returns(monkeypatch):
+    """fit prints its evaluation lines with tqdm.write, which first clears every bar."""
+    monkeypatch.setattr(progress, "_in_jupyter", lambda: False)
+    log = io.StringIO()
+    bar = progress_bar(total=3, file=log)
+    for i in range(3):
+        bar.update()
+        tqdm.write(f"step {i}: loss 1.0", file=log)
+    bar.close()
+    assert "\r" not in log.getvalue() and log.getvalue().count("step ") == 3

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minilm.bench ngram", description=__doc__)
     parser.add_argument("--corpus", nargs="+", choices=NGRAM_CORPORA,
                         default=["names", "tinyshakespeare"])  # fmt: skip
-    parser.add_argument("--max-order", type=argtypes.positive_int, default=5)
+    parser.add_argument("--max-order", type=argtypes.ngram_order, default=5)
     args = parser.parse_args(argv)
     for corpus in args.corpus:
         print(table(corpus, args.max_order), end="\n\n")

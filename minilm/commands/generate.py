@@ -20,6 +20,7 @@ from ..backend import np
 from ..checkpoint import load_model
 from ..generate import beam_search, generate
 from ..io import CheckpointError
+from ..ngram.model import BOS, EOS, UNK
 
 
 def add_arguments(parser) -> None:
@@ -49,23 +50,26 @@ def add_arguments(parser) -> None:
 
 class NgramStep:
     """A counted n-gram model as a ``next_logits`` for :mod:`minilm.generate`: the
-    state is the tokens so far, the logits the log of its next-token distribution.
-    Its sentences are lines: after ``</s>`` a new line starts, with a fresh context."""
+    state is the tokens so far, the logits the log of its next-token distribution,
+    with ``<unk>`` never chosen (it is not text). Its sentences are lines: after
+    ``</s>`` a new line starts, with a fresh context."""
 
     def __init__(self, lm):
         self.lm = lm
 
     def next_logits(self, tokens, state=None):
+        lm = self.lm
         ids = (state or []) + list(tokens)
-        line = ids[max((i for i, t in enumerate(ids) if t == self.lm.eos), default=-1) + 1 :]
-        context = [self.lm.vocab.itos[i] for i in line if i != self.lm.bos]  # <s> pads itself
-        probs = np.zeros(len(self.lm.vocab))
-        probs[self.lm.predictable] = self.lm.distribution(context)
+        line = ids[max((i for i, t in enumerate(ids) if t == lm.eos), default=-1) + 1 :]
+        context = [lm.vocab.itos[i] for i in line if i != lm.bos]  # <s> pads itself
+        probs = np.zeros(len(lm.vocab))
+        probs[lm.predictable] = lm.distribution(context)
+        probs[lm.vocab.stoi[UNK]] = 0.0
         with np.errstate(divide="ignore"):
-            return np.log(probs), ids
+            return np.log(probs / probs.sum()), ids
 
 
-def encode_prompt(prompt: str, encode, known) -> list[int]:
+def check_prompt(prompt: str, known) -> None:
     unknown = sorted({c for c in prompt if c not in known})
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:10])
@@ -73,56 +77,64 @@ def encode_prompt(prompt: str, encode, known) -> list[int]:
             f"the prompt has characters the model never saw: {shown}; it can only "
             "continue text made of the characters it was trained on"
         )
-    return encode(prompt)
+
+
+def ngram_setup(lm, prompt: str, stream: bool):
+    """(step, prompt ids, stop token, decode) for a counted n-gram model. Its tokens
+    are characters; a line's end is its ``</s>``."""
+    check_prompt(prompt, (set(lm.vocab.stoi) - {BOS, EOS, UNK}) | ({"\n"} if stream else set()))
+    ids = [lm.bos]
+    for j, line in enumerate(prompt.split("\n")):
+        ids += ([lm.eos] if j else []) + lm.vocab.encode(list(line))
+    stop = None if stream else lm.eos  # a record ends at </s>; a stream goes on to new lines
+    decode = lambda out: "".join("\n" if i == lm.eos else lm.vocab.itos[i] for i in out
+                                 if i != stop)  # fmt: skip
+    return NgramStep(lm), ids, stop, decode
+
+
+def neural_setup(model, tok, prompt: str, text: dict):
+    """(step, prompt ids, stop token, decode) for a neural language model."""
+    if tok is None:
+        raise ValueError("the model file has no text tokenizer to read a prompt with")
+    stream, start = bool(text.get("stream", True)), int(text.get("start_id", 0))
+    records = text.get("split") == "lines"  # one record per line: stop at its end
+    known = getattr(getattr(tok, "vocab", None), "stoi", None)
+    if known is not None:  # a character tokenizer: no <unk>
+        check_prompt(prompt, known)
+    ids = tok.encode(prompt)
+    if stream:
+        prompt_ids = ids or [start]
+        newline = tok.encode("\n")
+        stop = newline[0] if records and len(newline) == 1 else None
+    else:
+        prompt_ids, stop = [start] + ids, start
+
+    def decode(out):
+        text_out = tok.decode([i for i in out if i != stop])
+        return text_out.split("\n")[0] if records else text_out
+
+    return model, prompt_ids, stop, decode
 
 
 def main(args) -> int:
     try:
         model, tok, info = load_model(args.model, device=args.device)
         text = info.get("text", {})
-        stream = bool(text.get("stream", True))
         if info["family"] == "ngram":
-            lm = model
-            step = NgramStep(lm)
-            known = set(lm.vocab.stoi) - {"<s>", "</s>", "<unk>"}
-            stop = None if stream else lm.eos  # a record ends at </s>; a stream's line too
-            ids = encode_prompt(args.prompt, lambda s: lm.vocab.encode(list(s)), known)
-            prompt = [lm.bos] + ids
-            decode = lambda out: "".join(
-                "\n" if i == lm.eos else lm.vocab.itos[i] for i in out if i != stop
-            )
+            step, prompt, stop, decode = ngram_setup(model, args.prompt,
+                                                     bool(text.get("stream", True)))  # fmt: skip
         else:
-            step = model
-            start = int(text.get("start_id", 0))
-            stop = None if stream else start
-            known = getattr(getattr(tok, "vocab", None), "stoi", None)
-            encode = tok.encode
-            ids = (
-                encode_prompt(args.prompt, encode, known)
-                if known is not None
-                else encode(args.prompt)
-            )
-            prompt = ids if (stream and ids) else [start] + ids
-            decode = lambda out: tok.decode([i for i in out if i != stop])
+            step, prompt, stop, decode = neural_setup(model, tok, args.prompt, text)
     except (CheckpointError, ValueError) as e:
         print(f"generate: error: {e}", file=sys.stderr)
         return 2
     if args.beam:
-        best = beam_search(step, prompt, args.max_new_tokens, beam_size=args.beam, stop_token=stop)[
-            0
-        ]
-        out = best.tokens
+        best = beam_search(step, prompt, args.max_new_tokens, beam_size=args.beam,
+                           stop_token=stop)  # fmt: skip
+        out = best[0].tokens
     else:
-        out = generate(
-            step,
-            prompt,
-            args.max_new_tokens,
-            temperature=args.temperature,
-            top_k=args.top_k,
-            top_p=args.top_p,
-            greedy=args.greedy,
-            stop_token=stop,
-            seed=args.seed,
-        )
+        out = generate(step, prompt, args.max_new_tokens, temperature=args.temperature,
+                       top_k=args.top_k, top_p=args.top_p, greedy=args.greedy, stop_token=stop,
+                       seed=args.seed)  # fmt: skip
     print(args.prompt + decode(out))
     return 0

@@ -38,6 +38,10 @@ def main(argv=None) -> int:
                         "minilm.load_model read it)")  # fmt: skip
     args = p.parse_args(argv)
     bc = SETUPS[args.config]
+    if args.max_chars is not None and args.max_chars <= bc.model.block_size + 1:
+        block = bc.model.block_size
+        p.error(f"argument --max-chars: must be more than {block + 1} (the --config "
+                f"{args.config} GPT reads {block} characters at a time)")  # fmt: skip
     corpus = CharCorpus.load("tinyshakespeare", max_chars=args.max_chars)
     cfg = GPTConfig(**{**bc.model.to_dict(), "vocab_size": corpus.vocab_size,
                        "dropout": args.dropout})  # fmt: skip

@@ -65,7 +65,7 @@ def add_arguments(parser) -> None:
         help="how to split your text (default: lines for short records, blocks for running text)",
     )
     parser.add_argument(
-        "--order", type=argtypes.positive_int, default=None, help="n-gram order (default 6)"
+        "--order", type=argtypes.ngram_order, default=None, help="n-gram order (default 6)"
     )
     parser.add_argument(
         "--smoothing",

@@ -20,7 +20,7 @@ def main(argv=None) -> int:
                                 description=main.__doc__)  # fmt: skip
     p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
     p.add_argument("--steps", type=argtypes.positive_int, default=2000, help="optimizer steps")
-    p.add_argument("--batch-size", type=argtypes.positive_int, default=64, help="pairs per step")
+    p.add_argument("--batch-size", type=argtypes.batch_size, default=64, help="pairs per step")
     p.add_argument("--lr", type=argtypes.learning_rate, default=None,
                    help="peak learning rate (default: each model's own, see MODELS)")  # fmt: skip
     p.add_argument("--dropout", type=argtypes.probability, default=None,

@@ -102,6 +102,10 @@ class CharCorpus:
             raise ValueError(f"tokenizer must be one of {TOKENIZERS}, got {tokenizer!r}")
         parts = split_text(text, split_by, name)
         cut = (lambda t: t) if max_chars is None else (lambda t: t[:max_chars])
+        if max_chars is not None and parts.rule == "lines":  # the first lines, max_chars in all
+            ends = {s: np.cumsum([len(x) + 1 for x in v]) for s, v in parts.items()}
+            parts = type(parts)({s: v[: max(1, int((ends[s] <= max_chars).sum()))]
+                                 for s, v in parts.items()}, "lines")  # fmt: skip
         if tokenizer == "char":
             tok = CharTokenizer.from_text(text + "\n")
             nl = tok.encode("\n")[0]
@@ -124,7 +128,10 @@ class CharCorpus:
     def nats_per_char(self, nats_per_token: float, split: str) -> float:
         """A split's mean loss per predicted token as nats per character: the split's
         total nats divided by the characters its predictions cover (the same number
-        for a char tokenizer)."""
+        for a char tokenizer). Exact when ``nats_per_token`` averages every prediction
+        (the MLP's and the bigram's evaluations); the GPT and the recurrent models score
+        a stream's whole windows only, so their mean leaves out the last partial window
+        (under one context, of a split of tens of thousands of tokens)."""
         if self.chars is None:
             return nats_per_token
         return nats_per_token * self.num_predictions(split) / self.chars[split]

@@ -45,8 +45,8 @@ class RNNLMConfig:
         """What :class:`RNNLM` allocates, from the config alone (no arrays made)."""
         V, d, H = self.vocab_size, self.embed_dim, self.hidden_size
         gates = {"rnn": 1, "gru": 3, "lstm": 4}.get(self.cell, 1) * H
-        cells = sum((d if i == 0 else H) * gates + H * gates + 2 * gates
-                    for i in range(self.num_layers))  # fmt: skip
+        L = self.num_layers  # layer 1 reads the embeddings, the others the layer below
+        cells = (L > 0) * d * gates + max(L - 1, 0) * H * gates + L * (H * gates + 2 * gates)
         return V * d + cells + (H + 1) * V
 
 

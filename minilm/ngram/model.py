@@ -63,6 +63,7 @@ class NgramModel:
         self.tokens = [self.vocab.itos[i] for i in self.predictable]
         tokens, lengths = self._ids(sentences)
         held = None if heldout is None else self._windows(heldout)
+        self.tuned_on_heldout = held is not None  # its weights then depend on more than its ids
         return self._fit_ids(tokens, lengths, held)
 
     def _fit_ids(self, tokens, lengths, held=None) -> NgramModel:
@@ -93,6 +94,8 @@ class NgramModel:
         lengths = np.asarray(lengths)
         if any(a.ndim != 1 or a.dtype.kind not in "iu" for a in (tokens, lengths)):
             raise ValueError("n-gram ids and lengths must be 1-D integer arrays")
+        if len(tokens) == 0:
+            raise ValueError("an n-gram model needs some training ids")
         if (lengths < 0).any() or int(lengths.sum()) != len(tokens):
             raise ValueError("n-gram lengths do not add up to the number of ids")
         if len(tokens) and (tokens.min() < 0 or tokens.max() >= len(lm.vocab)):

@@ -207,6 +207,9 @@ def tamper(path, change):
         (lambda r, t: r.update(schema_version=99), "schema version 99"),
         (lambda r, t: r["tokenizers"]["text"].update(type="Pickle"), "Pickle"),
         (lambda r, t: t.pop("wte.weight"), "does not match|parameters"),
+        (lambda r, t: r["config"].update(n_head=0), "cannot be built"),
+        (lambda r, t: r.update(text=5), "'text' is not a mapping"),
+        (lambda r, t: r.update(text={"stream": False, "start_id": 99}), "text.start_id"),
     ],
 )
 def test_a_tampered_model_file_is_refused_before_building(change, message, tmp_path, monkeypatch):
@@ -230,3 +233,95 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
     path.write_bytes(b"not a zip at all")
     with pytest.raises(CheckpointError):
         load_model(path)
+
+
+def test_a_huge_layer_count_is_refused_at_once(tmp_path):
+    """Counting the parameters of a 2**31-layer RNN must not loop 2**31 times."""
+    tok, (_, _, rnn, _) = small_models()
+    path = tmp_path / "rnn.npz"
+    save_model(path, rnn, {"text": tok})
+    tamper(path, lambda r, t: r["config"].update(num_layers=2**31 - 1))
+    with pytest.raises(CheckpointError, match="num_layers .* out of range"):
+        load_model(path)
+    assert RNNLMConfig(5, num_layers=10**9, embed_dim=0, hidden_size=0).num_parameters() == 5 * 1
+
+
+def test_an_id_beyond_the_vocabulary_is_refused(tmp_path):
+    tok, (_, mlp, _, _) = small_models()
+    path = tmp_path / "mlp.npz"
+    save_model(path, mlp, {"text": tok})
+    tamper(path, lambda r, t: r["config"].update(pad_id=10**6))
+    with pytest.raises(CheckpointError, match="pad_id = 1000000 is not below vocab_size"):
+        load_model(path)
+
+
+def test_bpe_nats_per_character_is_total_nats_over_characters(story):
+    """Per character = the test split's total nats / its characters, counted here
+    from the text itself, not from the corpus object under test."""
+    from minilm.data import split_text
+    from minilm.data.lm_corpus import CharCorpus
+    from minilm.recipes.mlp_lm import evaluate_mlp_lm
+
+    text = story.read_text()
+    corpus = CharCorpus.from_text(text, tokenizer="bpe", vocab_size=300)
+    minilm.manual_seed(0)
+    model = MLPLM(MLPLMConfig(vocab_size=300, context=4, embed_dim=4, hidden=8))
+    per_token = evaluate_mlp_lm(model, corpus, "test")  # a mean over every predicted token
+    test_text = split_text(text)["test"]
+    ids = corpus.tokenizer.encode(test_text)
+    total_nats = per_token * (len(ids) - 1)  # the first token is given, not predicted
+    chars = len(test_text) - len(corpus.tokenizer.decode(ids[:1]))
+    assert corpus.nats_per_char(per_token, "test") == pytest.approx(total_nats / chars, rel=1e-12)
+    assert 1.2 < len(test_text) / len(ids) < 4  # BPE tokens cover more than a character
+
+
+def test_a_bpe_model_of_lines_continues_one_record(names, tmp_path, capsys):
+    ckpt = tmp_path / "bpe.npz"
+    assert main(["train", "--model", "mlp", "--text", str(names), "--tokenizer", "bpe",
+                 "--vocab-size", "280", "--steps", "20", "--save", str(ckpt), "--no-progress",
+                 "--samples", "0"]) == 0  # fmt: skip
+    capsys.readouterr()
+    for seed in range(3):
+        assert main(["generate", str(ckpt), "--prompt", "ma", "--seed", str(seed)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("ma") and out.count("\n") == 1  # one name, then print's newline
+
+
+def test_an_ngram_never_writes_unk_and_reads_a_prompt_of_several_lines(story, tmp_path, capsys):
+    ckpt = tmp_path / "ng.npz"
+    assert main(["train", "--model", "ngram", "--order", "3", "--text", str(story), "--save",
+                 str(ckpt), "--no-progress", "--samples", "0"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["generate", str(ckpt), "--prompt", "ROMEO:\nWhat", "--max-new-tokens", "3000",
+                 "--seed", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.startswith("ROMEO:\nWhat") and "<unk>" not in out and out.count("\n") > 10
+
+
+def test_an_ngram_tuned_on_heldout_is_not_saved_half(tmp_path):
+    from minilm.ngram import NgramModel
+
+    lm = NgramModel(2, "interpolation").fit(["abc", "abd"] * 5, heldout=["abd"])
+    with pytest.raises(ValueError, match="tuned on held-out"):
+        save_model(tmp_path / "n.npz", lm, {})
+    same = NgramModel(2, "kneser-ney").fit(["abc", "abd"] * 5)
+    save_model(tmp_path / "n.npz", same, {})
+    back = load_model(tmp_path / "n.npz").model
+    assert back.perplexity(["abd", "abc"]) == same.perplexity(["abd", "abc"])
+
+
+def test_tour_checks_every_rung_before_training_any(tmp_path, capsys):
+    path = tmp_path / "short.txt"
+    path.write_text("A short line.\n\n" * 60)
+    code, out, err = run(capsys, "tour", "--text", path, "--steps", "1", "--no-progress",
+                         "--plot", "")  # fmt: skip
+    assert code == 2 and "too few for the rnn models" in err and "Traceback" not in err
+    assert "-- unigram" not in out  # nothing trained first
+
+
+def test_a_line_too_long_for_the_gpt_context_is_refused(tmp_path, capsys):
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(["short line"] * 39 + ["x" * 3000]) + "\n")
+    code, _, err = run(capsys, "train", "--model", "gpt", "--text", path, "--split-by", "lines",
+                       "--save", tmp_path / "m.npz", "--no-progress")  # fmt: skip
+    assert code == 2 and "3,000 characters long" in err and "--split-by blocks" in err
