@@ -75,7 +75,7 @@ def test_dropout_overrides_the_models_rate():
 
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
-    (["--batch-size", "-3"], "argument --batch-size: must be a whole number >= 1, got '-3'"),
+    (["--batch-size", "-3"], "argument --batch-size: must be a whole number from 1 to"),
     (["--beam", "-1"], "argument --beam: must be a whole number >= 0, got '-1'"),
     (["--limit", "0"], "argument --limit: must be a whole number >= 1, got '0'"),
     (["--lr", "0"], "argument --lr: must be in (0, 10], got '0'"),
