@@ -4,7 +4,7 @@ A model file holds a model's tensors and a *record* that says what they are, so
 it can be loaded with nothing else: which family built it, its config, its
 tokenizers, the metrics it reached and how it was trained. The record's schema
 (version :data:`SCHEMA_VERSION`) is independent of the container that stores
-it (today :func:`minilm.save`'s ``.npz``)::
+it (today :func:`minilm.save`'s safetensors file)::
 
     schema_version  1
     family          "gpt", "mlp", "rnn", "bigram" or "ngram" (see FAMILIES)
@@ -32,7 +32,7 @@ tensors must then match the model's parameters by name and shape.
 >>> from minilm.text import CharTokenizer
 >>> tok = CharTokenizer.from_text("abc\\n")
 >>> model = MLPLM(MLPLMConfig(vocab_size=tok.vocab_size, context=2, embed_dim=3, hidden=4))
->>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
+>>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
 >>> save_model(path, model, {"text": tok}, metrics={"test_nats_per_char": 1.2})
 >>> loaded = load_model(path)
 >>> type(loaded.model).__name__, loaded.tokenizer.decode([0, 1]), loaded.info["metrics"]

@@ -48,5 +48,5 @@ def test_your_own_text_commands_run(tmp_path, monkeypatch, capsys):
     for line in lines:
         argv = shlex.split(line.replace("--steps 600", "--steps 5"))[3:]
         assert main(argv) == 0, line
-    assert (tmp_path / "my-gpt.safetensors").stat().st_size > 0
+    assert (tmp_path / "my-gpt-torch.safetensors").stat().st_size > 0
     assert "Once upon a time" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 """``python -m minilm train``: any rung of the model ladder, trained on any text, saved.
 
-    python -m minilm train --model gpt --text my.txt --save my-gpt.npz
-    python -m minilm generate my-gpt.npz --prompt "Once upon"
+    python -m minilm train --model gpt --text my.txt --save my-gpt.safetensors
+    python -m minilm generate my-gpt.safetensors --prompt "Once upon"
 
 The text is a bundled corpus (``--corpus names``) or your own UTF-8 file
 (``--text PATH``), split 90/5/5 by lines or by blocks (see
@@ -98,7 +98,7 @@ def add_arguments(parser) -> None:
         "--save",
         required=True,
         type=argtypes.output_file,
-        help="the model file to write (e.g. model.npz)",
+        help="the model file to write (e.g. model.safetensors)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 

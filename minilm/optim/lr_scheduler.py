@@ -53,6 +53,25 @@ class LRScheduler:
                 and k != "lr_lambdas"}  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`'s numbers. Only the names this schedule has may
+        be set, each with a value of the same kind, so a loaded dict cannot replace
+        the optimizer, a method or anything else."""
+        mine = self.state_dict()
+        if not isinstance(state, dict):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict")
+        unknown = sorted(set(state) - set(mine))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entries {unknown}; "
+                             f"this schedule has {sorted(mine)}")  # fmt: skip
+        number = (int, float)
+        for k, v in state.items():
+            ok = (isinstance(v, number) and isinstance(mine[k], number)) or (
+                isinstance(v, (list, tuple)) and isinstance(mine[k], (list, tuple))
+                and all(isinstance(x, number) for x in v)
+            ) or type(v) is type(mine[k])  # fmt: skip
+            if not ok or isinstance(v, bool) != isinstance(mine[k], bool):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {k} = {v!r} is not "
+                                 f"like this schedule's {mine[k]!r}")  # fmt: skip
         vars(self).update({k: (list(v) if isinstance(v, tuple) else v) for k, v in state.items()})
 
 

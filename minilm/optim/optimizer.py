@@ -84,11 +84,15 @@ class Optimizer:
 
     def _check(self, group: dict) -> None:
         """Reject impossible option values; subclasses extend it."""
-        if not isinstance(group["lr"], (int, float)) or group["lr"] < 0:
+        if (
+            isinstance(group["lr"], bool)
+            or not isinstance(group["lr"], (int, float))
+            or group["lr"] < 0
+        ):
             raise ValueError(f"{self.name}: learning rate must be a number >= 0, "
                              f"got lr={group['lr']!r}")  # fmt: skip
         for key in ("weight_decay", "eps", "momentum"):
-            if key in group and group[key] < 0:
+            if key in group and (not isinstance(group[key], (int, float)) or group[key] < 0):
                 raise ValueError(f"{self.name}: {key} must be >= 0, got {group[key]}")
 
     def zero_grad(self) -> None:
@@ -141,24 +145,51 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore options and per-parameter state (copied onto each parameter's device)."""
-        saved = state_dict["param_groups"]
+        """Restore options and per-parameter state (copied onto each parameter's device).
+
+        Everything is checked before anything is written, so a bad dict (unknown
+        options, impossible values, a state index with no parameter, a wrong
+        shape) raises ``ValueError`` and leaves the optimizer as it was."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{self.name}.load_state_dict: expected a dict with 'state' and "
+                             "'param_groups' (from state_dict())")  # fmt: skip
+        saved, states = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved, (list, tuple)) or not all(isinstance(s, dict) for s in saved):
+            raise ValueError(f"{self.name}.load_state_dict: 'param_groups' is not a list of dicts")
         if len(saved) != len(self.param_groups) or any(
-            len(s["params"]) != len(g["params"]) for s, g in zip(saved, self.param_groups)
+            len(s.get("params", ())) != len(g["params"]) for s, g in zip(saved, self.param_groups)
         ):
             raise ValueError(
                 f"{self.name}.load_state_dict: saved groups have sizes "
-                f"{[len(s['params']) for s in saved]}, this optimizer's have "
+                f"{[len(s.get('params', ())) for s in saved]}, this optimizer's have "
                 f"{[len(g['params']) for g in self.param_groups]}"
             )
-        by_index = {}
+        by_index, groups = {}, []
         for s, g in zip(saved, self.param_groups):
             by_index.update(zip(s["params"], g["params"]))
-            g.update({k: v for k, v in s.items() if k != "params"})
-        self.state = {}
-        for i, st in state_dict["state"].items():
-            p = by_index[int(i)]
-            self.state[p] = {k: self._restore(v, p) for k, v in st.items()}
+            options = {k: v for k, v in s.items() if k != "params"}
+            unknown = sorted(set(options) - set(self.defaults) - {"initial_lr"})
+            if unknown:
+                raise ValueError(f"{self.name}.load_state_dict: unknown options {unknown}")
+            merged = {**g, **options}
+            self._check(merged)
+            groups.append(merged)
+        if not isinstance(states, dict):
+            raise ValueError(f"{self.name}.load_state_dict: 'state' is not a dict")
+        new_state = {}
+        for i, st in states.items():
+            try:
+                p = by_index[int(i)]
+            except (KeyError, TypeError, ValueError):
+                names = sorted(by_index)
+                raise ValueError(f"{self.name}.load_state_dict: state for parameter {i!r}, but "
+                                 f"the groups name parameters {names}") from None  # fmt: skip
+            if not isinstance(st, dict):
+                raise ValueError(f"{self.name}.load_state_dict: state {i!r} is not a dict")
+            new_state[p] = {k: self._restore(v, p) for k, v in st.items()}
+        for g, merged in zip(self.param_groups, groups):  # all checked: now write
+            g.update(merged)
+        self.state = new_state
 
     @staticmethod
     def _restore(value, p):
