@@ -5,7 +5,8 @@ One call trains a model for a number of optimizer steps and returns a
 ``optimizer.step()``, ``optimizer.zero_grad()``) it adds what real training
 needs: gradient accumulation and clipping, a learning-rate schedule, periodic
 evaluation, early stopping, a progress bar (loss, lr, tokens/s), checkpoints
-every N steps and on Ctrl-C, exact resumption, and a seed.
+every N steps and on Ctrl-C, exact resumption, a guard against a non-finite
+loss, and a seed.
 
 >>> import minilm, minilm.nn as nn, minilm.optim as optim
 >>> from minilm.train import fit
@@ -17,15 +18,27 @@ every N steps and on Ctrl-C, exact resumption, and a seed.
 ...            progress=False)
 >>> hist.loss[-1] < 0.05
 True
+
+How resuming stays exact: a step changes the model, optimizer and scheduler
+only in its *commit* (``optimizer.step()``, ``scheduler.step()``, the history),
+and a Ctrl-C that arrives during a commit is held until the commit is whole.
+Everything else a step changes (the random generator, the data position) is
+remembered as it was when the step began; a Ctrl-C anywhere else saves that,
+so the checkpoint always holds the state after the last completed step.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import signal
+import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
+from . import backend
 from . import functional as F
 from .io import load_checkpoint, save_checkpoint
 from .optim.clip import clip_grad_norm_
@@ -33,15 +46,29 @@ from .progress import progress_bar
 from .tensor import Tensor, manual_seed, no_grad
 
 
+class NonFiniteError(FloatingPointError):
+    """``fit`` met a non-finite loss or gradient norm (with the default
+    ``on_nonfinite="raise"``). ``step`` is the step it appeared at (numbered as in
+    ``History.step``); no update was applied for it, so the model holds its weights
+    after the step before. ``history`` is the history up to then."""
+
+    def __init__(self, message: str, step: int, history: History):
+        super().__init__(message)
+        self.step, self.history = step, history
+
+
 @dataclass
 class History:
-    """What happened during training: one entry per optimizer step in ``step``,
-    ``loss`` and ``lr``; one dict per evaluation in ``eval`` (with its ``step``)."""
+    """What happened during training: one entry per step in ``step``, ``loss`` and
+    ``lr``; one dict per evaluation in ``eval`` (with its ``step``); in ``skipped``
+    the steps whose batch was skipped for a non-finite loss or gradient norm
+    (``on_nonfinite="skip"``: no update, but they count as steps)."""
 
     step: list = field(default_factory=list)
     loss: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     eval: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
     best_step: int | None = None
     stopped_early: bool = False
     interrupted: bool = False
@@ -61,19 +88,42 @@ def cross_entropy_loss(model, batch) -> Tensor:
     return F.cross_entropy(model(x), y)
 
 
-def _batches(data):
+class _Batches:
     """An endless stream of batches: call ``data()`` each time, or loop over an
-    iterable (a list, a data loader) epoch after epoch."""
-    if callable(data):
-        while True:
-            yield data()
-    while True:
-        empty = True
-        for batch in data:
-            empty = False
-            yield batch
-        if empty:
+    iterable (a list, a data loader) epoch after epoch. ``position`` counts the
+    batches drawn so far."""
+
+    def __init__(self, data):
+        self.data, self.position, self._it, self._epoch_n = data, 0, None, 0
+
+    def next(self, step: int | None):
+        if callable(self.data):
+            batch = self.data()
+        else:
+            batch = self._next_from_iterable(step)
+        self.position += 1
+        return batch
+
+    def _next_from_iterable(self, step):
+        for fresh in (False, True):
+            if fresh or self._it is None:
+                self._it, self._epoch_n = iter(self.data), 0
+            try:
+                batch = next(self._it)
+            except StopIteration:
+                if fresh or self._epoch_n == 0:
+                    break  # a whole epoch without a batch
+                continue  # the epoch ended: start the next one
+            self._epoch_n += 1
+            return batch
+        if self.position == 0:
             raise ValueError("fit: the training data yielded no batches")
+        who = f"step {step}" if step is not None else "resuming"
+        raise ValueError(
+            f"fit: the training data ran out after {self.position} batches ({who} needed "
+            "more) and gives none when looped over again: a one-shot iterator (a generator) "
+            "is read once; pass a list, or a function that returns a batch"
+        )
 
 
 def _count_tokens(batch) -> int:
@@ -94,28 +144,80 @@ def _evaluate(model, eval_fn) -> dict:
     return {k: float(v.item() if isinstance(v, Tensor) else v) for k, v in result.items()}
 
 
-def _train_step(model, optimizer, stream, loss_fn, accumulate, clip_grad_norm):
-    """One optimizer step over ``accumulate`` micro-batches; returns (mean loss, tokens)."""
-    loss_sum, tokens = 0.0, 0
-    for _ in range(accumulate):
-        batch = next(stream)
+def _forward_backward(model, stream, loss_fn, accumulate, step):
+    """``accumulate`` micro-batches' forward and backward passes; returns (mean loss,
+    tokens, problem). ``problem`` describes the first non-finite loss, or is None: a
+    non-finite loss is never backpropagated, and the step's remaining batches are
+    drawn but not used (each step uses ``accumulate`` batches, whatever happens)."""
+    loss_sum, tokens, problem = 0.0, 0, None
+    for i in range(accumulate):
+        batch = stream.next(step)
+        if problem is not None:
+            continue
         loss = loss_fn(model, batch)
+        value = float(loss.item())
+        loss_sum, tokens = loss_sum + value, tokens + _count_tokens(batch)
+        if not math.isfinite(value):
+            where = f" (micro-batch {i + 1} of {accumulate})" if accumulate > 1 else ""
+            problem = f"the loss is {value}{where}"
+            continue
         (loss * (1.0 / accumulate) if accumulate > 1 else loss).backward()
-        loss_sum += float(loss.item())
-        tokens += _count_tokens(batch)
-    if clip_grad_norm is not None:
-        clip_grad_norm_(model.parameters(), clip_grad_norm)
-    optimizer.step()
-    optimizer.zero_grad()
-    return loss_sum / accumulate, tokens
+    return loss_sum / accumulate, tokens, problem
+
+
+class _Commit:
+    """``with commit:`` marks a block that a Ctrl-C must not cut in two. While
+    :meth:`hold_sigint` is active, a SIGINT arriving inside the block is held and
+    raised as KeyboardInterrupt when the block ends. ``torn`` records a
+    KeyboardInterrupt that got inside anyway (raised by code, or with SIGINT not
+    held: outside the main thread, or under someone else's SIGINT handler)."""
+
+    def __init__(self):
+        self.inside = self.pending = self.torn = False
+
+    def _on_sigint(self, signum, frame):
+        if self.inside:
+            self.pending = True
+        else:
+            signal.default_int_handler(signum, frame)
+
+    def hold_sigint(self) -> bool:
+        """Install the holding handler if SIGINT has Python's default one; True if so."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return False
+        signal.signal(signal.SIGINT, self._on_sigint)
+        return True
+
+    def __enter__(self):
+        self.inside = True
+
+    def __exit__(self, exc_type, exc, tb):
+        self.inside = False
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self.torn = True
+        elif exc_type is None and self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+        return False
+
+
+def _rng_states(generators) -> list:
+    return [backend.rng("cpu").bit_generator.state] + [g.bit_generator.state for g in generators]
+
+
+def _set_rng_states(states, generators) -> None:
+    for gen, state in zip([backend.rng("cpu"), *generators], states):
+        gen.bit_generator.state = state
 
 
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
         eval_fn=None, eval_every: int | None = None, clip_grad_norm: float | None = None,
         accumulate: int = 1, patience: int | None = None, monitor: str = "loss",
         restore_best: bool = True, checkpoint_path=None, checkpoint_every: int | None = None,
-        resume: bool = False, config=None, seed: int | None = None,
-        progress: bool = True) -> History:  # fmt: skip
+        resume: bool | str = False, config=None, seed: int | None = None,
+        progress: bool = True, on_nonfinite: str = "raise", generators=()) -> History:  # fmt: skip
     """Train ``model`` for ``steps`` optimizer steps; return a :class:`History`.
 
     - ``data``: a function returning a batch, or an iterable of batches (looped over).
@@ -124,90 +226,190 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     - ``accumulate``: micro-batches per step (their gradients add up, each loss
       scaled by 1/accumulate); ``clip_grad_norm``: clip the total gradient norm.
     - ``scheduler``: stepped after every optimizer step.
+    - ``on_nonfinite``: every loss is checked before its backward pass, and the
+      total gradient norm before each update. A NaN or infinity raises
+      :class:`NonFiniteError` (a ``FloatingPointError``) naming the step, before
+      any update from it (``"raise"``, the default), or with ``"skip"`` the step's
+      batches are dropped (no update, gradients zeroed; the step still counts and
+      the schedule moves on) and the step is listed in ``History.skipped``.
+      Non-finite weights are never written to a checkpoint.
     - ``eval_fn(model) -> float or dict``: run (in eval mode, without gradients)
       every ``eval_every`` steps and at the end. ``patience``: stop after that many
       evaluations without a new lowest ``monitor``; ``restore_best`` then reloads
       the best weights.
     - ``checkpoint_path``: saved every ``checkpoint_every`` steps, at the end and
-      on Ctrl-C (which stops training and returns the history so far);
-      ``resume=True`` continues from it, exactly: the same batches, dropout masks
-      and updates as an uninterrupted run.
+      on Ctrl-C (which stops training and returns the history so far). The file
+      holds the state after the last completed step: model, optimizer, scheduler,
+      random generators, data position, history and early-stopping state
+      (patience count, best value and best weights).
+    - ``resume=True`` continues from ``checkpoint_path``, exactly (bit for bit on
+      the CPU): the same batches, dropout masks, updates and evaluations as an
+      uninterrupted run. Without a file there it warns and starts from step 0;
+      ``resume="must"`` raises FileNotFoundError instead. A run that stopped early
+      stays stopped. Exactness needs the same arguments, and batches that follow
+      from the saved state: a ``data`` function that draws from minilm's
+      generator (``minilm.backend.rng()``, fetched at each call) or from NumPy
+      generators passed as ``generators`` (their states are saved too), or an
+      iterable that gives the same batches each time it is read (a list: it is
+      replayed and the batches used skipped). Other state in ``data`` or
+      ``loss_fn``, and CuPy's generator on the GPU, are not saved.
     - ``seed``: calls ``minilm.manual_seed(seed)`` first.
     """
     if steps < 0 or accumulate < 1:
         raise ValueError(f"fit: need steps >= 0 and accumulate >= 1, got {steps}, {accumulate}")
     if patience is not None and eval_fn is None:
         raise ValueError("fit: early stopping (patience) needs an eval_fn")
+    if on_nonfinite not in ("raise", "skip"):
+        raise ValueError(f"fit: on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
+    if resume not in (False, True, "must"):
+        raise ValueError(f"fit: resume must be False, True or 'must', got {resume!r}")
+    if resume == "must" and checkpoint_path is None:
+        raise ValueError("fit: resume='must' needs a checkpoint_path")
+    generators = list(generators)
     if seed is not None:
         manual_seed(seed)
-    history, start = History(), 0
+    history, start, ckpt = History(), 0, {}
     if resume and checkpoint_path is not None and os.path.exists(checkpoint_path):
         ckpt = load_checkpoint(checkpoint_path, model=model, optimizer=optimizer,
                                scheduler=scheduler)  # fmt: skip
         start, history = ckpt["step"], History(**ckpt.get("history", {}))
         history.interrupted = False
-    stream = _batches(data)
+        saved_gens = ckpt.get("generators") or []
+        if len(saved_gens) != len(generators):
+            raise ValueError(f"fit: {os.fspath(checkpoint_path)!r} holds the state of "
+                             f"{len(saved_gens)} generators, but fit got "
+                             f"{len(generators)}")  # fmt: skip
+        for gen, state in zip(generators, saved_gens):
+            gen.bit_generator.state = state
+    elif resume == "must":
+        raise FileNotFoundError(errno.ENOENT, "fit: resume='must' but there is no checkpoint",
+                                os.fspath(checkpoint_path))  # fmt: skip
+    elif resume:
+        where = f"at {os.fspath(checkpoint_path)!r}" if checkpoint_path is not None else "path"
+        warnings.warn(f"fit: resume=True but there is no checkpoint {where}; "
+                      "training starts from step 0", stacklevel=2)  # fmt: skip
+    stream, position = _Batches(data), ckpt.get("data_position", start * accumulate)
     if not callable(data):  # an iterable replays from the start: skip what was used
-        for _ in range(start * accumulate):
-            next(stream)
+        for _ in range(position):
+            stream.next(None)
+    stream.position = position
 
-    def checkpoint(step):
-        if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, model=model, optimizer=optimizer,
-                            scheduler=scheduler, step=step, config=config,
-                            history=history.as_dict())  # fmt: skip
-
-    best, best_state, bad_evals = math.inf, None, 0
-    if history.eval and history.best_step is not None:
+    best, bad_evals, best_state = math.inf, 0, None
+    if ckpt.get("early_stopping") is not None:
+        es = ckpt["early_stopping"]
+        best = math.inf if es["best"] is None else es["best"]
+        bad_evals, best_state = es["bad_evals"], es["best_state"]
+    elif history.eval and history.best_step is not None:  # a checkpoint from before they were saved
         best = min(e[monitor] for e in history.eval if monitor in e)
+    # What a checkpoint written now must hold besides model, optimizer and scheduler:
+    # updated only inside `with commit:` blocks, so it always describes a whole step.
+    point = {"step": start, "rng": _rng_states(generators), "position": stream.position,
+             "eval_pending": bool(ckpt.get("eval_pending", False))}  # fmt: skip
+    commit = _Commit()
+
+    def checkpoint():
+        if checkpoint_path is None:
+            return
+        for name, value in model.state_dict().items():
+            if value.dtype.kind == "f" and not bool(value.xp.isfinite(value.data).all()):
+                raise NonFiniteError(f"fit: {name} is not finite after step {point['step']}; "
+                                     f"{os.fspath(checkpoint_path)!r} was not overwritten",
+                                     point["step"], history)  # fmt: skip
+        early = {"best": None if best == math.inf else best, "bad_evals": bad_evals,
+                 "best_state": best_state}  # fmt: skip
+        save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler,
+                        step=point["step"], config=config, history=history.as_dict(),
+                        data_position=point["position"], eval_pending=point["eval_pending"],
+                        early_stopping=early, generators=point["rng"][1:])  # fmt: skip
+
+    def evaluate(done) -> bool:
+        """Evaluate after step ``done``; True when early stopping says stop."""
+        nonlocal best, bad_evals, best_state
+        metrics = _evaluate(model, eval_fn)
+        with commit:
+            history.eval.append({"step": done, **metrics})
+            if metrics.get(monitor, math.inf) < best:
+                best, bad_evals, history.best_step = metrics[monitor], 0, done
+                if patience is not None and restore_best:
+                    best_state = {k: v.data.copy() for k, v in model.state_dict().items()}
+            elif patience is not None:
+                bad_evals += 1
+                history.stopped_early = bad_evals >= patience
+            point.update(rng=_rng_states(generators), eval_pending=False)
+        if progress:
+            bar.write(f"step {done} ({time.perf_counter() - t0:.0f} s): "
+                      + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))  # fmt: skip
+        return history.stopped_early
+
     model.train()
     optimizer.zero_grad()
     bar = progress_bar(total=steps, initial=start, enabled=progress, desc="fit")
-    t0, tokens, done = time.perf_counter(), 0, start
+    t0, tokens, held = time.perf_counter(), 0, commit.hold_sigint()
     try:
+        if point["eval_pending"] and eval_fn is not None:  # interrupted during this evaluation
+            evaluate(start)
         for step in range(start, steps):
+            if history.stopped_early:
+                break
             lr = optimizer.param_groups[0]["lr"]
-            loss, n_tokens = _train_step(model, optimizer, stream, loss_fn, accumulate,
-                                         clip_grad_norm)  # fmt: skip
-            if scheduler is not None:
-                scheduler.step()
-            done, tokens = step + 1, tokens + n_tokens
-            history.step.append(done)
-            history.loss.append(loss)
-            history.lr.append(lr)
+            loss, n_tokens, problem = _forward_backward(model, stream, loss_fn, accumulate,
+                                                        step + 1)  # fmt: skip
+            if problem is None:
+                max_norm = math.inf if clip_grad_norm is None else clip_grad_norm
+                norm = float(clip_grad_norm_(model.parameters(), max_norm).item())
+                problem = None if math.isfinite(norm) else f"the gradient norm is {norm}"
+            if problem is not None and on_nonfinite == "raise":
+                raise NonFiniteError(
+                    f"fit: {problem} at step {step + 1}; no update was applied (the model "
+                    f"holds its weights after step {step}). Lower the learning rate, clip "
+                    "gradients, or pass on_nonfinite='skip' to skip such batches",
+                    step + 1, history)  # fmt: skip
+            with commit:  # the step is applied whole, or not at all
+                if problem is None:
+                    optimizer.step()
+                else:
+                    history.skipped.append(step + 1)
+                optimizer.zero_grad()
+                if scheduler is not None:
+                    scheduler.step()
+                history.step.append(step + 1)
+                history.loss.append(loss)
+                history.lr.append(lr)
+                done = step + 1
+                due = done == steps or bool(eval_every and done % eval_every == 0)
+                eval_due = eval_fn is not None and due
+                point.update(step=done, rng=_rng_states(generators), position=stream.position,
+                             eval_pending=eval_due)  # fmt: skip
+            tokens += n_tokens
             rate = tokens / max(time.perf_counter() - t0, 1e-9)
-            bar.set_postfix({"loss": f"{history.loss[-1]:.4f}", "lr": f"{lr:.2e}",
-                             "tok/s": f"{rate:,.0f}"}, refresh=False)  # fmt: skip
+            postfix = {"loss": f"{loss:.4f}", "lr": f"{lr:.2e}", "tok/s": f"{rate:,.0f}"}
+            if history.skipped:
+                postfix["skipped"] = len(history.skipped)
+            bar.set_postfix(postfix, refresh=False)
             bar.update(1)
-            if eval_fn is not None and (done == steps or (eval_every and done % eval_every == 0)):
-                metrics = _evaluate(model, eval_fn)
-                history.eval.append({"step": done, **metrics})
-                if progress:
-                    elapsed = time.perf_counter() - t0
-                    bar.write(f"step {done} ({elapsed:.0f} s): "
-                              + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))  # fmt: skip
-                if metrics.get(monitor, math.inf) < best:
-                    best, bad_evals, history.best_step = metrics[monitor], 0, done
-                    if patience is not None and restore_best:
-                        best_state = {k: v.data.copy() for k, v in model.state_dict().items()}
-                elif patience is not None:
-                    bad_evals += 1
-                    if bad_evals >= patience:
-                        history.stopped_early = True
-                        break
+            if eval_due and evaluate(done):
+                break
             if checkpoint_every and done % checkpoint_every == 0 and done != steps:
-                checkpoint(done)
+                checkpoint()
     except KeyboardInterrupt:
+        if commit.torn:  # the model may be half-updated: keep the last checkpoint
+            if progress:
+                bar.write(f"interrupted while applying step {point['step'] + 1}; "
+                          "no checkpoint written")  # fmt: skip
+            raise
         history.interrupted = True
         optimizer.zero_grad()
+        _set_rng_states(point["rng"], generators)  # as it was after the last whole step
         if progress:
             saved = f"; checkpoint saved to {checkpoint_path}" if checkpoint_path else ""
-            bar.write(f"interrupted after step {done}{saved}")
+            bar.write(f"interrupted after step {point['step']}{saved}")
     finally:
+        if held:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         bar.close()
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
-    checkpoint(done)
+    checkpoint()
     return history
 
 
@@ -225,4 +427,4 @@ def evaluate_loss(model, batches, loss_fn=cross_entropy_loss) -> float:
     return sum(losses) / max(len(losses), 1)
 
 
-__all__ = ["fit", "History", "cross_entropy_loss", "evaluate_loss"]
+__all__ = ["fit", "History", "NonFiniteError", "cross_entropy_loss", "evaluate_loss"]

@@ -204,3 +204,155 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="no batches"):
         fit(model, opt, [], steps=1, progress=False)
     assert History().eval_metric("loss") == ([], [])
+
+
+def nan_at(call, loss_fn=train_mod.cross_entropy_loss):
+    """A loss that is NaN at its ``call``-th call (counting from 1)."""
+    calls = []
+
+    def loss(model, batch):
+        calls.append(1)
+        value = loss_fn(model, batch)
+        return value * float("nan") if len(calls) == call else value
+
+    return loss
+
+
+def test_a_nan_loss_stops_fit_at_its_step_before_any_update(tmp_path):
+    X, y = two_spirals(10)
+    path = tmp_path / "c.npz"
+
+    def run(steps, **kw):
+        minilm.manual_seed(0)
+        model = mlp(4)
+        fit(model, optim.SGD(model.parameters(), lr=0.1), [(X, y)], steps=steps, progress=False,
+            checkpoint_path=path, checkpoint_every=2, **kw)  # fmt: skip
+        return model
+
+    four = [p.numpy().copy() for p in run(4).parameters()]
+    minilm.manual_seed(0)
+    model = mlp(4)
+    with pytest.raises(FloatingPointError, match=r"the loss is nan at step 5; no update") as e:
+        fit(model, optim.SGD(model.parameters(), lr=0.1), [(X, y)], steps=10, progress=False,
+            loss_fn=nan_at(5), checkpoint_path=path, checkpoint_every=2)  # fmt: skip
+    assert isinstance(e.value, train_mod.NonFiniteError) and e.value.step == 5
+    assert e.value.history.step == [1, 2, 3, 4]
+    for p, q in zip(model.parameters(), four):  # the weights after step 4, not NaN
+        np.testing.assert_array_equal(p.numpy(), q)
+    ckpt = minilm.load(path)
+    assert ckpt["step"] == 4 and all(np.isfinite(v.numpy()).all() for v in ckpt["model"].values())
+
+
+def test_a_nan_in_one_micro_batch_is_never_backpropagated():
+    X, y = two_spirals(10)
+    model = mlp(4)
+    with pytest.raises(FloatingPointError, match=r"nan \(micro-batch 2 of 3\) at step 2"):
+        fit(model, optim.SGD(model.parameters(), lr=0.1), [(X, y)], steps=4, accumulate=3,
+            loss_fn=nan_at(5), progress=False)  # fmt: skip
+
+
+def test_a_non_finite_gradient_norm_stops_fit_before_the_update():
+    model = nn.Linear(2, 2)
+    before = [p.numpy().copy() for p in model.parameters()]
+    X, y = two_spirals(5)
+
+    def loss(m, batch):  # finite (0), but d sqrt(w) / dw is infinite at w = 0
+        return train_mod.cross_entropy_loss(m, batch) * 0.0 + ((m.weight * 0.0) ** 0.5).sum()
+
+    for clip in (None, 1.0):
+        with (
+            np.errstate(divide="ignore", invalid="ignore"),
+            pytest.raises(FloatingPointError, match="the gradient norm is (inf|nan) at step 1"),
+        ):
+            fit(model, optim.SGD(model.parameters(), lr=0.1), [(X, y)], steps=2, loss_fn=loss,
+                clip_grad_norm=clip, progress=False)  # fmt: skip
+        for p, q in zip(model.parameters(), before):
+            np.testing.assert_array_equal(p.numpy(), q)
+
+
+def test_weights_that_overflow_are_never_checkpointed(tmp_path):
+    X, y = two_spirals(5)
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    path, step, calls = tmp_path / "c.npz", opt.step, []
+
+    def overflowing_step():  # step 3's loss and gradients are finite, its update is not
+        step()
+        calls.append(1)
+        if len(calls) == 3:
+            model.weight.data[0, 0] = np.inf
+
+    opt.step = overflowing_step
+    with pytest.raises(FloatingPointError, match="weight is not finite after step 3.*not overwr"):
+        fit(model, opt, [(X, y)], steps=5, checkpoint_path=path, checkpoint_every=1,
+            progress=False)  # fmt: skip
+    ckpt = minilm.load(path)
+    assert ckpt["step"] == 2 and all(np.isfinite(v.numpy()).all() for v in ckpt["model"].values())
+
+
+def test_on_nonfinite_skip_drops_the_step_and_records_it(tmp_path):
+    X, y = two_spirals(10)
+    good, bad = (X[::2], y[::2]), (X[1::2] * float("nan"), y[1::2])
+    weights = []
+
+    def loss(m, batch):
+        weights.append(m[0].weight.numpy().copy())
+        return train_mod.cross_entropy_loss(m, batch)
+
+    model = mlp(4)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = optim.StepLR(opt, step_size=1, gamma=0.5)
+    hist = fit(model, opt, [good, good, good, bad, good, good], steps=3, accumulate=2,
+               loss_fn=loss, scheduler=sched, on_nonfinite="skip", progress=False,
+               checkpoint_path=tmp_path / "c.npz")  # fmt: skip
+    assert hist.skipped == [2] and hist.step == [1, 2, 3] and np.isnan(hist.loss[1])
+    assert len(weights) == 6
+    np.testing.assert_array_equal(weights[2], weights[4])  # step 2 changed nothing...
+    assert hist.lr == [0.1, 0.05, 0.025]  # ...but counted as a step
+    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+    assert minilm.load(tmp_path / "c.npz")["history"]["skipped"] == [2]
+    with pytest.raises(ValueError, match="on_nonfinite must be 'raise' or 'skip'"):
+        fit(model, opt, [good], steps=1, on_nonfinite="ignore")
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path):
+    X, y = two_spirals(5)
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    missing = tmp_path / "typo.npz"
+    with pytest.warns(UserWarning, match=r"no checkpoint at '.*typo\.npz'.*starts from step 0"):
+        hist = fit(model, opt, [(X, y)], steps=2, checkpoint_path=missing, resume=True,
+                   progress=False)  # fmt: skip
+    assert hist.step == [1, 2]
+
+
+def test_resume_must_refuses_a_missing_checkpoint(tmp_path):
+    X, y = two_spirals(5)
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint.*other\.npz") as e:
+        fit(model, opt, [(X, y)], steps=2, checkpoint_path=tmp_path / "other.npz",
+            resume="must", progress=False)  # fmt: skip
+    assert e.value.filename == str(tmp_path / "other.npz")
+    assert not (tmp_path / "other.npz").exists()
+    with pytest.raises(ValueError, match="resume='must' needs a checkpoint_path"):
+        fit(model, opt, [(X, y)], steps=2, resume="must", progress=False)
+    path = tmp_path / "there.npz"
+    fit(model, opt, [(X, y)], steps=2, checkpoint_path=path, progress=False)
+    hist = fit(model, opt, [(X, y)], steps=3, checkpoint_path=path, resume="must",
+               progress=False)  # fmt: skip
+    assert hist.step == [1, 2, 3]  # resumed from step 2
+    with pytest.raises(ValueError, match="resume must be False, True or 'must'"):
+        fit(model, opt, [(X, y)], steps=1, checkpoint_path=path, resume="yes")
+
+
+def test_a_one_shot_generator_that_runs_out_says_after_how_many_batches():
+    X, y = two_spirals(5)
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"ran out after 3 batches \(step 4 needed more\)"):
+        fit(model, opt, ((X, y) for _ in range(3)), steps=5, progress=False)
+    with pytest.raises(ValueError, match=r"ran out after 3 batches \(step 2 needed more\)"):
+        fit(model, opt, ((X, y) for _ in range(3)), steps=5, accumulate=2, progress=False)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        fit(model, opt, (b for b in []), steps=5, progress=False)
