@@ -229,6 +229,14 @@ def _ngram_state(lm: NgramModel):
         raise ValueError("save_model: this n-gram model was tuned on held-out sentences, and a "
                          "model file keeps only its training ids; fit it without heldout= to "
                          "save it")  # fmt: skip
+    default = vars(NgramModel(lm.order, lm.smoothing.name).smoothing)
+    changed = sorted(k for k, v in getattr(lm, "smoothing_settings", {}).items()
+                     if repr(v) != repr(default.get(k)))  # fmt: skip
+    if changed or not lm.boundaries:
+        what = ", ".join(f"{k}={lm.smoothing_settings[k]!r}" for k in changed) or "boundaries=False"
+        name = lm.smoothing.name
+        raise ValueError(f"save_model: this n-gram model has non-default settings ({what}); a "
+                         f"model file keeps the smoothing's name only ({name!r})")  # fmt: skip
     tokens, lengths = lm.training_ids
     config = {"order": lm.order, "smoothing": lm.smoothing.name, "min_count": lm.min_count,
               "vocab": lm.vocab.to_dict()}  # fmt: skip

@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minilm.data import load_split
-from minilm.ngram import SMOOTHINGS, AddK, KneserNey, NgramCounts, NgramModel
+from minilm.ngram import (
+    SMOOTHINGS,
+    AddK,
+    Backoff,
+    Interpolation,
+    KneserNey,
+    NgramCounts,
+    NgramModel,
+    make_smoothing,
+)
 from minilm.text import split_words
 
 ALPHABET = "abcd"
@@ -33,13 +42,158 @@ def test_counts_match_a_counter(seqs, order):
     assert sum(int(counts.counts[k].sum()) for k in counts.counts) == sum(expected.values())
 
 
-@pytest.mark.parametrize("smoothing", list(SMOOTHINGS))
-@given(train=sentences, heldout=sentences, order=st.integers(1, 4), ctx=contexts)
-def test_every_next_token_distribution_sums_to_one(smoothing, train, heldout, order, ctx):
-    lm = NgramModel(order, smoothing).fit(train, heldout=heldout)
+# Every smoothing option: the named ones, and instances with their parameters
+# (a function of the order, for per-order discounts).
+OPTIONS = {
+    **{name: (lambda n, name=name: make_smoothing(name)) for name in SMOOTHINGS},
+    "add-k 0.1": lambda n: AddK(0.1),
+    "backoff D=0.5": lambda n: Backoff(0.5),
+    "backoff D=0": lambda n: Backoff(0.0),
+    "interpolation, given weights": lambda n: Interpolation(
+        np.arange(1, n + 2) / sum(range(n + 2))
+    ),
+    "kneser-ney D=0.75": lambda n: KneserNey(0.75),
+    "kneser-ney D=1": lambda n: KneserNey(1.0),
+    "kneser-ney D=0": lambda n: KneserNey(0.0),
+    "kneser-ney per order, no floor": lambda n: KneserNey([0.0] + [0.6] * (n - 1)),
+    "kneser-ney nltk_compat": lambda n: KneserNey(nltk_compat=True),
+}
+word_sentences = st.lists(
+    st.lists(st.sampled_from(["a", "bb", "c", "dd"]), max_size=6), min_size=1, max_size=8
+)
+# training and held-out sentences, both of characters or both of words
+corpora = st.tuples(sentences, sentences) | st.tuples(word_sentences, word_sentences)
+SUMS_TO_ONE_CASES = [
+    (option, boundaries)
+    for option in OPTIONS
+    for boundaries in (True, False)
+    if not (option == "kneser-ney nltk_compat" and not boundaries)  # nltk's flaw, on purpose
+]
+
+
+@pytest.mark.parametrize("option, boundaries", SUMS_TO_ONE_CASES)
+@given(corpus=corpora, order=st.integers(1, 4), data=st.data())
+def test_every_next_token_distribution_sums_to_one(option, boundaries, corpus, order, data):
+    train, heldout = corpus
+    lm = NgramModel(order, OPTIONS[option](order), boundaries=boundaries)
+    lm.fit(train, heldout=heldout)
+    # a context of known and unknown tokens, long enough without boundaries
+    known = sorted(set(lm.tokens) - {"<s>", "</s>", "<unk>"}) + ["x", "yy"]
+    size = st.integers(0 if boundaries else order - 1, 5)
+    ctx = data.draw(
+        size.flatmap(lambda k: st.lists(st.sampled_from(known), min_size=k, max_size=k))
+    )
     p = lm.distribution(ctx)
     assert p.shape == (len(lm.tokens),) and (p >= 0).all()
     assert abs(p.sum() - 1) < 1e-9
+
+
+def test_plain_kneser_ney_without_boundaries_matches_a_hand_computation():
+    # The case. Grams (no padding): trigrams abc, xac; bigrams ab, bc, xa, ac;
+    # unigrams a a b c c x. Continuation counts: bigram bc 1 (after a), ac 1 (after
+    # x), ab and xa 0 (nothing before them); unigram a 1, b 1, c 2, x 0. V = 7.
+    # D = 0.5. Unigrams: T = 4, gamma = 0.5 * 3 / 4 (3 tokens with a count), so
+    # P1(a) = P1(b) = 0.5/4 + 3/56 = 5/28, P1(c) = 1.5/4 + 3/56 = 3/7, others 3/56.
+    # Context (b, a) is unseen at order 3; at order 2 context a: T = 1 (ac), gamma
+    # = 0.5 * 1 / 1, so P(c) = 0.5 + 0.5 * 3/7 = 5/7, P(a) = P(b) = 5/56, others 3/112.
+    train = [["a", "b", "c"], ["x", "a", "c"]]
+    lm = NgramModel(3, KneserNey(0.5), boundaries=False).fit(train)
+    want = {"c": 5 / 7, "a": 5 / 56, "b": 5 / 56, "x": 3 / 112, "<s>": 3 / 112,
+            "</s>": 3 / 112, "<unk>": 3 / 112}  # fmt: skip
+    got = dict(zip(lm.tokens, lm.distribution(["b", "a"])))
+    assert got == pytest.approx(want, rel=1e-12)
+    for discount in (None, 0.9, 1.0):  # the numbers, whatever the discount
+        lm = NgramModel(3, KneserNey(discount), boundaries=False).fit(train)
+        assert lm.distribution(["b", "a"]).sum() == pytest.approx(1.0, rel=1e-12)
+
+
+def test_nltk_compat_keeps_nltks_flaw():
+    # nltk's gamma counts the tokens after h in the raw counts: at order 2 context a,
+    # ab and ac (2, not 1), and at order 1 all 4 tokens (not 3). With D = 0.5 the
+    # unigrams sum to 0.625 + 0.5 and P(. | a) to 0.5 + 2 * 0.5 * 1.125 = 1.625.
+    train = [["a", "b", "c"], ["x", "a", "c"]]
+    lm = NgramModel(3, KneserNey(0.5, nltk_compat=True), boundaries=False).fit(train)
+    assert lm.distribution(["b", "a"]).sum() == pytest.approx(1.625, rel=1e-12)
+    assert "nltk_compat=True" in repr(lm) and "nltk_compat" not in repr(KneserNey())
+    with pytest.raises(ValueError, match="nltk has no modified"):
+        KneserNey(modified=True, nltk_compat=True)
+
+
+@given(
+    train=sentences | word_sentences,
+    order=st.integers(1, 4),
+    ctx=st.lists(st.sampled_from(["a", "bb", "x"]), max_size=4),
+)
+def test_nltk_compat_changes_nothing_with_boundaries(train, order, ctx):
+    # with boundaries every lower-order gram has a token (maybe <s>) before it, so its
+    # raw count is positive exactly when its continuation count is
+    a = NgramModel(order, KneserNey(0.6)).fit(train)
+    b = NgramModel(order, KneserNey(0.6, nltk_compat=True)).fit(train)
+    assert np.array_equal(a.distribution(ctx), b.distribution(ctx))
+
+
+def test_discount_estimate_is_not_capped():
+    # "ab" with boundaries: the bigrams <s>a, ab, b</s> are each seen once (n1 = 3,
+    # n2 = 0), so D = n1 / (n1 + 2 n2) = 1 (Chen & Goodman; KenLM). The unigram
+    # continuation counts a, b, </s> are 1 each: D = 1 again. So P1 = gamma / V with
+    # gamma = 1 * 3 / 3, and P(w | a) = 0 + 1 * P1(w) = 1/4 for the 4 tokens a, b,
+    # </s>, <unk>. (A cap at 0.9 would leave 0.1 for the seen bigram.)
+    for smoothing in ("kneser-ney", "modified-kneser-ney"):  # modified: D1 = 1 - 2 D n2/n1
+        lm = NgramModel(2, smoothing).fit(["ab"])
+        assert lm.distribution("a") == pytest.approx([0.25] * 4, rel=1e-12)
+    # Katz backoff keeps a cap of 0.9: its seen grams get only (c - D) / c(h .), so
+    # D = 1 would give P(b | a) = 0 to the bigram it saw
+    assert NgramModel(2, "backoff").fit(["ab"]).prob("b", "a") == pytest.approx(0.1)
+
+
+# --- strings where sentences or tokens are expected -------------------------------
+
+
+def test_a_bare_string_is_refused_where_a_list_of_sentences_is_expected():
+    words = NgramModel(2).fit([["the", "cat"], ["a", "cat"]])
+    chars = NgramModel(2).fit(["emma", "ava"])
+    for call in (
+        lambda: NgramModel(2).fit("a string"),  # was: 8 one-character sentences
+        lambda: NgramModel(2).fit(["ab"], heldout="ab"),
+        lambda: chars.logprobs("ava"),
+        lambda: chars.perplexity("ava"),
+        lambda: words.perplexity("the cat"),
+    ):
+        with pytest.raises(TypeError, match="takes a list of sentences.*wrap one sentence in a"):
+            call()
+
+
+def test_a_word_model_refuses_a_string_context_or_sentence():
+    lm = NgramModel(3, "mle").fit([["the", "time", "machine"], ["the", "time", "traveller"]])
+    assert lm.prob("machine", ["the", "time"]) == 0.5  # c(the time machine) / c(the time .)
+    assert not lm.char_level
+    message = r"'the time' is a string.*pass a list of tokens, e.g. \['the', 'time'\]"
+    for call in (
+        lambda: lm.prob("machine", "the time"),  # was: the context t, h, e, ' ', t, ...
+        lambda: lm.logprob("machine", "the time"),
+        lambda: lm.distribution("the time"),
+        lambda: lm.generate(1, context="the time"),
+        lambda: lm.perplexity([["the", "time"], "the time"]),
+        lambda: lm.logprobs(["the time"]),
+    ):
+        with pytest.raises(TypeError, match=message):
+            call()
+    with pytest.raises(TypeError, match=r"sentence 1 'a dog' is a string"):  # mixed
+        NgramModel(2).fit([["the", "cat"], "a dog"])
+    config = {"order": 3, "smoothing": "mle", "min_count": 1, "vocab": lm.vocab.to_dict()}
+    saved = NgramModel.from_ids(config, *lm.training_ids)  # what a model file rebuilds
+    with pytest.raises(TypeError, match=message):
+        saved.prob("machine", "the time")
+
+
+@given(train=sentences, ctx=st.text(ALPHABET + "xy", max_size=4), order=st.integers(1, 3))
+def test_a_character_model_reads_a_string_as_its_characters(train, ctx, order):
+    for data in (train, [list(s) for s in train]):  # strings or lists of characters
+        lm = NgramModel(order, "kneser-ney").fit(data)
+        assert lm.char_level
+        assert np.array_equal(lm.distribution(ctx), lm.distribution(list(ctx)))
+        assert lm.prob("a", ctx) == lm.prob("a", list(ctx))
+        assert lm.perplexity(train) == lm.perplexity([list(s) for s in train])
 
 
 @pytest.mark.parametrize("smoothing", [s for s in SMOOTHINGS if s != "mle"])
@@ -81,10 +235,12 @@ def reference_kn(train, n, discount):
 
     def level_discounts(k):
         values = [a(g) for g in counts if len(g) == k]
+        m = [sum(v == j for v in values) for j in range(1, 5)]
+        Y = m[0] / (m[0] + 2 * m[1]) if m[0] else 0.5  # Chen & Goodman, no cap
+        if discount == "estimated":
+            return [Y] * 3
         if discount != "modified":
             return [discount] * 3
-        m = [sum(v == j for v in values) for j in range(1, 5)]
-        Y = min(m[0] / (m[0] + 2 * m[1]), 0.9) if m[0] else 0.5
         D = [j - (j + 1) * Y * m[j] / m[j - 1] if m[j - 1] else Y for j in (1, 2, 3)]
         return [d if 0 < d <= j else Y for j, d in zip((1, 2, 3), D)]
 
@@ -103,10 +259,12 @@ def reference_kn(train, n, discount):
     return prob, vocab
 
 
-@pytest.mark.parametrize("discount", [0.75, 0.3, "modified"])
+@pytest.mark.parametrize("discount", [0.75, 0.3, "estimated", "modified"])
 @given(train=sentences, order=st.integers(1, 3), ctx=contexts)
 def test_kneser_ney_matches_direct_reference(discount, train, order, ctx):
-    smoothing = KneserNey(modified=True) if discount == "modified" else KneserNey(discount)
+    smoothing = {"modified": KneserNey(modified=True), "estimated": KneserNey()}.get(
+        discount, KneserNey(discount)
+    )
     lm = NgramModel(order, smoothing).fit(train)
     ref, vocab = reference_kn(train, order, discount)
     h = (("<s>",) * (order - 1) + tuple(ctx))[len(ctx) :] if order > 1 else ()
@@ -141,8 +299,10 @@ def test_matches_nltk_laplace_and_kneser_ney(seed, order):
     test_ngrams = [g for s in padded_test for g in ngrams(s, order)]
     ours = {
         "laplace": AddK(1.0),
-        # nltk's KN: one discount (0.1 by default) and a unigram level with no uniform floor
-        "kn": KneserNey(discount=[0.0] + [0.1] * (order - 1)),
+        # nltk's KN: one discount (0.1 by default), a unigram level with no uniform floor,
+        # and its gamma from raw counts (nltk_compat): without boundaries, as here, its
+        # distributions do not sum to 1 (test_nltk_compat_keeps_nltks_flaw)
+        "kn": KneserNey(discount=[0.0] + [0.1] * (order - 1), nltk_compat=True),
     }
     for name, cls in (("laplace", Laplace), ("kn", KneserNeyInterpolated)):
         ref = cls(order)

@@ -781,12 +781,14 @@ print("row means:", y.mean(axis=-1).numpy().round(6), " row variances:",
 #
 # `minilm.train.fit` wraps exactly these lines with what real training needs:
 # evaluation every few steps, a schedule, clipping, gradient accumulation, early
-# stopping, checkpoints and a progress bar. One of its steps:
+# stopping, a guard against a NaN loss, checkpoints and a progress bar. The first
+# half of each of its steps, the forward and backward passes over `accumulate`
+# micro-batches (a non-finite loss is never backpropagated):
 
 # %%
-from minilm.train import _train_step
+from minilm.train import _forward_backward
 
-show(_train_step)
+show(_forward_backward)
 
 # %% [markdown]
 # Now everything together on the names task: an MLP with layer norm and dropout,

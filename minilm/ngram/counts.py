@@ -117,5 +117,12 @@ def positions_in_sequences(lengths) -> np.ndarray:
 
 
 def take(values, rows, default=0.0):
-    """``values[rows]`` where ``rows >= 0``, else ``default``."""
+    """``values[rows]`` where ``rows >= 0``, else ``default`` (all of it for an empty table,
+    as for a model fitted without boundaries on sentences shorter than its order).
+
+    >>> take(np.array([5, 6]), np.array([1, -1])).tolist(), take(np.array([]), np.array([-1]))
+    ([6.0, 0.0], array([0.]))
+    """
+    if len(values) == 0:
+        return np.full(np.shape(rows), default)
     return np.where(rows >= 0, values[np.maximum(rows, 0)], default)

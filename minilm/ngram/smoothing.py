@@ -140,14 +140,21 @@ class Interpolation(Smoothing):
         return self._levels(grams) @ self.weights
 
 
-def _discount_estimate(values) -> float:
-    """Ney's absolute discount ``D = n1 / (n1 + 2 n2)`` from counts-of-counts.
+def _discount_estimate(values, cap: float = 1.0) -> float:
+    """Ney's absolute discount ``D = n1 / (n1 + 2 n2)`` from counts-of-counts, as in
+    Chen & Goodman (1998) and KenLM; 0.5 when there are no singletons.
 
-    0.5 when there are no singletons, and at most 0.9: with no count of 2 the
-    formula gives 1, which would take all probability from the grams seen once.
+    The estimate lies in ``(0, 1]``; it is 1 when no gram was seen exactly twice.
+    ``cap`` bounds it, for :class:`Backoff` only (see there).
+
+    >>> _discount_estimate(np.array([1, 1, 1, 2, 5])), _discount_estimate(np.array([1, 3]))
+    (0.6, 1.0)
     """
     n1, n2 = np.sum(values == 1), np.sum(values == 2)
-    return min(float(n1 / (n1 + 2 * n2)), 0.9) if n1 > 0 else 0.5
+    return min(float(n1 / (n1 + 2 * n2)), cap) if n1 > 0 else 0.5
+
+
+BACKOFF_MAX_DISCOUNT = 0.9
 
 
 class Backoff(Smoothing):
@@ -159,8 +166,12 @@ class Backoff(Smoothing):
     tokens unseen after ``h``, in proportion to ``P(w | h')``:
     ``alpha(h) = D N1+(h .) / c(h .) / (1 - sum_{w seen after h} P(w | h'))``, so
     each distribution sums to exactly 1. ``discount`` defaults to Ney's estimate
-    per order; in a context whose seen tokens already hold all of the lower
-    order's mass, nothing is discounted.
+    per order, capped at :data:`BACKOFF_MAX_DISCOUNT` (0.9): a backed-off model gives
+    a seen gram only its discounted count, so the estimate's 1 (no gram of an order
+    seen exactly twice, as on small corpora) would give every gram seen once
+    probability 0, less than an unseen gram gets. (Kneser-Ney interpolates with the
+    lower order, so it takes the estimate uncapped.) In a context whose seen tokens
+    already hold all of the lower order's mass, nothing is discounted.
     """
 
     name = "backoff"
@@ -182,7 +193,9 @@ class Backoff(Smoothing):
             seen = c > 0
             T = counts.per_context(k, c)
             n1p = counts.per_context(k, seen.astype(np.float64))
-            D = self.discount if self.discount is not None else _discount_estimate(c)
+            D = self.discount
+            if D is None:
+                D = _discount_estimate(c, cap=BACKOFF_MAX_DISCOUNT)
             p_lower = np.full(len(c), 1.0 / V) if k == 1 else lower_rows[counts.suffix[k]]
             left = 1.0 - counts.per_context(k, seen * p_lower)
             room = (T > 0) & (left > 1e-12)
@@ -222,23 +235,45 @@ class KneserNey(Smoothing):
     An unseen context (``T(h) = 0``) uses ``P_{k-1}``; ``P_0 = 1/V``.
 
     ``discount``: None estimates it per order (``D = n1 / (n1 + 2 n2)`` from
-    the counts-of-counts; modified: ``Dj = j - (j+1) D n_{j+1} / n_j``, or ``D``
-    where that is undefined or outside ``(0, j]``, as on tiny corpora); a
-    float uses it at every order; a sequence gives one per order, unigrams
-    first (a unigram discount of 0 means no uniform floor, as in ``nltk.lm``).
+    the counts-of-counts, uncapped as in Chen & Goodman and KenLM, so 1 when no
+    count is 2; modified: ``Dj = j - (j+1) D n_{j+1} / n_j``, or ``D`` where that
+    is undefined or outside ``(0, j]``, as on tiny corpora); a float uses it at
+    every order; a sequence gives one per order, unigrams first (a unigram
+    discount of 0 means no uniform floor, as in ``nltk.lm``).
+
+    ``N1+(h .)`` in ``gamma`` counts the tokens ``w`` with ``a(h w) > 0``, from the
+    same counts the probabilities use, so each distribution sums to 1.
+    ``nltk_compat=True`` counts them from the raw counts ``c(h w)`` instead, as
+    ``nltk.lm.KneserNeyInterpolated`` does, to reproduce its numbers exactly. The
+    two agree whenever every lower-order gram has a token before it, as with
+    ``NgramModel``'s boundaries; without boundaries a gram at the start of a
+    sequence has a raw count but no continuation count, so nltk's distributions
+    (and those of ``nltk_compat=True``) can sum to more than 1.
+
+    >>> from minilm.ngram import NgramModel
+    >>> train = [["a", "b", "c"], ["x", "a", "c"]]
+    >>> for compat in (False, True):
+    ...     lm = NgramModel(3, KneserNey(nltk_compat=compat), boundaries=False).fit(train)
+    ...     print(round(float(lm.distribution(["b", "a"]).sum()), 6))
+    1.0
+    2.25
     """
 
     name = "kneser-ney"
 
-    def __init__(self, discount=None, modified: bool = False):
-        self.discount, self.modified = discount, modified
+    def __init__(self, discount=None, modified: bool = False, nltk_compat: bool = False):
+        self.discount, self.modified, self.nltk_compat = discount, modified, nltk_compat
         if modified and discount is not None:
             raise ValueError("modified Kneser-Ney estimates its three discounts per order")
+        if modified and nltk_compat:
+            raise ValueError("nltk_compat reproduces nltk's plain Kneser-Ney; nltk has no "
+                             "modified Kneser-Ney")  # fmt: skip
         if self.modified:
             self.name = "modified-kneser-ney"
 
     def params(self):
-        return {"discount": self.discount, "modified": self.modified}
+        params = {"discount": self.discount, "modified": self.modified}
+        return {**params, "nltk_compat": True} if self.nltk_compat else params
 
     def _discounts(self, k, a):
         if self.modified:
@@ -267,8 +302,10 @@ class KneserNey(Smoothing):
             D = self._discounts(k, a)
             if self.modified:
                 mass = np.where(a > 0, D[np.clip(a, 1, 3).astype(int) - 1], 0.0)
+            elif self.nltk_compat:
+                mass = D[0] * (raw > 0)  # N1+(h .) from the raw counts, as nltk does
             else:
-                mass = D[0] * (raw > 0)  # N1+(h .) from the counts themselves, as nltk does
+                mass = D[0] * (a > 0)  # N1+(h .) from the counts used here
             T = counts.per_context(k, a)
             self.a[k], self.T[k], self.Ds[k] = a, T, D
             self.gamma[k] = counts.per_context(k, mass) / np.maximum(T, 1e-300)

@@ -1,4 +1,5 @@
-"""Byte-level BPE tokenizer: any Unicode string encodes, and decodes back exactly.
+"""Byte-level BPE tokenizer: any string of Unicode characters encodes, and decodes back
+exactly (a lone surrogate, which is not a character, is refused: :func:`check_text`).
 
 The base vocabulary is the 256 byte values, so nothing is ever unknown: text
 is UTF-8 encoded, cut into chunks by :data:`CHUNK_PATTERN`, and each chunk's
@@ -13,11 +14,12 @@ Saved as JSON (:meth:`BPETokenizer.to_dict`)::
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .bpe_train import learn_merges, merge_pair
+from .bpe_train import learn_merges
 from .vocab import (
     check_fields,
     check_specials,
@@ -34,6 +36,9 @@ CHUNK_PATTERN = r" ?\w+| ?[^\w\s]+|\s+(?!\S)|\s+"
 
 MAX_MERGES = 1_000_000
 MAX_VOCAB_BYTES = 64 << 20  # all tokens' bytes together (merges that keep doubling a token)
+CACHE_CHARS = 64  # encode() remembers the ids of chunks up to this long ...
+CACHE_SIZE = 1 << 16  # ... this many of them at most
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def split_chunks(text: str) -> list[str]:
@@ -43,6 +48,28 @@ def split_chunks(text: str) -> list[str]:
     ['Hi', ' there', ',', ' ', ' you', '!']
     """
     return re.findall(CHUNK_PATTERN, text)
+
+
+def check_text(text: str) -> None:
+    r"""A ``ValueError`` naming the first lone surrogate in ``text``, if it has one.
+
+    A lone surrogate (a code point U+D800 to U+DFFF) is not a character and has no
+    UTF-8 bytes. Text holds them when bytes were decoded with
+    ``errors="surrogateescape"`` (or ``"surrogatepass"``).
+
+    >>> check_text("ab\ud800c")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: text[2] is a lone surrogate '\ud800' (U+D800), not a character: ...
+    """
+    m = _SURROGATE.search(text)
+    if m:
+        raise ValueError(
+            f"text[{m.start()}] is a lone surrogate {m.group()!r} (U+{ord(m.group()):04X}), "
+            "not a character: it has no UTF-8 bytes, so it cannot be encoded. Such code "
+            "points come from decoding bytes with errors='surrogateescape'; decode with "
+            "errors='replace' instead, or remove them"
+        )
 
 
 def _is_id(x) -> bool:
@@ -134,8 +161,10 @@ class BPETokenizer:
 
         Special tokens are cut out of the training text first, so no merge
         spans one. Training may stop with fewer merges when every chunk has
-        become a single token.
+        become a single token. A lone surrogate in ``text`` is a ``ValueError``
+        (:func:`check_text`).
         """
+        check_text(text)
         special_tokens = check_specials(special_tokens)
         num_merges = vocab_size - 256 - len(special_tokens)
         if num_merges < 0:
@@ -157,30 +186,84 @@ class BPETokenizer:
         return re.split(pattern, text)
 
     def encode_chunk(self, chunk: bytes) -> list[int]:
-        """Merge the bytes of one chunk: always apply the earliest-learned merge present."""
-        symbols = list(chunk)
-        while len(symbols) > 1:
-            pair = min(zip(symbols, symbols[1:]), key=lambda p: self.ranks.get(p, len(self.ranks)))
-            if pair not in self.ranks:
-                break
-            symbols = merge_pair(symbols, pair, 256 + self.ranks[pair])
-        return symbols
+        """Merge the bytes of one chunk: always apply the earliest-learned merge present,
+        at every non-overlapping occurrence, left to right; until no merge applies.
+
+        Done naively (find the best pair, rewrite the list, repeat) that is quadratic
+        in the chunk's length. Here the symbols are a doubly linked list, and a heap
+        holds ``(rank, position)`` for every adjacent pair that has a merge: popping
+        it gives the earliest-learned pair, leftmost first. A merge makes a symbol
+        learned later than both halves, so the two pairs it forms with its neighbours
+        rank later than the merge just done and are pushed for later; entries whose
+        pair has since changed are skipped when popped. ``O(n log n)`` for ``n`` bytes.
+
+        >>> tok = BPETokenizer([(97, 97), (256, 97)])  # "aa" -> 256, "aa" "a" -> 257
+        >>> tok.encode_chunk(b"aaaaa")
+        [256, 257]
+        """
+        n, ranks, merges = len(chunk), self.ranks, self.merges
+        symbol = list(chunk)  # -1 once a node is merged into its left neighbour
+        # A heap entry is rank * stride + position: one int, ordered as the pair
+        # (rank, position) would be, and faster to compare than a tuple.
+        stride = n + 1
+        heap = [ranks[p] * stride + i for i, p in enumerate(zip(symbol, symbol[1:])) if p in ranks]
+        if not heap:
+            return symbol
+        heapq.heapify(heap)
+        after = list(range(1, n + 1))  # the next live node (n: none)
+        before = list(range(-1, n - 1))  # the previous live node (-1: none)
+        while heap:
+            r, i = divmod(heapq.heappop(heap), stride)
+            j = after[i]
+            if symbol[i] < 0 or j == n or (symbol[i], symbol[j]) != merges[r]:
+                continue  # stale: an earlier merge changed this pair
+            symbol[i], symbol[j] = 256 + r, -1  # merge node j into node i
+            k = after[i] = after[j]
+            if k < n:
+                before[k] = i
+            for left, right in ((before[i], i), (i, k)):  # the new pairs around node i
+                if left >= 0 and right < n:
+                    rank = ranks.get((symbol[left], symbol[right]))
+                    if rank is not None:
+                        heapq.heappush(heap, rank * stride + left)
+        out, i = [], 0
+        while i < n:
+            out.append(symbol[i])
+            i = after[i]
+        return out
 
     def encode(self, text: str, allow_special: bool = True) -> list[int]:
         """Token ids for ``text``. Special-token strings in the text become their ids
-        unless ``allow_special=False``, when they are encoded as ordinary text."""
+        unless ``allow_special=False``, when they are encoded as ordinary text.
+
+        Any string of Unicode characters encodes, and :meth:`decode` gives it back.
+        A lone surrogate (a code point U+D800 to U+DFFF, not a character: text
+        decoded with ``errors="surrogateescape"`` holds them) has no UTF-8 bytes,
+        and is a ``ValueError`` naming its position (:func:`check_text`).
+
+        Chunks of up to :data:`CACHE_CHARS` characters are remembered (at most
+        :data:`CACHE_SIZE` of them; the cache is emptied when full), so a repeated
+        word is merged once; longer chunks are merged each time they occur.
+        """
+        check_text(text)
         parts = [text]
         if allow_special and self._special_re is not None:
             parts = self._special_re.split(text)
         ids: list[int] = []
+        cache = self._cache
         for j, part in enumerate(parts):
             if j % 2 == 1:  # re.split with a group puts the matches at odd positions
                 ids.append(self.special_tokens[part])
                 continue
             for chunk in split_chunks(part):
-                if chunk not in self._cache:
-                    self._cache[chunk] = self.encode_chunk(chunk.encode("utf-8"))
-                ids.extend(self._cache[chunk])
+                chunk_ids = cache.get(chunk)
+                if chunk_ids is None:
+                    chunk_ids = self.encode_chunk(chunk.encode("utf-8"))
+                    if len(chunk) <= CACHE_CHARS:
+                        if len(cache) >= CACHE_SIZE:
+                            cache.clear()
+                        cache[chunk] = chunk_ids
+                ids.extend(chunk_ids)
         return ids
 
     def decode(self, ids) -> str:

@@ -172,7 +172,8 @@ def check_fields(d, what: str, keys: Sequence[str], typed: bool = True) -> None:
 
 def check_specials(specials, what: str = "special tokens") -> list[str]:
     """``specials`` as a list: at most :data:`MAX_SPECIALS` distinct strings of 1 to
-    :data:`MAX_SPECIAL_CHARS` characters, or a ``ValueError`` naming the first problem.
+    :data:`MAX_SPECIAL_CHARS` characters (no lone surrogates: they cannot be saved as
+    UTF-8), or a ``ValueError`` naming the first problem.
 
     >>> check_specials(("<pad>", "<eos>"))
     ['<pad>', '<eos>']
@@ -191,6 +192,9 @@ def check_specials(specials, what: str = "special tokens") -> list[str]:
         if not 1 <= len(s) <= MAX_SPECIAL_CHARS:
             raise ValueError(f"{what} have 1 to {MAX_SPECIAL_CHARS} characters; item {j} "
                              f"{short_repr(s)} has {len(s)}")  # fmt: skip
+        if any("\ud800" <= c <= "\udfff" for c in s):
+            raise ValueError(f"{what}: item {j} {short_repr(s)} holds a lone surrogate, "
+                             "which is not a character")  # fmt: skip
         if s in specials[:j]:
             raise ValueError(f"{what}: {short_repr(s)} is given twice")
     return list(specials)

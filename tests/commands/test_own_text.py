@@ -325,3 +325,14 @@ def test_a_line_too_long_for_the_gpt_context_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--model", "gpt", "--text", path, "--split-by", "lines",
                        "--save", tmp_path / "m.npz", "--no-progress")  # fmt: skip
     assert code == 2 and "3,000 characters long" in err and "--split-by blocks" in err
+
+
+def test_an_ngram_with_settings_a_model_file_cannot_hold_is_refused(tmp_path):
+    from minilm.ngram import NgramModel
+    from minilm.ngram.smoothing import AddK
+
+    for lm in (NgramModel(2, AddK(0.1)), NgramModel(2, "kneser-ney", boundaries=False)):
+        lm.fit(["abc", "abd"] * 5)
+        with pytest.raises(ValueError, match="non-default settings"):
+            save_model(tmp_path / "n.npz", lm, {})
+    assert not (tmp_path / "n.npz").exists()

@@ -16,7 +16,8 @@ models = st.tuples(
 
 def _setup(train, test, model):
     order, smoothing = model
-    return NgramModel(order, smoothing).fit(train), [s[:] for s in test]
+    # lists of tokens: a word model refuses a string sentence (a string is characters)
+    return NgramModel(order, smoothing).fit(train), [list(s) for s in test]
 
 
 @check(points=2)
