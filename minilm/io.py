@@ -45,8 +45,9 @@ from .tensor import Tensor
 FORMAT = "minilm-checkpoint"
 VERSION = 2  # 2: safetensors; 1: .npz (still read)
 _META = "__minilm__"  # the metadata key (and, in a version-1 .npz, the member) with the tree
-# dtypes a safetensors file can hold (object, string and complex arrays cannot)
-STORABLE = {"b", "i", "u", "f"}
+# the dtypes a safetensors file holds (object, string, complex, float128 arrays cannot)
+STORABLE = {np.dtype(t) for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                                  "uint32", "uint64", "float16", "float32", "float64")}  # fmt: skip
 
 
 class CheckpointError(ValueError):
@@ -59,13 +60,16 @@ class CheckpointError(ValueError):
 def _encode(obj, arrays: dict, path: str = ""):
     def put(a) -> str:
         a = backend.to_numpy(a)
-        if a.dtype.kind not in STORABLE:
+        if a.dtype.byteorder == ">":  # stored little-endian, as safetensors writes it
+            a = a.astype(a.dtype.newbyteorder("<"))
+        if a.dtype not in STORABLE:
             where = path or "the object"
             raise TypeError(f"minilm.save: {where!r} is an array of dtype {a.dtype}; "
                             "checkpoints hold bool, integer and float arrays")  # fmt: skip
-        key = path or "value"
-        if key in arrays:
-            key = f"{key}#{len(arrays)}"
+        key = base = path or "value"
+        n = len(arrays)
+        while key in arrays:  # two places can share a path ("a/b" and {"a": {"b": ...}})
+            key, n = f"{base}#{n}", n + 1
         arrays[key] = np.ascontiguousarray(a.reshape(1) if a.ndim == 0 else a)
         return key
 
@@ -215,6 +219,8 @@ def load(path, device: str = "cpu"):
         raise FileNotFoundError(f"minilm.load: no checkpoint at {path!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"minilm.load: {path!r} is a folder, not a checkpoint file")
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise OSError(f"minilm.load: {path!r} is not a regular file")
     with open(path, "rb") as f:  # PermissionError here says what is wrong
         magic = f.read(4)
     try:

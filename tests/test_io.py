@@ -352,3 +352,41 @@ def test_optimizer_and_scheduler_state_is_checked_on_load():
 def test_a_model_without_parameters_loads(tmp_path):
     mio.save_checkpoint(tmp_path / "c.safetensors", model=nn.ReLU(), step=3)
     assert mio.load_checkpoint(tmp_path / "c.safetensors", model=nn.ReLU())["step"] == 3
+
+
+def test_two_places_with_one_path_keep_their_own_arrays(tmp_path):
+    import numpy
+
+    obj = {"a/b#2": numpy.array([1.0]), "a": {"b": numpy.array([2.0])}, "a/b": numpy.array([3.0])}
+    minilm.save(obj, tmp_path / "c.safetensors")
+    back = minilm.load(tmp_path / "c.safetensors")
+    assert back["a/b#2"].tolist() == [1.0] and back["a"]["b"].tolist() == [2.0]
+    assert back["a/b"].tolist() == [3.0]
+
+
+def test_big_endian_arrays_round_trip_and_unstorable_dtypes_are_named(tmp_path):
+    import numpy
+
+    minilm.save({"x": numpy.array([1.0, 2.0], ">f8")}, tmp_path / "c.safetensors")
+    assert minilm.load(tmp_path / "c.safetensors")["x"].tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="'y' is an array of dtype float128"):
+        minilm.save({"y": numpy.zeros(2, numpy.longdouble)}, tmp_path / "d.safetensors")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        minilm.load(fifo)
+
+
+def test_impossible_options_are_refused_when_loaded():
+    model = nn.Linear(2, 2)
+    opt = minilm.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    good = opt.state_dict()
+    for bad in ({"lr": float("nan")}, {"lr": float("inf")}, {"momentum": True}):
+        with pytest.raises(ValueError):
+            opt.load_state_dict({**good, "param_groups": [{**good["param_groups"][0], **bad}]})
+    sched = minilm.optim.StepLR(opt, step_size=2)
+    with pytest.raises(ValueError, match="last_epoch = 2.5 must be a whole number"):
+        sched.load_state_dict({**sched.state_dict(), "last_epoch": 2.5})

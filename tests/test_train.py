@@ -356,3 +356,25 @@ def test_a_one_shot_generator_that_runs_out_says_after_how_many_batches():
         fit(model, opt, ((X, y) for _ in range(3)), steps=5, accumulate=2, progress=False)
     with pytest.raises(ValueError, match="yielded no batches"):
         fit(model, opt, (b for b in []), steps=5, progress=False)
+
+
+def test_a_buffer_that_holds_minus_infinity_on_purpose_is_checkpointed(tmp_path):
+    """Only the parameters the optimizer updates must be finite: an additive mask
+    buffer of -inf is normal."""
+    import minilm.nn as nn
+
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.register_buffer("mask", minilm.tensor([0.0, -float("inf")]))
+
+        def forward(self, x):
+            return self.lin(x)
+
+    model = Masked()
+    opt = minilm.optim.SGD(model.parameters(), lr=0.1)
+    batch = (minilm.randn(4, 2), minilm.tensor([0, 1, 0, 1]))
+    hist = fit(model, opt, lambda: batch, steps=3, checkpoint_path=tmp_path / "c.safetensors",
+               progress=False)  # fmt: skip
+    assert hist.step[-1] == 3 and (tmp_path / "c.safetensors").exists()

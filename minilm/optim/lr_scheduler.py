@@ -65,6 +65,9 @@ class LRScheduler:
                              f"this schedule has {sorted(mine)}")  # fmt: skip
         number = (int, float)
         for k, v in state.items():
+            if isinstance(mine[k], int) and not isinstance(mine[k], bool) and type(v) is not int:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {k} = {v!r} must be "
+                                 "a whole number")  # fmt: skip
             ok = (isinstance(v, number) and isinstance(mine[k], number)) or (
                 isinstance(v, (list, tuple)) and isinstance(mine[k], (list, tuple))
                 and all(isinstance(x, number) for x in v)

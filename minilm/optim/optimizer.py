@@ -10,9 +10,15 @@ arithmetic fused into one CuPy elementwise kernel per parameter.
 from __future__ import annotations
 
 import difflib
+import math
 
 from .. import backend
 from ..tensor import Tensor
+
+
+def _number(x) -> bool:
+    """A finite int or float (not a bool, not nan or inf)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 class Optimizer:
@@ -84,15 +90,11 @@ class Optimizer:
 
     def _check(self, group: dict) -> None:
         """Reject impossible option values; subclasses extend it."""
-        if (
-            isinstance(group["lr"], bool)
-            or not isinstance(group["lr"], (int, float))
-            or group["lr"] < 0
-        ):
+        if not _number(group["lr"]) or group["lr"] < 0:
             raise ValueError(f"{self.name}: learning rate must be a number >= 0, "
                              f"got lr={group['lr']!r}")  # fmt: skip
         for key in ("weight_decay", "eps", "momentum"):
-            if key in group and (not isinstance(group[key], (int, float)) or group[key] < 0):
+            if key in group and (not _number(group[key]) or group[key] < 0):
                 raise ValueError(f"{self.name}: {key} must be >= 0, got {group[key]}")
 
     def zero_grad(self) -> None:
