@@ -259,8 +259,7 @@ def rnn_rung(cell: str):
         options = dict(sizes_for(corpus, settings)["rnn"])
         model_kw, train_kw = _split(options, RNNLMConfig)
         train_kw["steps"] = settings.steps_for(train_kw["steps"])
-        # the training rows, and evaluate_rnn_lm's 64 rows, each need a token or more
-        require_tokens(corpus, max(train_kw.get("batch_size", 32), 64) + 1, f"the {cell} model")
+        check_fits(corpus, settings, cell)
         manual_seed(settings.seed)
         cfg = RNNLMConfig(corpus.vocab_size, cell=cell, **model_kw)
         model = RNNLM(cfg, device=settings.device)
@@ -281,17 +280,9 @@ def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     options = dict(sizes_for(corpus, settings).get("gpt", GPT_SIZES[settings.size]))
     model_kw, train_kw = _split(options, GPTConfig)
     train_kw["steps"] = settings.steps_for(train_kw["steps"])
-    if corpus.stream:
-        require_tokens(corpus, model_kw["block_size"] + 1, "the gpt model")
-    else:  # a whole document must fit in the context
-        longest = max(len(s) for split in ("train", "val", "test") for s in corpus.split(split))
-        if longest - 1 > MAX_DOCUMENT_CONTEXT:
-            raise ValueError(
-                f"a line of {corpus.name} is {longest - 2:,} characters long; the gpt model reads "
-                f"each line whole, and at most {MAX_DOCUMENT_CONTEXT} at a time: split by blocks "
-                "instead (--split-by blocks)"
-            )
-        model_kw["block_size"] = max(model_kw["block_size"], longest - 1)
+    check_fits(corpus, settings, "gpt")
+    if not corpus.stream:  # a whole document must fit in the context
+        model_kw["block_size"] = max(model_kw["block_size"], _longest_document(corpus) - 1)
     manual_seed(settings.seed)
     cfg = GPTConfig(vocab_size=corpus.vocab_size, **model_kw)
     model = GPT(cfg).to(settings.device)
@@ -338,16 +329,36 @@ RUNGS: list[Rung] = [
 ]
 
 
+def check_fits(corpus: CharCorpus, settings: Settings, rung: str, what: str | None = None):
+    """Raise the error rung ``rung`` meets on a text too short for its context (or, for
+    the GPT, a line too long to read whole); nothing for rungs without a context."""
+    what = what or f"the {rung} model"
+    sizes = sizes_for(corpus, settings)
+    if rung in ("rnn", "lstm", "gru"):
+        # the training rows, and evaluate_rnn_lm's 64 rows, each need a token or more
+        require_tokens(corpus, max(sizes["rnn"].get("batch_size", 32), 64) + 1, what)
+    elif rung == "gpt" and corpus.stream:
+        require_tokens(corpus, sizes.get("gpt", GPT_SIZES[settings.size])["block_size"] + 1, what)
+    elif rung == "gpt" and _longest_document(corpus) - 1 > MAX_DOCUMENT_CONTEXT:
+        raise ValueError(
+            f"a line of {corpus.name} is {_longest_document(corpus) - 2:,} characters long; "
+            f"{what} reads each line whole, and at most {MAX_DOCUMENT_CONTEXT} at a time: "
+            "split by blocks instead (--split-by blocks)"
+        )
+
+
+def _longest_document(corpus: CharCorpus) -> int:
+    return max(len(s) for split in ("train", "val", "test") for s in corpus.split(split))
+
+
 def preflight(corpus: CharCorpus, settings: Settings, names: list[str] | None = None) -> None:
-    """Raise the error a chosen rung would raise for a text too short for its context,
+    """Raise the error a chosen rung would raise for its context (:func:`check_fits`),
     before any rung trains (so nobody waits minutes for it)."""
     chosen = {r.name for r in RUNGS} if not names else set(names)
-    sizes = sizes_for(corpus, settings)
     if chosen & {"rnn", "lstm", "gru"}:
-        require_tokens(corpus, max(sizes["rnn"].get("batch_size", 32), 64) + 1, "the rnn models")
-    if "gpt" in chosen and corpus.stream:
-        block = sizes.get("gpt", GPT_SIZES[settings.size])["block_size"]
-        require_tokens(corpus, block + 1, "the gpt model")
+        check_fits(corpus, settings, "rnn", "the rnn models")
+    if "gpt" in chosen:
+        check_fits(corpus, settings, "gpt")
 
 
 def run_ladder(settings: Settings, names: list[str] | None = None,

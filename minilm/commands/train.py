@@ -136,9 +136,6 @@ def describe(corpus) -> str:
 
 
 def main(args) -> int:
-    if args.corpus and args.tokenizer != "char":
-        print("train: error: --tokenizer bpe is for your own --text", file=sys.stderr)
-        return 2
     if args.model == "ngram" and args.tokenizer != "char":
         print("train: error: n-gram models count characters: use --tokenizer char", file=sys.stderr)
         return 2

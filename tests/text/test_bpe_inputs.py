@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minilm.text.bpe as bpe_module
+from minilm.bench._naive_bpe import encode_chunk_naive
 from minilm.text import BPETokenizer
 
 # --- a saved file's damage: refused with a ValueError that names the file -------------
@@ -161,32 +162,6 @@ def test_the_surrogate_escapes_of_undecodable_bytes_are_refused_with_advice():
 # --- long runs: the linked-list-and-heap merge equals the simple quadratic one --------
 
 
-def reference_merge_pair(symbols, pair, new_id):
-    out, i = [], 0
-    while i < len(symbols):
-        if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(symbols[i])
-            i += 1
-    return out
-
-
-def reference_encode_chunk(merges, chunk: bytes):
-    """The algorithm minilm used before (quadratic): while some adjacent pair has a
-    merge, take the earliest-learned such pair and merge all of its non-overlapping
-    occurrences, left to right."""
-    ranks = {tuple(p): i for i, p in enumerate(merges)}
-    symbols = list(chunk)
-    while len(symbols) > 1:
-        pair = min(zip(symbols, symbols[1:]), key=lambda p: ranks.get(p, len(ranks)))
-        if pair not in ranks:
-            break
-        symbols = reference_merge_pair(symbols, pair, 256 + ranks[pair])
-    return symbols
-
-
 @st.composite
 def merge_tables(draw, alphabet=b"abc"):
     """Valid merge tables over a few byte values, so that merges chain and overlap
@@ -203,13 +178,13 @@ def merge_tables(draw, alphabet=b"abc"):
 @given(merge_tables(), st.binary(max_size=300).map(lambda b: bytes(97 + x % 3 for x in b)))
 def test_encode_chunk_equals_the_quadratic_reference(merges, chunk):
     tok = BPETokenizer(merges)
-    assert tok.encode_chunk(chunk) == reference_encode_chunk(merges, chunk)
+    assert tok.encode_chunk(chunk) == encode_chunk_naive(merges, chunk)
 
 
 @given(merge_tables(), st.integers(0, 400), st.sampled_from([b"a", b"ab", b"abc", b"aab"]))
 def test_encode_chunk_equals_the_reference_on_repeats(merges, n, unit):
     chunk = unit * n  # the hard case for overlapping pairs: runs of one pattern
-    assert BPETokenizer(merges).encode_chunk(chunk) == reference_encode_chunk(merges, chunk)
+    assert BPETokenizer(merges).encode_chunk(chunk) == encode_chunk_naive(merges, chunk)
 
 
 def test_a_long_run_without_spaces_encodes_as_the_reference_does():
@@ -219,7 +194,7 @@ def test_a_long_run_without_spaces_encodes_as_the_reference_does():
     rng = random.Random(0)
     run = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20_000))
     ids = tok.encode(run)  # one chunk
-    assert ids == reference_encode_chunk(tok.merges, run.encode())
+    assert ids == encode_chunk_naive(tok.merges, run.encode())
     assert tok.decode(ids) == run and len(ids) < len(run)
 
 
@@ -264,7 +239,7 @@ def test_encoding_a_run_looks_up_a_bounded_number_of_pairs_per_byte():
         run = "".join(rng.choices("abcdef", k=n)).encode()
         tok.ranks.lookups = 0
         ids = tok.encode_chunk(run)
-        assert ids == reference_encode_chunk(tok.merges, run)
+        assert ids == encode_chunk_naive(tok.merges, run)
         # Each byte starts one pair and each merge makes at most two, so the work is
         # linear; re-scanning the whole run for every merge applied (the quadratic
         # algorithm) takes about 50 lookups per byte here.
