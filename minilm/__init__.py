@@ -7,44 +7,23 @@
 [2.0, 4.0, 6.0]
 """
 
-from . import cuda
-from .backend import np as _np
-from .ops import (
-    abs,
-    argmax,
-    argmin,
-    broadcast_to,
-    clip,
-    concatenate,
-    exp,
-    expand_dims,
-    log,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    pad,
-    relu,
-    reshape,
-    sigmoid,
-    split,
-    sqrt,
-    squeeze,
-    stack,
-    sum,
-    swapaxes,
-    tanh,
-    transpose,
-    var,
-    where,
+from . import (
+    cuda,
+    fast,  # noqa: E402 - the registry; its alternatives register below
 )
+from .backend import np as _np
+from .fast import arrays as _fast_arrays
+from .fast import cuda as _fast_cuda  # noqa: F401 - they register
+from .fast import optim as _fast_optim  # noqa: F401
+from .fast import recurrent as _fast_recurrent
+from .functional import log_softmax, softmax  # noqa: E402 - softmax is an op, too
+from .ops import *  # noqa: F403 - every op's function: minilm.exp, minilm.sum, ...
+from .ops import __all__ as _ops_all
 from .tensor import (
     Function,
     Tensor,
     arange,
+    as_tensor,
     enable_grad,
     full,
     grad,

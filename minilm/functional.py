@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from . import backend, ops
-from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax, where
+from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax
 from .ops.index import out_of_range
-from .tensor import Tensor, tensor  # noqa: F401 - used by the docstring examples
+from .tensor import Tensor, as_tensor, tensor  # noqa: F401 - used by the docstring examples
 
 __all__ = [
     "softmax",
@@ -35,6 +35,8 @@ __all__ = [
     "conv1d",
     "scaled_dot_product_attention",
     "one_hot",
+    "lstm_gates",
+    "gru_gates",
 ]
 
 relu, sigmoid, softplus, tanh = ops.relu, ops.sigmoid, ops.softplus, ops.tanh
@@ -99,7 +101,7 @@ def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduc
 
     ``ignore_index``: targets with this value add nothing and are not counted.
     ``label_smoothing``: the target puts ``1 - eps`` on the class and spreads
-    ``eps`` uniformly. One fused op; :func:`nll_loss` of :func:`log_softmax` is
+    ``eps`` uniformly. One op; :func:`nll_loss` of :func:`log_softmax` is
     the same number.
 
     >>> logits = tensor([[2.0, 0.0, 0.0]])
@@ -128,7 +130,7 @@ def nll_loss(log_probs, targets, ignore_index=-100, reduction="mean"):
     keep = tf != ignore_index
     xp = log_probs.xp
     picked = flat[xp.arange(len(tf)), xp.where(keep, tf, 0)]  # (N,)
-    loss = -picked * Tensor._wrap(keep.astype(log_probs.dtype))
+    loss = -picked * as_tensor(keep.astype(log_probs.dtype))
     if reduction == "mean":
         return loss.sum() * (1.0 / max(int(keep.sum()), 1))
     return loss.sum() if reduction == "sum" else loss.reshape(t.shape)
@@ -178,7 +180,11 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return where(x.data > 0, x, x * negative_slope)
+    """x where x > 0, else ``negative_slope * x`` (slope ``negative_slope`` at 0, as
+    PyTorch). Written as ``relu(x) + slope * (x - relu(x))``, exact on both
+    sides, so that its derivative stays in the graph: the second derivative is 0."""
+    r = ops.relu(x)
+    return r + negative_slope * (x - r)
 
 
 def one_hot(indices, num_classes: int, dtype="float32") -> Tensor:
@@ -188,7 +194,7 @@ def one_hot(indices, num_classes: int, dtype="float32") -> Tensor:
     bad = out_of_range(idx, 0, num_classes)
     if bad is not None:
         raise IndexError(f"one_hot: index {bad} is outside [0, {num_classes})")
-    return Tensor._wrap(xp.eye(num_classes, dtype=dtype)[idx])
+    return as_tensor(xp.eye(num_classes, dtype=dtype)[idx])
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -199,7 +205,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     keep = backend.rng(x.device).random(x.shape) >= p
-    return x * Tensor._wrap((keep / (1 - p)).astype(x.dtype))
+    return x * as_tensor((keep / (1 - p)).astype(x.dtype))
 
 
 # ---- layers as functions ----
@@ -215,9 +221,9 @@ def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """
     D = x.shape[-1]
     if weight is None:
-        weight = Tensor._wrap(x.xp.ones(D, dtype=x.dtype))
+        weight = as_tensor(x.xp.ones(D, dtype=x.dtype))
     if bias is None:
-        bias = Tensor._wrap(x.xp.zeros(D, dtype=x.dtype))
+        bias = as_tensor(x.xp.zeros(D, dtype=x.dtype))
     return LayerNorm.apply(x, weight, bias, eps=eps)
 
 
@@ -277,6 +283,32 @@ def conv1d(x: Tensor, weight: Tensor, bias=None, stride: int = 1, padding: int =
     if bias is not None:
         y = y + bias
     return y.transpose((0, 2, 1))  # (N, C_out, L_out)
+
+
+# ---- recurrent cells' gate arithmetic ----
+
+
+def lstm_gates(a, c, sigmoid=ops.sigmoid, tanh=ops.tanh):
+    """The LSTM update from gate preactivations ``a`` (B, 4H) (gates i, f, g, o
+    side by side) and cell ``c`` (B, H): returns i, f, g, o, c', tanh(c').
+    Written with operators only, so it also runs on raw arrays given array
+    ``sigmoid`` and ``tanh`` (as the fast layer's one-op cells do)."""
+    H = c.shape[-1]
+    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H])
+    g, o = tanh(a[:, 2 * H : 3 * H]), sigmoid(a[:, 3 * H :])
+    c_new = f * c + i * g
+    return i, f, g, o, c_new, tanh(c_new)
+
+
+def gru_gates(xw, hw, h, sigmoid=ops.sigmoid, tanh=ops.tanh):
+    """The GRU update from ``xw = x W_ih + b_ih`` and ``hw = h W_hh + b_hh``
+    (B, 3H) (gates r, z, n) and ``h`` (B, H): returns r, z, n, h'. Operators
+    only, like :func:`lstm_gates`."""
+    H = h.shape[-1]
+    r = sigmoid(xw[:, :H] + hw[:, :H])
+    z = sigmoid(xw[:, H : 2 * H] + hw[:, H : 2 * H])
+    n = tanh(xw[:, 2 * H :] + r * hw[:, 2 * H :])
+    return r, z, n, (1 - z) * n + z * h
 
 
 def causal_mask(T: int, device: str = "cpu", S: int | None = None):

@@ -40,7 +40,7 @@ import safetensors.numpy
 
 from . import backend
 from .backend import np
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 FORMAT = "minilm-checkpoint"
 VERSION = 2  # 2: safetensors; 1: .npz (still read)
@@ -114,7 +114,7 @@ def _decode(node, arrays, device):
         return node
     shaped = lambda key: arrays[key].reshape(node["shape"]) if "shape" in node else arrays[key]
     if "__tensor__" in node:
-        t = Tensor._wrap(backend.to_device(shaped(node["__tensor__"]), device))
+        t = as_tensor(backend.to_device(shaped(node["__tensor__"]), device))
         return t.requires_grad_(True) if node["requires_grad"] else t
     if "__ndarray__" in node:
         return shaped(node["__ndarray__"])
@@ -334,6 +334,6 @@ def _snapshot(obj):
     """A copy of ``obj.state_dict()`` that later writes into ``obj`` cannot change."""
     state = obj.state_dict()
     if hasattr(obj, "named_parameters"):  # a module's state dict shares its arrays
-        return {k: Tensor._wrap(backend.xp_for(v.device).array(v.data, copy=True))
+        return {k: as_tensor(backend.xp_for(v.device).array(v.data, copy=True))
                 for k, v in state.items()}  # fmt: skip
     return copy.deepcopy(state)

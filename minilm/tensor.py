@@ -1,157 +1,51 @@
-"""Tensor, Function and the reverse-mode engine.
+"""Tensor: an n-dimensional array that can remember how it was computed.
 
-A :class:`Tensor` wraps a NumPy or CuPy array. Calling an op runs a
-:class:`Function`: its ``forward`` computes on raw arrays, and when any input
-needs a gradient the output remembers the Function (``out._ctx``), which
-remembers its input Tensors. ``backward`` walks that graph from the output to
-the leaves, asking each Function for its inputs' gradients.
-
-A Function's ``backward`` is written with Tensor ops, so the backward pass is
-itself a computation the engine can differentiate: ``create_graph=True`` gives
-second and higher derivatives. Otherwise backward runs under :func:`no_grad`
-and those ops build no graph.
-
-Two jobs live here and nowhere else: summing a gradient back to the shape of a
-broadcast input (:func:`unbroadcast`), and checking that inputs share a device.
+The engine (grad mode, :class:`Function`, the backward walk) is in
+:mod:`minilm.autograd`; the ops and their methods are in :mod:`minilm.ops`.
+This file puts them together: :class:`Tensor` is the engine's
+:class:`~minilm.autograd.TensorBase` plus the ops' method mixins, plus
+conversion and the in-place operations, and the functions that make tensors.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import weakref
 
-from . import backend
+from . import autograd, backend
+from .autograd import (  # noqa: F401 - re-exported: minilm.tensor.Function etc.
+    Function,
+    TensorBase,
+    _mode,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    unbroadcast,
+)
 from .backend import np
-
-_grad_enabled = True
-
-
-class no_grad(contextlib.ContextDecorator):
-    """Context manager (and decorator) under which ops build no graph.
-
-    >>> x = tensor([1.0, 2.0], requires_grad=True)
-    >>> with no_grad():
-    ...     y = x * 2
-    >>> y.requires_grad
-    False
-    """
-
-    def __init__(self, enabled: bool = False):
-        self._enabled = enabled
-
-    def __enter__(self):
-        global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, self._enabled
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev
-        return False
-
-
-def enable_grad():
-    """The opposite of :class:`no_grad`: ops build a graph inside it."""
-    return no_grad(enabled=True)
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-# --------------------------------------------------------------------------
-# Function: one node of the graph
-# --------------------------------------------------------------------------
-
-
-class Function:
-    """One differentiable operation.
-
-    Subclasses implement ``forward(*arrays) -> array`` on raw backend arrays and
-    ``backward(grad) -> tuple`` returning one gradient Tensor (or ``None``) per
-    input, written with Tensor ops. ``self.inputs`` holds the input Tensors,
-    ``self.output`` the output Tensor, ``self.needs_grad[i]`` whether input ``i``
-    wants a gradient. Gradients may have the broadcast shape; the engine sums
-    them back to each input's shape. In a plain backward (no graph being built)
-    a slice may return a :class:`SliceGrad` instead, which the engine adds into
-    place.
-    """
-
-    inputs: tuple
-    needs_grad: tuple
-
-    @classmethod
-    def apply(cls, *inputs, **params) -> Tensor:
-        fn = cls(**params) if params else cls()
-        tensors = tuple(x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs)
-        if backend.cp is not None and len(tensors) > 1:  # without CuPy all is on the CPU
-            _check_same_device(cls.__name__, tensors)
-        try:
-            out_data = fn.forward(*[t.data for t in tensors])
-        except (ValueError, IndexError, TypeError) as e:
-            shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
-            raise type(e)(f"{cls.op_name()}: {e} (inputs: {shapes})") from e
-        out = Tensor._wrap(out_data)
-        if _grad_enabled:
-            needs = tuple(t.requires_grad for t in tensors)
-            if any(needs):
-                fn.inputs = tensors
-                fn.needs_grad = needs
-                fn._output = weakref.ref(out)
-                out.requires_grad = True
-                out._ctx = fn
-        return out
-
-    @classmethod
-    def op_name(cls) -> str:
-        return cls.__name__.lower()
-
-    @property
-    def output(self) -> Tensor:
-        return self._output()
-
-    def forward(self, *arrays):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def backward(self, grad: Tensor):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-def _constant(value, inputs) -> Tensor:
-    """Lift a Python number or array into a Tensor beside the op's tensor inputs."""
-    like = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if like is None:
-        return tensor(value)
-    xp = like.xp
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
-        # keep float32 float32: a Python scalar takes the tensor's dtype when it can
-        kind = like.dtype.kind
-        if kind == "f" or (kind in "iu" and isinstance(value, int) and not isinstance(value, bool)):
-            return Tensor._wrap(xp.asarray(value, dtype=like.dtype))
-        return Tensor._wrap(xp.asarray(value, dtype=_default_float))
-    return Tensor._wrap(backend.to_device(xp.asarray(value), like.device))
-
-
-def _check_same_device(op: str, tensors) -> None:
-    devices = [t.device for t in tensors]
-    if any(d != devices[0] for d in devices):
-        where = ", ".join(
-            f"input {i} {tuple(t.shape)} on {t.device}" for i, t in enumerate(tensors)
-        )
-        raise RuntimeError(
-            f"{op.lower()}: inputs are on different devices ({where}); "
-            f"move them to one device first, e.g. x.to('{devices[0]}')"
-        )
-
-
-# --------------------------------------------------------------------------
-# Tensor
-# --------------------------------------------------------------------------
+from .ops import index_arrays
+from .ops.arith import ArithmeticMethods
+from .ops.compare import ComparisonMethods
+from .ops.composite import CompositeMethods
+from .ops.index import IndexMethods
+from .ops.reduce import ReductionMethods
+from .ops.shape import AsType, ShapeMethods, ToDevice
+from .ops.unary import ElementwiseMethods
 
 _default_float = np.float32
+_new = object.__new__
 
 
-class Tensor:
+class Tensor(
+    TensorBase,
+    ArithmeticMethods,
+    ElementwiseMethods,
+    ReductionMethods,
+    ShapeMethods,
+    IndexMethods,
+    ComparisonMethods,
+    CompositeMethods,
+):
     """An n-dimensional array that can remember how it was computed.
 
     >>> x = tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -159,19 +53,26 @@ class Tensor:
     >>> x.grad.numpy()
     array([[2., 4.],
            [6., 8.]], dtype=float32)
+
+    ``x.data`` is the array itself (NumPy or CuPy). Writing into it bypasses
+    autograd entirely: unlike ``x[i] = v`` or ``x.add_(v)`` it does not count
+    as a change, so a backward that needed the old values cannot notice
+    (PyTorch's ``.data`` behaves the same way).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ()
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, device: str | None = None):
         t = tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
         self.data, self.grad, self.requires_grad, self._ctx = t.data, None, t.requires_grad, None
+        self._vbox = [0]
 
-    @classmethod
-    def _wrap(cls, array, requires_grad: bool = False) -> Tensor:
-        t = object.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._ctx = array, None, requires_grad, None
+    @staticmethod
+    def _make(array, requires_grad: bool = False) -> Tensor:
+        """A Tensor around ``array`` (no copy, no checks): the engine's constructor."""
+        t = _new(Tensor)
+        t.data, t.grad, t.requires_grad, t._ctx, t._vbox = array, None, requires_grad, None, [0]
         return t
 
     # ---- array facts ----
@@ -224,9 +125,6 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __hash__(self):
-        return id(self)
-
     # ---- conversion ----
     def numpy(self):
         """The values as a NumPy array (copied from the GPU when needed)."""
@@ -245,8 +143,6 @@ class Tensor:
         device = backend.check_device(device)
         if device == self.device:
             return self
-        from .ops.shape import ToDevice
-
         return ToDevice.apply(self, device=device)
 
     def cpu(self) -> Tensor:
@@ -256,8 +152,6 @@ class Tensor:
         return self.to("cuda")
 
     def astype(self, dtype) -> Tensor:
-        from .ops.shape import AsType
-
         if np.dtype(dtype) == self.dtype:
             return self
         return AsType.apply(self, dtype=np.dtype(dtype))
@@ -272,8 +166,11 @@ class Tensor:
         return self.astype(np.int64)
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._wrap(self.data)
+        """The same values, cut from the graph (shares memory and the version
+        counter, like PyTorch)."""
+        t = _make(self.data)
+        t._vbox = self._vbox
+        return t
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.dtype.kind != "f":
@@ -288,7 +185,7 @@ class Tensor:
         self.grad = None
 
     # ---- autograd ----
-    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False):
+    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False):  # noqa: F811
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``grad`` is the gradient of some scalar with respect to ``self``; it may be
@@ -300,281 +197,86 @@ class Tensor:
                 "backward: this tensor does not require grad and has no graph; "
                 "make an input with requires_grad=True before computing it"
             )
-        run_backward([self], [grad], retain_graph, create_graph)
+        autograd.backward([self], [grad], retain_graph, create_graph)
 
-    # ---- in-place assignment (outside the graph) ----
+    # ---- in-place operations: outside the graph, counted by the version ----
+    def _write(self, op: str):
+        """Check that ``op`` may change this tensor in place, and count the change."""
+        if self.requires_grad and _mode.enabled:
+            raise RuntimeError(
+                f"{op}: an in-place change to a tensor that requires grad would corrupt "
+                "its gradient; do it under minilm.no_grad(), or build a new tensor "
+                "(minilm.where, concatenate, x + y)"
+            )
+        self._vbox[0] += 1
+        return self.data
+
     def __setitem__(self, index, value) -> None:
-        if self.requires_grad and _grad_enabled:
-            raise RuntimeError(
-                "setitem: in-place assignment into a tensor that requires grad would "
-                "corrupt its gradient; do it under minilm.no_grad(), or build a new "
-                "tensor with minilm.where or concatenate"
-            )
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[index_arrays(index)] = value
+        self._write("setitem")[index_arrays(index)] = _array(value)
 
-    # Operators and methods are attached in minilm/ops/__init__.py, so this file
-    # holds only the engine.
+    def fill_(self, value) -> Tensor:
+        self._write("fill_")[...] = _array(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, other) -> Tensor:
+        """Copy ``other``'s values (broadcast to this shape) into this tensor."""
+        self._write("copy_")[...] = _array(other)
+        return self
+
+    def add_(self, other) -> Tensor:
+        data = self._write("add_")
+        data += _array(other)
+        return self
+
+    def sub_(self, other) -> Tensor:
+        data = self._write("sub_")
+        data -= _array(other)
+        return self
+
+    def mul_(self, other) -> Tensor:
+        data = self._write("mul_")
+        data *= _array(other)
+        return self
+
+    def div_(self, other) -> Tensor:
+        data = self._write("div_")
+        data /= _array(other)
+        return self
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
 
-def index_arrays(index):
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+def _array(x):
+    return x.data if isinstance(x, TensorBase) else x
 
 
-# --------------------------------------------------------------------------
-# The backward engine
-# --------------------------------------------------------------------------
+_make = Tensor._make
 
 
-def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
-    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast.
+def as_tensor(data, dtype=None, device: str | None = None) -> Tensor:
+    """``data`` as a Tensor, sharing its memory when it already is an array of
+    that dtype on that device (like ``torch.as_tensor``); otherwise a copy, as
+    :func:`tensor` makes.
 
-    This is the only place minilm un-broadcasts; ops return gradients in the
-    broadcast shape and the engine calls this. It is built from Tensor ops, so
-    it is differentiable too.
+    >>> a = np.zeros(3, dtype=np.float32)
+    >>> np.shares_memory(as_tensor(a).data, a)
+    True
     """
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
-
-
-def _topological_order(roots):
-    """Tensors reachable from ``roots``, every tensor after all of its inputs.
-
-    Iterative depth-first search: a 100,000-op chain needs no recursion.
-    """
-    order, seen = [], set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        stack = [(root, False)]
-        while stack:
-            t, expanded = stack.pop()
-            if expanded:
-                order.append(t)
-                continue
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            stack.append((t, True))
-            ctx = t._ctx
-            if ctx is not None:
-                if ctx.inputs is None:
-                    raise RuntimeError(
-                        f"backward: the graph through {type(ctx).__name__} was already freed "
-                        "by an earlier backward; pass retain_graph=True to the first "
-                        "backward (or recompute the forward pass) to go through it again"
-                    )
-                for inp in ctx.inputs:
-                    if inp.requires_grad and id(inp) not in seen:
-                        stack.append((inp, False))
-    return order
-
-
-def _root_grad(root: Tensor, grad) -> Tensor:
-    if grad is None:
-        if root.size != 1:
-            raise RuntimeError(
-                f"backward: output has shape {root.shape}, so a gradient must be given "
-                "(backward(grad) with a tensor of that shape), or reduce it to a "
-                "scalar first, e.g. y.sum().backward()"
-            )
-        return Tensor._wrap(root.xp.ones(root.shape, dtype=root.dtype))
-    grad = grad if isinstance(grad, Tensor) else Tensor._wrap(root.xp.asarray(grad))
-    if grad.shape != root.shape:
-        raise ValueError(
-            f"backward: gradient has shape {grad.shape} but the output has shape {root.shape}"
-        )
-    return grad
-
-
-def run_backward(roots, grads, retain_graph=None, create_graph=False, inputs=None):
-    """The engine. With ``inputs`` it returns their gradients (see :func:`grad`);
-    without, it accumulates into the leaves' ``.grad``."""
-    if retain_graph is None:
-        retain_graph = create_graph
-    order = _topological_order(roots)
-    pending = {}
-    owned = set()  # keys of pending sums the engine allocated itself: safe to add into in place
-    claimed = set()  # memory already handed out (or owned by the caller): see _accumulate_leaf
-    for root, g in zip(roots, grads):
-        g = _root_grad(root, g)
-        if not create_graph:  # ops inside the backward run under no_grad: only roots need this
-            g = g.detach()
-        claimed.add(id(_base(g.data)))
-        pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
-
-    wanted = None
-    if inputs is not None:
-        targets = {id(t) for t in inputs}
-        wanted, captured = set(), {}
-        for t in order:  # inputs before outputs: keep nodes that lead to a target
-            ctx = t._ctx
-            if id(t) in targets or (ctx is not None and any(id(i) in wanted for i in ctx.inputs)):
-                wanted.add(id(t))
-
-    with no_grad(enabled=create_graph):
-        for t in reversed(order):
-            g = pending.pop(id(t), None)
-            if g is None:
-                continue
-            owned.discard(id(t))
-            if wanted is not None:
-                if id(t) in targets:
-                    captured[id(t)] = g
-            elif t._ctx is None:
-                _accumulate_leaf(t, g, claimed)
-                continue
-            ctx = t._ctx
-            if ctx is None:
-                continue
-            if wanted is None or id(t) in wanted:
-                in_grads = ctx.backward(g)
-                if not isinstance(in_grads, tuple):
-                    in_grads = (in_grads,)
-                for inp, need, gi in zip(ctx.inputs, ctx.needs_grad, in_grads):
-                    if not need or gi is None or (wanted is not None and id(inp) not in wanted):
-                        continue
-                    _add_pending(pending, owned, id(inp), gi, inp.shape)
-            if not retain_graph:
-                ctx.inputs = None
-    if inputs is not None:
-        return [captured.get(id(t)) for t in inputs]
-    return None
-
-
-class SliceGrad:
-    """The gradient a basic slice ``x[index]`` sends back to ``x``: zero except
-    ``values`` at ``index``. It exists only inside a plain backward (no graph
-    being built): the engine adds ``values`` into that slice of the sum it is
-    keeping for ``x`` instead of first building a full array of zeros. Slicing
-    one array into pieces (q, k and v out of one projection; the time steps of
-    a sequence) then costs one pass over the array's gradient, not one per piece.
-    """
-
-    __slots__ = ("values", "index", "shape")
-
-    def __init__(self, values: Tensor, index, shape: tuple):
-        self.values, self.index, self.shape = values, index, shape
-
-    def dense(self) -> Tensor:
-        v = self.values.data
-        out = self.values.xp.zeros(self.shape, dtype=v.dtype)
-        out[self.index] = v
-        return Tensor._wrap(out)
-
-
-def _add_pending(pending: dict, owned: set, k: int, g, shape: tuple) -> None:
-    """``pending[k] += g``, ``g`` a Tensor (maybe in a broadcast shape) or a
-    :class:`SliceGrad`.
-
-    In a plain backward, a sum the engine allocated itself (``k in owned``) is
-    added into in place: nothing else can see it until it is handed to the op
-    that made the tensor. Any other array may be shared (ops pass gradients
-    through unchanged: add gives both its inputs the same one), so the first
-    addition to it makes a new array, which the engine then owns. Under
-    ``create_graph`` every sum is a new node of the graph.
-    """
-    old = pending.get(k)
-    if isinstance(g, SliceGrad):  # only made in a plain backward: in place is safe
-        if old is None:
-            pending[k] = g.dense()
-        else:
-            dtype = old.xp.result_type(old.dtype, g.values.dtype)
-            if k not in owned or old.dtype != dtype:  # a new array, as old + g would be
-                pending[k] = old = Tensor._wrap(old.xp.array(old.data, dtype=dtype))
-            old.data[g.index] += g.values.data
-        owned.add(k)
-        return
-    g = unbroadcast(g, shape)
-    if old is None:
-        pending[k] = g
-    elif not is_grad_enabled() and k in owned and old.dtype == g.dtype:
-        old.data += g.data
-    else:
-        pending[k] = old + g
-        owned.add(k)
-
-
-def _base(array):
-    while getattr(array, "base", None) is not None:
-        array = array.base
-    return array
-
-
-def _accumulate_leaf(t: Tensor, g: Tensor, claimed: set) -> None:
-    """Store ``g`` as (or add it to) a leaf's ``.grad``.
-
-    Ops such as add and reshape pass a gradient array through unchanged, so two
-    leaves could receive views of one array, or of the caller's ``grad``; an
-    optimizer updating one ``.grad`` in place would then corrupt the other.
-    A leaf keeps the array only when no one else has its memory; otherwise it
-    gets a copy. A broadcast view (read-only) is always copied.
-    """
-    if g.dtype != t.dtype:
-        g = g.astype(t.dtype)
-    if t.grad is not None:
-        t.grad = t.grad + g
-        return
-    if not g.requires_grad:
-        base = _base(g.data)
-        if id(base) in claimed or not g.data.flags.c_contiguous:
-            g = Tensor._wrap(g.data.copy())
-            base = g.data
-        claimed.add(id(base))
-    t.grad = g
-
-
-def grad(
-    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
-):
-    """Gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` alone.
-
-    Like ``torch.autograd.grad``. With ``create_graph=True`` the gradients are
-    themselves differentiable, so derivatives of derivatives work:
-
-    >>> x = tensor(3.0, requires_grad=True)
-    >>> (dy,) = grad(x ** 3, [x], create_graph=True)   # 3x^2 = 27
-    >>> (d2y,) = grad(dy, [x])                          # 6x = 18
-    >>> float(dy.item()), float(d2y.item())
-    (27.0, 18.0)
-    """
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
-    single_in = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_in else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
-    for o in outputs:
-        if not o.requires_grad:
-            raise RuntimeError("grad: an output does not require grad (it has no graph)")
-    result = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs)
-    for i, g in enumerate(result):
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} (shape {inputs[i].shape}) was not used to compute "
-                    "the outputs; pass allow_unused=True to get None for it"
-                )
-        elif not create_graph:
-            result[i] = Tensor._wrap(result[i].data)
-    return result[0] if single_in else result
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.generic):  # a NumPy scalar: as a 0-d array
+        data = np.asarray(data)
+    if hasattr(data, "dtype") and hasattr(data, "shape") and data.dtype != object:
+        same_dtype = dtype is None or np.dtype(dtype) == data.dtype
+        same_device = device is None or backend.check_device(device) == backend.device_of(data)
+        if same_dtype and same_device:
+            return _make(data)
+    return tensor(data, dtype=dtype, device=device)
 
 
 # --------------------------------------------------------------------------
@@ -607,7 +309,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, device: str | None = N
     arr = xp.asarray(arr, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} of objects")
-    t = Tensor._wrap(arr)
+    t = _make(arr)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -620,7 +322,7 @@ def _factory(fill):
             shape = tuple(shape[0])
         xp = backend.xp_for(device)
         arr = fill(xp, shape, np.dtype(dtype or _default_float), device)
-        t = Tensor._wrap(arr)
+        t = _make(arr)
         return t.requires_grad_(True) if requires_grad else t
 
     return make
@@ -652,15 +354,15 @@ def rand(xp, shape, dtype, device):
 
 def full(shape, value, dtype=None, device="cpu") -> Tensor:
     xp = backend.xp_for(device)
-    return Tensor._wrap(xp.full(shape, value, dtype=np.dtype(dtype or _default_float)))
+    return _make(xp.full(shape, value, dtype=np.dtype(dtype or _default_float)))
 
 
 def zeros_like(t: Tensor) -> Tensor:
-    return Tensor._wrap(t.xp.zeros_like(t.data))
+    return _make(t.xp.zeros_like(t.data))
 
 
 def ones_like(t: Tensor) -> Tensor:
-    return Tensor._wrap(t.xp.ones_like(t.data))
+    return _make(t.xp.ones_like(t.data))
 
 
 def arange(start, stop=None, step=1, dtype=None, device="cpu") -> Tensor:
@@ -668,7 +370,7 @@ def arange(start, stop=None, step=1, dtype=None, device="cpu") -> Tensor:
     xp = backend.xp_for(device)
     if stop is None:
         start, stop = 0, start
-    return Tensor._wrap(xp.arange(start, stop, step, dtype=dtype))
+    return _make(xp.arange(start, stop, step, dtype=dtype))
 
 
 def manual_seed(n: int) -> None:

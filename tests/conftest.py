@@ -50,3 +50,13 @@ def device(request):
 @pytest.fixture(autouse=True)
 def _seed():
     minilm.manual_seed(0)
+
+
+@pytest.fixture(params=["fast", "reference"])
+def fast_layer(request):
+    """Run a test with the fast layer on, then with the reference code only."""
+    if request.param == "fast":
+        yield True
+    else:
+        with minilm.fast.disabled():
+            yield False

@@ -79,3 +79,49 @@ def test_the_check_resolves_relative_and_nested_imports(tmp_path):
     )
     found = imported_modules(fake, tmp_path / "minilm")
     assert {"minilm.nn.init", "minilm.models.gpt", "minilm.train.fit"} <= found
+
+
+# the engine's own layers: each may import only the modules listed for it (and
+# anything the ones below it import is fine to reach through them)
+ENGINE = {
+    "backend.py": {"minilm.backend"},
+    "fast/__init__.py": {"minilm.backend"},
+    "autograd.py": {"minilm.backend", "minilm.fast"},
+    "ops": {"minilm.backend", "minilm.autograd", "minilm.ops"},
+    "tensor.py": {"minilm.backend", "minilm.autograd", "minilm.ops", "minilm.tensor"},
+}
+# the fast layer's alternatives sit above functional and below nn/optim
+FAST_MAY_IMPORT = ("backend", "fast", "autograd", "ops", "tensor", "functional")
+
+
+def _minilm_imports(path):
+    return {m for m in imported_modules(path) if m.startswith("minilm.")}  # "from .. import x"
+
+
+def _allowed(module: str, allowed) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize("where", sorted(ENGINE))
+def test_the_engine_imports_only_what_is_below_it(where):
+    paths = modules_under(where) if not where.endswith(".py") else [PACKAGE / where]
+    for path in paths:
+        bad = sorted(m for m in _minilm_imports(path) if not _allowed(m, ENGINE[where]))
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def test_the_fast_layer_imports_nothing_above_functional():
+    allowed = [f"minilm.{m}" for m in FAST_MAY_IMPORT]
+    for path in modules_under("fast"):
+        bad = sorted(m for m in _minilm_imports(path) if not _allowed(m, allowed))
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}: the fast layer sits below nn"
+
+
+def test_no_op_body_tests_the_device_or_grad_mode():
+    """The ops are the reference: a device, grad-mode or size test belongs in minilm/fast."""
+    words = ("is_grad_enabled", "device_of(", '== "cuda"', "_mode.", ".size >=", "fast.")
+    for path in modules_under("ops"):
+        source = path.read_text()
+        for line_no, line in enumerate(source.splitlines(), 1):
+            if any(w in line for w in words):
+                pytest.fail(f"{path.name}:{line_no} tests the device or grad mode: {line.strip()}")

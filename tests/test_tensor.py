@@ -265,14 +265,15 @@ def test_a_scalar_used_whole_and_indexed(order):
 @pytest.mark.parametrize("slice_first", [False, True])
 def test_slice_gradients_promote_like_a_plain_sum(slice_first):
     """A float64 slice gradient added into a float32 sum makes the sum float64,
-    as ``a + b`` would, instead of being rounded into it."""
-    x = minilm.tensor(np.ones(4, np.float32), requires_grad=True)
-    h = x * 1.0
+    as ``a + b`` would, instead of being rounded into it (a float64 leaf below
+    the float32 tensor sees the difference)."""
+    x = minilm.tensor(np.ones(4), requires_grad=True)  # float64
+    h = x.astype(np.float32) * 1.0
     tiny = (h[1:3] * minilm.tensor(np.full(2, 1e-9))).sum()  # float64 gradients
     whole = (h * 2).sum() + (h * 3).sum() + (h * 4).sum()  # float32 ones
-    (gh,) = minilm.grad([tiny, whole] if slice_first else [whole, tiny], [h])
-    assert gh.dtype == np.float64
-    np.testing.assert_allclose(gh.numpy() - 9, [0, 1e-9, 1e-9, 0], rtol=1e-6, atol=1e-15)
+    (gx,) = minilm.grad([tiny, whole] if slice_first else [whole, tiny], [x])
+    assert gx.dtype == np.float64
+    np.testing.assert_allclose(gx.numpy() - 9, [0, 1e-9, 1e-9, 0], rtol=1e-6, atol=1e-15)
 
 
 def test_summing_into_place_never_touches_a_shared_gradient():

@@ -299,17 +299,33 @@ print(f"mean squared error after training: {loss.value:.4f}")
 #
 # minilm keeps the same two halves, and changes what a node holds:
 #
-# - A **`Function`** (minilm/tensor.py) is one operation. `forward` computes on raw
-#   NumPy/CuPy arrays; `backward(g)` takes the gradient of the output and returns
-#   the gradients of the inputs. Instead of storing local derivatives as numbers
-#   (impossible for a matrix product: the "local derivative" would be a huge
-#   Jacobian), it stores what it needs and multiplies by the incoming gradient:
-#   a vector-Jacobian product.
+# - A **`Function`** (minilm/autograd.py) is one operation. `forward` computes on
+#   raw NumPy/CuPy arrays; `backward(g)` takes the gradient of the output and
+#   returns the gradients of the inputs. Instead of storing local derivatives as
+#   numbers (impossible for a matrix product: the "local derivative" would be a
+#   huge Jacobian), it keeps its inputs and multiplies by the incoming gradient:
+#   a vector-Jacobian product. Each op lives in `minilm/ops/`, with its function
+#   and its Tensor method beside it (`x.tanh()` is defined next to `Tanh`).
 
 # %%
 show(minilm.ops.arith.Mul)
 show(minilm.ops.unary.Tanh)
 show(minilm.ops.arith.MatMul.backward)
+
+# %% [markdown]
+# - **The walk** is `Scalar.backward` above, line for line. `visit` becomes
+#   `topological_order` (iterative, so a chain of 100,000 operations, a long
+#   recurrent network, does not overflow Python's stack); `self.grad = 1.0`
+#   becomes seeding the root's gradient; `for node in reversed(order)` is the same
+#   loop; `parent.grad += local * node.grad` becomes `table.add(inp, gi)` with `gi`
+#   from `fn.backward(g)`. The `GradTable` is where the gradients a tensor receives
+#   are added up (in place when that is safe); `store_leaf` is `.grad`.
+
+# %%
+from minilm.autograd import backward, topological_order, unbroadcast
+
+show(backward)
+show(topological_order)
 
 # %% [markdown]
 # - **Broadcasting**: `a + b` with `a` of shape (3, 4) and `b` of shape (4,) uses
@@ -318,16 +334,7 @@ show(minilm.ops.arith.MatMul.backward)
 #   them back to each input's shape in one place:
 
 # %%
-from minilm.tensor import _topological_order, unbroadcast
-
 show(unbroadcast)
-
-# %% [markdown]
-# - **Ordering the graph** without recursion, so a chain of 100,000 operations
-#   (a long recurrent network) does not overflow Python's stack:
-
-# %%
-show(_topological_order)
 
 # %% [markdown]
 # - **Backward is written with Tensor ops.** `Tanh.backward` computes
@@ -342,6 +349,32 @@ x = minilm.tensor(0.5, dtype="float64", requires_grad=True)
 th = math.tanh(0.5)
 print(f"tanh'(0.5)  = {d1.item():.6f}   formula 1 - tanh^2:            {1 - th**2:.6f}")
 print(f"tanh''(0.5) = {d2.item():.6f}  formula -2 tanh (1 - tanh^2): {-2 * th * (1 - th**2):.6f}")
+
+# %% [markdown]
+# - **Where speed lives.** Every op's body is the reference: the plain array
+#   expression forward, Tensor ops backward. Faster versions (fewer passes over
+#   memory, plain array arithmetic instead of op calls inside a backward that
+#   builds no graph, CUDA kernels on the GPU) are registered beside them in
+#   `minilm/fast/`, and the engine uses one when it applies.
+#   `minilm.fast.disabled()` (or `MINILM_FUSED=0`) runs the references alone;
+#   the tests check every registered version against its reference. GELU, and
+#   its fast path:
+
+# %%
+show(minilm.ops.composite.Gelu)
+show(minilm.fast.arrays.gelu_forward)
+show(minilm.fast.arrays.gelu_backward)
+
+
+def gelu_grad():
+    x = minilm.tensor(np.linspace(-3, 3, 7), requires_grad=True)
+    F.gelu(x, approximate="tanh").sum().backward()
+    return x.grad.numpy()
+
+
+with minilm.fast.disabled():
+    reference = gelu_grad()
+print("largest difference, fast vs reference:", np.abs(gelu_grad() - reference).max())
 
 # %% [markdown]
 # **Exercise 1** asks you to write the backward of `Mul`, `Div`, `Tanh` and
@@ -445,7 +478,7 @@ print("the same from log_softmax:", F.nll_loss(F.log_softmax(logits), targets).i
 #   where Adam's scaling would weaken it.
 #
 # Each lives in `minilm.optim`; here is Adam's update, the readable reference
-# beside its fused GPU kernel:
+# (on the GPU, `minilm/fast/optim.py` runs the same arithmetic as one kernel):
 
 # %%
 show(optim.adam.adam_step)

@@ -37,6 +37,7 @@ import time
 import matplotlib.pyplot as plt
 
 import minilm
+import minilm.functional as F
 import minilm.nn as nn
 from minilm.backend import np
 from minilm.course import show
@@ -283,25 +284,24 @@ print(f"norm before {norm:.1f}, after {np.linalg.norm(flat(after)):.3f}, "
 # The gate arithmetic, written once for arrays and tensors:
 
 # %%
-from minilm.nn import recurrent
-
-show(recurrent._lstm_gates)
-show(recurrent._gru_gates)
+show(F.lstm_gates)
+show(F.gru_gates)
 
 # %% [markdown]
 # Those are about fifteen small operations per step, and on small batches the
-# cost of each operation, not the arithmetic, sets the speed. So minilm also runs
-# them as one fused `Function` (`LSTMGates`, `GRUGates`) whose backward works on
-# arrays directly; the tests check that the fused and the composed versions give
+# cost of each operation, not the arithmetic, sets the speed. So minilm's fast
+# layer (`minilm/fast/recurrent.py`) also runs them as one `Function` each
+# (`LSTMGates`, `GRUGates`) whose backward works on arrays directly, and the cells
+# use it when it is there; the tests check that it and the composed version give
 # the same values and gradients. Same weights, same answer:
 
 # %%
 minilm.manual_seed(1)
-fused = nn.LSTM(5, 8, fused=True)
-plain = nn.LSTM(5, 8, fused=False)
-plain.load_state_dict(fused.state_dict())
+lstm = nn.LSTM(5, 8)
 x = minilm.randn(4, 10, 5)
-print("largest difference:", float(np.abs(fused(x)[0].numpy() - plain(x)[0].numpy()).max()))
+with minilm.fast.disabled():  # the composed ops above, the reference
+    composed = lstm(x)[0].numpy()
+print("largest difference:", float(np.abs(lstm(x)[0].numpy() - composed).max()))
 for cls in (nn.RNN, nn.GRU, nn.LSTM):
     print(f"{cls.__name__:5} with 128 hidden units, 32 inputs: "
           f"{cls(32, 128).num_parameters():,} parameters")  # fmt: skip

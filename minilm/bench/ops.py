@@ -18,7 +18,7 @@ import time
 
 from .. import argtypes, backend
 from .. import functional as F
-from ..tensor import Tensor
+from ..tensor import as_tensor, tensor
 
 SIZES = {"small": 16, "large": 1 << 20}
 
@@ -119,7 +119,7 @@ def cases(n):
         "softmax": (table, lambda a: F.softmax(a), _raw_softmax),
         "cross_entropy": (
             table,
-            lambda a: F.cross_entropy(a, Tensor._wrap(targets(a.xp))),
+            lambda a: F.cross_entropy(a, as_tensor(targets(a.xp))),
             lambda xp, g, a: _raw_cross_entropy(xp, g, a, targets(xp)),
         ),
         "layer_norm": (table, lambda a: F.layer_norm(a), _raw_layer_norm),
@@ -146,9 +146,9 @@ def measure(fn, raw, shapes, device, repeat):
     """Best-of times (seconds) for minilm and raw on the same random inputs."""
     xp, gen, sync = backend.xp_for(device), backend.rng(device), _sync(device)
     arrays = [gen.standard_normal(s).astype("float32") for s in shapes]
-    tensors = [Tensor._wrap(a, requires_grad=True) for a in arrays]
+    tensors = [tensor(a, requires_grad=True) for a in arrays]
     g = gen.standard_normal(fn(*tensors).shape).astype("float32")
-    run_minilm = lambda: _grads(fn, Tensor._wrap(g), *tensors)
+    run_minilm = lambda: _grads(fn, as_tensor(g), *tensors)
     held = {}
 
     def run_raw():

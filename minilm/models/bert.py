@@ -18,7 +18,7 @@ from ..nn import init
 from ..nn.attention import LearnedPositionalEncoding
 from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear
 from ..nn.module import Module, Parameter
-from ..tensor import Tensor, tensor, zeros
+from ..tensor import Tensor, as_tensor, tensor, zeros
 from .transformer import TransformerEncoder
 
 __all__ = ["BERTConfig", "BERT", "BERTClassifier", "mask_rule", "mask_tokens", "IGNORE"]
@@ -132,7 +132,7 @@ class BERT(Module):
                 init.zeros_(p)
 
     def padding_mask(self, ids) -> Tensor:
-        return Tensor._wrap(ids.data != self.config.pad_id)
+        return as_tensor(ids.data != self.config.pad_id)
 
     def forward(self, ids, key_padding_mask=None):
         if key_padding_mask is None:
@@ -152,7 +152,7 @@ class BERT(Module):
                                       mask_prob, c.pad_id)  # fmt: skip
         device = self.tok.weight.device
         inputs, targets = tensor(inputs, device=device), tensor(targets, device=device)
-        mask = Tensor._wrap(ids.data != c.pad_id) if isinstance(ids, Tensor) else None
+        mask = as_tensor(ids.data != c.pad_id) if isinstance(ids, Tensor) else None
         logits = self.mlm_logits(self(inputs, mask))
         return F.cross_entropy(logits, targets, ignore_index=IGNORE)
 
@@ -188,7 +188,7 @@ class BERTClassifier(Module):
         if self.pooling == "cls":
             pooled = h[:, 0]  # (B, d)
         else:
-            m = Tensor._wrap(
+            m = as_tensor(
                 self.encoder.tok.weight.xp.asarray(
                     key_padding_mask.data
                     if isinstance(key_padding_mask, Tensor)

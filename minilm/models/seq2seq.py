@@ -27,7 +27,7 @@ from ..nn.layers import Dropout, Embedding, Linear
 from ..nn.module import Module
 from ..nn.recurrent import GRU, GRUCell
 from ..ops import concatenate, stack
-from ..tensor import Tensor, no_grad, tensor
+from ..tensor import Tensor, as_tensor, no_grad, tensor
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq", "SequenceAutoencoder", "emittable", "cut_at_eos"]
 
@@ -85,7 +85,7 @@ class Seq2Seq(Module):
 
     # ---- encoder ----
     def src_padding_mask(self, src) -> Tensor:
-        return Tensor._wrap(src.data != self.config.pad_id)
+        return as_tensor(src.data != self.config.pad_id)
 
     def encode(self, src, src_mask=None):
         """(memory (B, S, H), final state (B, H), src_mask (B, S))."""
@@ -120,7 +120,7 @@ class Seq2Seq(Module):
             if t + 1 < tgt_in.shape[1]:
                 y = tgt_in[:, t + 1]
                 if gen is not None and gen.random() > teacher_forcing:
-                    y = Tensor._wrap(logits.data.argmax(-1))  # its own guess, no gradient
+                    y = as_tensor(logits.data.argmax(-1))  # its own guess, no gradient
         return stack(steps, axis=1)  # (B, T, V)
 
     def greedy_decode(self, src, max_len: int | None = None, src_mask=None,

@@ -29,7 +29,7 @@ from .. import functional as F
 from .. import nn
 from ..backend import np
 from ..data.name_data import ALPHABET, decode_names
-from ..tensor import Tensor, no_grad, rand, randn
+from ..tensor import Tensor, as_tensor, no_grad, rand, randn
 
 __all__ = ["gumbel_softmax", "TextGANConfig", "TextGAN"]
 
@@ -53,7 +53,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False) -> Tens
     xp = logits.xp
     u = rand(*logits.shape, device=logits.device, dtype=logits.dtype).data
     tiny = np.finfo(logits.dtype).tiny
-    g = Tensor._wrap(-xp.log(-xp.log(u + tiny) + tiny))
+    g = as_tensor(-xp.log(-xp.log(u + tiny) + tiny))
     y = F.softmax((logits + g) * (1.0 / tau), axis=-1)
     if not hard:
         return y

@@ -25,7 +25,7 @@ from ..nn.attention import (
 )
 from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear
 from ..nn.module import Module, ModuleList
-from ..tensor import Tensor, no_grad, tensor
+from ..tensor import Tensor, as_tensor, no_grad, tensor
 from .seq2seq import cut_at_eos, emittable
 
 __all__ = [
@@ -213,7 +213,7 @@ class Transformer(Module):
 
     def src_padding_mask(self, src) -> Tensor:
         """(B, S) True on real source tokens."""
-        return Tensor._wrap(src.data != self.config.pad_id)
+        return as_tensor(src.data != self.config.pad_id)
 
     def encode(self, src, src_mask=None):
         """(memory (B, S, d), src_mask (B, S))."""

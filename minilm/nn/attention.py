@@ -17,7 +17,7 @@ import math
 from .. import functional as F
 from ..backend import np
 from ..functional import mask_array
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 from .layers import Dropout, Embedding, Linear
 from .module import Module
 
@@ -157,8 +157,8 @@ class KVCache:
         if self.k is None:
             self.k, self.v = k.detach(), v.detach()
         else:
-            self.k = Tensor._wrap(k.xp.concatenate([self.k.data, k.data], axis=-2))
-            self.v = Tensor._wrap(v.xp.concatenate([self.v.data, v.data], axis=-2))
+            self.k = as_tensor(k.xp.concatenate([self.k.data, k.data], axis=-2))
+            self.v = as_tensor(v.xp.concatenate([self.v.data, v.data], axis=-2))
         return self.k, self.v
 
     def copy(self) -> KVCache:
@@ -304,7 +304,7 @@ class SinusoidalPositionalEncoding(Module):
     def __init__(self, d_model: int, max_len: int = 4096):
         super().__init__()
         self.max_len = max_len
-        self.register_buffer("table", Tensor._wrap(sinusoidal_positions(max_len, d_model)))
+        self.register_buffer("table", as_tensor(sinusoidal_positions(max_len, d_model)))
 
     def forward(self, x, offset: int = 0):
         T = x.shape[-2]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from .. import backend
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, as_tensor, tensor
 
 
 class Parameter(Tensor):
@@ -34,7 +34,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad: bool = True):
         t = data if isinstance(data, Tensor) else tensor(data)
-        self.data, self.grad, self._ctx = t.data, None, None
+        self.data, self.grad, self._ctx, self._vbox = t.data, None, None, [0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -170,9 +170,9 @@ class Module:
             for _, p in m._own(Parameter):
                 p.data = backend.to_device(p.data, device)
                 if p.grad is not None:
-                    p.grad = Tensor._wrap(backend.to_device(p.grad.data, device))
+                    p.grad = as_tensor(backend.to_device(p.grad.data, device))
             for name, b in list(m._own("buffer")):
-                setattr(m, name, Tensor._wrap(backend.to_device(b.data, device)))
+                setattr(m, name, as_tensor(backend.to_device(b.data, device)))
         return self
 
     # ---- state dicts ----
@@ -186,7 +186,7 @@ class Module:
         for mod_name, m in self.named_modules():
             for kind in (Parameter, "buffer"):
                 for name, t in m._own(kind):
-                    out[f"{mod_name}.{name}" if mod_name else name] = Tensor._wrap(t.data)
+                    out[f"{mod_name}.{name}" if mod_name else name] = as_tensor(t.data)
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> LoadResult:

@@ -39,139 +39,27 @@ the two outputs are concatenated). Inputs are ``(B, T, I)`` by default
 ``(output, final_state)``; pass the final state back in to carry it across
 windows of a long text (detach it first for truncated backpropagation through time).
 
-**Fused cells.** An LSTM or GRU step written as above is about fifteen small
-ops, and on small batches the cost of each op, not the arithmetic, sets the
-speed. ``fused=True`` (the default) runs the gate arithmetic after the matrix
-products as one Function (:class:`LSTMGates`, :class:`GRUGates`) whose backward
-works on arrays; under ``create_graph=True`` it differentiates the plain
-composed version instead, so higher derivatives still work. The composed
-version (``fused=False``) is the reference: the tests check the two agree.
+**Speed.** An LSTM or GRU step written as above is about fifteen small ops
+(:func:`minilm.functional.lstm_gates`, :func:`~minilm.functional.gru_gates`),
+and on small batches the cost of each op, not the arithmetic, sets the speed.
+The fast layer (:mod:`minilm.fast.recurrent`) registers the gate arithmetic
+after the matrix products as one Function each, which the cells use when it is
+there; ``MINILM_FUSED=0`` or ``minilm.fast.disabled()`` runs the composed
+ops, the reference, instead (the tests check the two agree).
 """
 
 from __future__ import annotations
 
 import math
 
-from .. import backend, ops
+from .. import fast, ops
 from .. import functional as F
 from ..backend import np
-from ..tensor import Function, Tensor, grad, is_grad_enabled, zeros
+from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, ModuleList, Parameter
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "LSTMGates", "GRUGates"]
-
-
-# --------------------------------------------------------------------------
-# Fused gate arithmetic
-# --------------------------------------------------------------------------
-
-
-def _lstm_gates(a, c, sigmoid, tanh):
-    """The LSTM update from preactivations ``a`` (B, 4H) and ``c`` (B, H), written
-    once for arrays and Tensors: returns i, f, g, o, c', tanh(c')."""
-    H = c.shape[-1]
-    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H])
-    g, o = tanh(a[:, 2 * H : 3 * H]), sigmoid(a[:, 3 * H :])
-    c_new = f * c + i * g
-    return i, f, g, o, c_new, tanh(c_new)
-
-
-def _array_fns(x):
-    """(xp, sigmoid, tanh) on raw arrays of x's device."""
-    xp = backend.get_array_module(x)
-    # sigmoid(v) = (1 + tanh(v/2)) / 2: one transcendental, and no overflow for any v
-    return xp, lambda v: 0.5 * (1 + xp.tanh(0.5 * v)), xp.tanh
-
-
-def _differentiate(fn, inputs, grad_out):
-    """Input gradients of ``fn(*inputs)`` with a graph (for create_graph=True)."""
-    need = [t for t in inputs if t.requires_grad]
-    got = iter(grad(fn(*inputs), need, grad_outputs=grad_out, create_graph=True))
-    return tuple(next(got) if t.requires_grad else None for t in inputs)
-
-
-class LSTMGates(Function):
-    """``[h', c']`` (B, 2H) from gate preactivations ``a`` (B, 4H) and cell ``c`` (B, H).
-
-    Backward, with dh, dc the output gradient's halves and tc = tanh(c')::
-
-        dc_total = dc + dh * o * (1 - tc^2)
-        da = [dc_total*g * i(1-i), dc_total*c * f(1-f), dc_total*i * (1-g^2), dh*tc * o(1-o)]
-        dc_prev = dc_total * f
-    """
-
-    def forward(self, a, c):
-        xp, sigmoid, tanh = _array_fns(a)
-        self.saved = _lstm_gates(a, c, sigmoid, tanh)
-        i, f, g, o, c_new, tc = self.saved
-        return xp.concatenate([o * tc, c_new], axis=-1)
-
-    def backward(self, grad_out):
-        if is_grad_enabled():  # differentiable path: the composed ops, differentiated
-            return _differentiate(_composed_lstm, self.inputs, grad_out)
-        i, f, g, o, _, tc = self.saved
-        c = self.inputs[1].data
-        H = c.shape[-1]
-        G = grad_out.data
-        dh, dc = G[:, :H], G[:, H:]
-        dct = dc + dh * o * (1 - tc * tc)
-        xp = backend.get_array_module(G)
-        da = xp.concatenate(
-            [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g),
-             dh * tc * o * (1 - o)], axis=-1)  # fmt: skip
-        return Tensor._wrap(da), Tensor._wrap(dct * f)
-
-
-def _composed_lstm(a: Tensor, c: Tensor) -> Tensor:
-    """What :class:`LSTMGates` computes, written with ordinary ops."""
-    i, f, g, o, c_new, tc = _lstm_gates(a, c, ops.sigmoid, ops.tanh)
-    return ops.concatenate([o * tc, c_new], axis=-1)
-
-
-def _gru_gates(xw, hw, h, sigmoid, tanh):
-    """The GRU update from ``xw = x W_ih + b_ih`` and ``hw = h W_hh + b_hh`` (B, 3H)."""
-    H = h.shape[-1]
-    r = sigmoid(xw[:, :H] + hw[:, :H])
-    z = sigmoid(xw[:, H : 2 * H] + hw[:, H : 2 * H])
-    n = tanh(xw[:, 2 * H :] + r * hw[:, 2 * H :])
-    return r, z, n, (1 - z) * n + z * h
-
-
-def _composed_gru(xw: Tensor, hw: Tensor, h: Tensor) -> Tensor:
-    """What :class:`GRUGates` computes, written with ordinary ops."""
-    return _gru_gates(xw, hw, h, ops.sigmoid, ops.tanh)[-1]
-
-
-class GRUGates(Function):
-    """``h'`` (B, H) from ``xw`` (B, 3H), ``hw`` (B, 3H) and ``h`` (B, H).
-
-    Backward, with dh' the output gradient and hn = hw's third block::
-
-        dz = dh' * (h - n);  dn = dh' * (1 - z);  dan = dn * (1 - n^2);  dr = dan * hn
-        dxw = [dr * r(1-r), dz * z(1-z), dan];  dhw = [same, same, dan * r];  dh = dh' * z
-    """
-
-    def forward(self, xw, hw, h):
-        xp, sigmoid, tanh = _array_fns(xw)
-        r, z, n, h_new = _gru_gates(xw, hw, h, sigmoid, tanh)
-        self.saved = r, z, n
-        return h_new
-
-    def backward(self, grad_out):
-        if is_grad_enabled():  # differentiable path: the composed ops, differentiated
-            return _differentiate(_composed_gru, self.inputs, grad_out)
-        r, z, n = self.saved
-        xw, hw, h = (t.data for t in self.inputs)
-        H = h.shape[-1]
-        d = grad_out.data
-        dz = d * (h - n) * z * (1 - z)
-        dan = d * (1 - z) * (1 - n * n)
-        dr = dan * hw[:, 2 * H :] * r * (1 - r)
-        xp = backend.get_array_module(d)
-        dxw = xp.concatenate([dr, dz, dan], axis=-1)
-        dhw = xp.concatenate([dr, dz, dan * r], axis=-1)
-        return Tensor._wrap(dxw), Tensor._wrap(dhw), Tensor._wrap(d * z)
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 
 # --------------------------------------------------------------------------
@@ -271,11 +159,6 @@ class LSTMCell(_Cell):
 
     gates = 4
 
-    def __init__(self, input_size, hidden_size, bias=True, fused=True, device="cpu",
-                 dtype=np.float32):  # fmt: skip
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-        self.fused = fused
-
     def initial_state(self, batch_size, like):
         h = super().initial_state(batch_size, like)
         return h, zeros(*h.shape, device=h.device, dtype=h.dtype)
@@ -284,12 +167,12 @@ class LSTMCell(_Cell):
         """``xw`` = :meth:`project` of the input; returns (h', (h', c'))."""
         h, c = state
         a = xw + self._hidden(h)  # (B, 4H): every gate's preactivation
-        H = self.hidden_size
-        if self.fused:
-            hc = LSTMGates.apply(a, c)  # (B, 2H)
-            h, c = hc[:, :H], hc[:, H:]
+        gates = fast.lookup("lstm_gates", a.device)
+        if gates is not None:
+            hc = gates(a, c)  # (B, 2H): [h', c'] in one op
+            h, c = hc[:, : self.hidden_size], hc[:, self.hidden_size :]
         else:
-            i, f, g, o, c, tc = _lstm_gates(a, c, ops.sigmoid, ops.tanh)
+            i, f, g, o, c, tc = F.lstm_gates(a, c)
             h = o * tc
         return h, (h, c)
 
@@ -306,18 +189,11 @@ class GRUCell(_Cell):
 
     gates = 3
 
-    def __init__(self, input_size, hidden_size, bias=True, fused=True, device="cpu",
-                 dtype=np.float32):  # fmt: skip
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-        self.fused = fused
-
     def step(self, xw: Tensor, h: Tensor):
         """``xw`` = :meth:`project` of the input; returns (h', h')."""
         hw = self._hidden(h)  # (B, 3H)
-        if self.fused:
-            h = GRUGates.apply(xw, hw, h)
-        else:
-            h = _composed_gru(xw, hw, h)
+        gates = fast.lookup("gru_gates", h.device)
+        h = gates(xw, hw, h) if gates is not None else F.gru_gates(xw, hw, h)[-1]
         return h, h
 
 

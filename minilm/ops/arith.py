@@ -1,11 +1,13 @@
 """Arithmetic: + - * / ** @ and negation. Broadcasting follows NumPy; the
 engine sums each gradient back to its input's shape."""
 
-from ..tensor import Function
-from . import fused
+from ..autograd import Function
+from .index import where
 
 
 class Add(Function):
+    saves_inputs = ()
+
     def forward(self, a, b):
         return a + b
 
@@ -14,6 +16,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = ()
+
     def forward(self, a, b):
         return a - b
 
@@ -31,16 +35,24 @@ class Mul(Function):
 
 
 class Div(Function):
+    """``a / b``: true division, so integers divide to the default float."""
+
+    saves_inputs = (1,)
+    saves_output = True
+    floating = True
+
     def forward(self, a, b):
         return a / b
 
     def backward(self, g):
         b = self.inputs[1]
         ga = g / b
-        return ga, (-ga * self.output if self.needs_grad[1] else None)  # -g a / b^2
+        return ga, -ga * self.output  # d/db (a / b) = -a / b^2 = -(g / b) (a / b)
 
 
 class Neg(Function):
+    saves_inputs = ()
+
     def forward(self, a):
         return -a
 
@@ -49,15 +61,28 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b. d/da = b a^(b-1); d/db = a^b log(a) (only asked for when b needs it)."""
+    """``a ** b``. d/da = b a^(b-1), d/db = a^b log(a).
+
+    At a = 0 both formulas meet 0 * inf; the limits are taken instead, as
+    PyTorch does: d/da a^0 = 0 (a^0 is the constant 1), and d/db a^b = 0 where
+    a = 0 and b >= 0.
+    """
+
+    saves_output = True
 
     def forward(self, a, b):
         return a**b
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g * b * a ** (b - 1) if self.needs_grad[0] else None
-        gb = g * self.output * a.log() if self.needs_grad[1] else None
+        ga = gb = None
+        if self.needs_grad[0]:
+            b_safe = where((a == 0) & (b == 0), 1, b)  # b a^(b-1) = 0 at b = 0, even at a = 0
+            ga = g * b * a ** (b_safe - 1)
+        if self.needs_grad[1]:
+            zero = (a == 0) & (b >= 0)
+            log_a = where(zero, 1, a).log()  # log(1) = 0 where the limit is 0
+            gb = g * self.output * log_a
         return ga, gb
 
 
@@ -75,31 +100,79 @@ class MatMul(Function):
                 f"first ({k_a}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} "
                 f"dimension of the second ({k_b})"
             )
-        if a.ndim > 2 and b.ndim == 2:  # (..., n, k) @ (k, m): one big GEMM, not a loop
-            return (a.reshape(-1, k_a) @ b).reshape(*a.shape[:-1], b.shape[1])
-        return fused.batched_matmul(a, b)  # a @ b, copying least on the GPU
+        return a @ b
 
     def backward(self, g):
         a, b = self.inputs
-        if a.ndim > 2 and b.ndim == 2:  # the layer case x @ W: flatten the batch axes
-            k, m = b.shape
-            ga = g @ b.T if self.needs_grad[0] else None  # (..., n, k)
-            gb = a.reshape(-1, k).T @ g.reshape(-1, m) if self.needs_grad[1] else None  # (k, m)
-            return ga, gb
         A = a if a.ndim > 1 else a.reshape(1, -1)  # (..., n, k)
         B = b if b.ndim > 1 else b.reshape(-1, 1)  # (..., k, m)
-        G = g
-        if a.ndim == 1:
-            G = G.expand_dims(-2)
-        if b.ndim == 1:
-            G = G.expand_dims(-1)  # G: (..., n, m)
-        ga = gb = None
-        if self.needs_grad[0]:
-            ga = G @ B.swapaxes(-1, -2)  # (..., n, k)
-            if a.ndim == 1:
-                ga = ga.squeeze(-2)
-        if self.needs_grad[1]:
-            gb = A.swapaxes(-1, -2) @ G  # (..., k, m)
-            if b.ndim == 1:
-                gb = gb.squeeze(-1)
-        return ga, gb
+        G = g.expand_dims(-2) if a.ndim == 1 else g
+        G = G.expand_dims(-1) if b.ndim == 1 else G  # (..., n, m)
+        ga = G @ B.swapaxes(-1, -2)  # (..., n, k); the engine sums broadcast batch axes
+        gb = A.swapaxes(-1, -2) @ G  # (..., k, m)
+        return (ga.squeeze(-2) if a.ndim == 1 else ga), (gb.squeeze(-1) if b.ndim == 1 else gb)
+
+
+# ---- the functions and Tensor's operators ----
+
+
+def add(a, b):
+    """``a + b`` with broadcasting."""
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    return Div.apply(a, b)
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def pow(a, b):  # noqa: A001 - mirrors numpy.power's role
+    """``a ** b``; ``b`` may be a number or a tensor."""
+    return Pow.apply(a, b)
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's batching rules.
+
+    >>> import minilm
+    >>> matmul(minilm.tensor([[1.0, 2.0]]), minilm.tensor([[3.0], [4.0]])).item()
+    11.0
+    """
+    return MatMul.apply(a, b)
+
+
+class ArithmeticMethods:
+    """Tensor's arithmetic operators (mixed into :class:`minilm.Tensor`)."""
+
+    __slots__ = ()
+    __add__, __sub__, __mul__, __truediv__ = add, sub, mul, div
+    __neg__, __pow__, __matmul__, matmul = neg, pow, matmul, matmul
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)

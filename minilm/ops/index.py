@@ -5,10 +5,10 @@ repeats a position, every copy's gradient lands there.
 """
 
 from .. import backend
-from ..tensor import Function, SliceGrad, Tensor, is_grad_enabled
+from ..autograd import Function, TensorBase
 
 
-def _is_basic(index) -> bool:
+def is_basic(index) -> bool:
     """Basic indexing (ints, slices, None, ...) selects each element at most once."""
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
@@ -27,7 +27,8 @@ def out_of_range(values, lo: int, hi: int):
 
 
 def _check_bounds(a, index):
-    """CuPy wraps out-of-range integer indices silently; NumPy raises. Raise on both."""
+    """CuPy wraps out-of-range integer indices silently; NumPy raises. Raise on
+    both, with one message."""
     items = index if isinstance(index, tuple) else (index,)
     dim = 0
     for i in items:
@@ -45,23 +46,24 @@ def _check_bounds(a, index):
 
 
 class GetItem(Function):
+    saves_inputs, is_view = (), True  # a basic slice is a view; an index array copies
+
     def __init__(self, index):
         self.index = index
 
     def forward(self, a):
-        if not _is_basic(self.index) and backend.device_of(a) == "cuda":
+        if not is_basic(self.index):  # CuPy would wrap an index out of range silently
             _check_bounds(a, self.index)
         return a[self.index]
 
     def backward(self, g):
-        shape = self.inputs[0].shape
-        if _is_basic(self.index) and shape and not is_grad_enabled():  # added into place
-            return (SliceGrad(g, self.index, shape),)
-        return (ScatterAdd.apply(g, index=self.index, shape=shape),)
+        return (scatter_add(g, self.index, self.inputs[0].shape),)
 
 
 class ScatterAdd(Function):
     """``out = zeros(shape); out[index] += g``, accumulating repeated positions."""
+
+    saves_inputs = ()
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -69,12 +71,10 @@ class ScatterAdd(Function):
     def forward(self, g):
         xp = backend.get_array_module(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
-        if _is_basic(self.index):
+        if is_basic(self.index):
             out[self.index] = g
-        elif xp is backend.np:
-            backend.np.add.at(out, self.index, g)
-        else:  # pragma: no cover - GPU only
-            backend.cp.add.at(out, self.index, g)
+        else:
+            xp.add.at(out, self.index, g)
         return out
 
     def backward(self, g):
@@ -84,6 +84,8 @@ class ScatterAdd(Function):
 class Where(Function):
     """``where(cond, a, b)``; ``cond`` is a constant boolean array."""
 
+    saves_inputs = ()
+
     def __init__(self, cond):
         self.cond = cond
 
@@ -91,7 +93,54 @@ class Where(Function):
         return backend.get_array_module(a, b).where(self.cond, a, b)
 
     def backward(self, g):
-        zero = Tensor._wrap(g.xp.zeros((), dtype=g.dtype))
-        ga = Where.apply(g, zero, cond=self.cond) if self.needs_grad[0] else None
-        gb = Where.apply(zero, g, cond=self.cond) if self.needs_grad[1] else None
-        return ga, gb
+        return where(self.cond, g, 0), where(self.cond, 0, g)
+
+
+# ---- the functions and Tensor's methods ----
+
+
+def index_arrays(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, TensorBase):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, TensorBase) else i for i in index)
+    return index
+
+
+def getitem(x, index):
+    return GetItem.apply(x, index=index_arrays(index))
+
+
+def where(cond, a, b):
+    """Pick from ``a`` where ``cond`` is true, else from ``b`` (differentiable in a and b).
+
+    >>> import minilm
+    >>> where(minilm.tensor([True, False]), minilm.tensor([1.0, 2.0]), 0.0).tolist()
+    [1.0, 0.0]
+    """
+    like = next((t for t in (a, b, cond) if isinstance(t, TensorBase)), None)
+    if like is None:
+        raise TypeError("where: needs a Tensor among cond, a and b; make one with minilm.tensor")
+    if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
+        a = like._make(
+            like.xp.asarray(a, dtype=backend.np.float32 if isinstance(a, float) else None)
+        )
+    cond = like.xp.asarray(cond.data if isinstance(cond, TensorBase) else cond, dtype=bool)
+    return Where.apply(a, b, cond=cond)
+
+
+def scatter_add(g, index, shape):
+    """``zeros(shape)`` with ``g`` added at ``index`` (repeats accumulate)."""
+    return ScatterAdd.apply(g, index=index_arrays(index), shape=tuple(shape))
+
+
+class IndexMethods:
+    """Tensor's indexing (mixed into :class:`minilm.Tensor`)."""
+
+    __slots__ = ()
+    __getitem__ = getitem
+
+    def where(self, cond, other):
+        """``where(cond, self, other)``, PyTorch's method form."""
+        return where(cond, self, other)

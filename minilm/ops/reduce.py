@@ -4,9 +4,10 @@ A reduction's backward puts the reduced gradient back into the input's shape:
 reshape it to the ``keepdims`` shape, then broadcast.
 """
 
+import builtins
+
 from .. import backend
-from ..tensor import Function
-from .fused import sum_leading
+from ..autograd import Function
 
 
 def normalize_axis(axis, ndim):
@@ -16,9 +17,9 @@ def normalize_axis(axis, ndim):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
+        if not -ndim <= ax < builtins.max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-        out.append(ax % max(ndim, 1))
+        out.append(ax % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis}")
     return tuple(sorted(out))
@@ -40,9 +41,10 @@ class _Reduction(Function):
 
 
 class Sum(_Reduction):
+    saves_inputs = ()
+
     def forward(self, a):
-        # a GEMV on the GPU for bias gradients (sums over the leading axes)
-        return sum_leading(a, normalize_axis(self.axis, a.ndim), self.keepdims)
+        return a.sum(axis=normalize_axis(self.axis, a.ndim), keepdims=self.keepdims)
 
     def backward(self, g):
         return (self._expand(g).broadcast_to(self.inputs[0].shape),)
@@ -51,23 +53,28 @@ class Sum(_Reduction):
 class Max(_Reduction):
     """Max over axes; ties share the gradient evenly (PyTorch's ``amax``)."""
 
+    saves_output = True
     reduce = "max"
 
     def forward(self, a):
-        normalize_axis(self.axis, a.ndim)
-        if a.size == 0:
-            raise ValueError(f"{self.reduce} of an empty tensor has no value")
-        return getattr(a, self.reduce)(axis=self.axis, keepdims=self.keepdims)
+        axes = normalize_axis(self.axis, a.ndim)
+        if a.size == 0 and any(a.shape[i] == 0 for i in axes) and _reduced_size(a, axes):
+            raise ValueError(f"{self.reduce} over an axis of length 0 has no value")
+        return getattr(a, self.reduce)(axis=axes, keepdims=self.keepdims)
 
     def backward(self, g):
         x = self.inputs[0]
-        axes = normalize_axis(self.axis, x.ndim)
-        y = self.output.data
-        if not self.keepdims:
-            y = y.reshape(keepdims_shape(x.shape, axes))
-        hit = x.data == y
-        share = hit / hit.sum(axis=axes, keepdims=True)
-        return (self._expand(g) * share.astype(x.dtype),)
+        y = self._expand(self.output)
+        hit = (x == y).astype(x.dtype)
+        return (self._expand(g) * (hit / hit.sum(axis=self.axis, keepdims=True)),)
+
+
+def _reduced_size(a, axes) -> int:
+    """How many values a reduction over ``axes`` of ``a`` produces."""
+    n = 1
+    for i, s in enumerate(a.shape):
+        n *= 1 if i in axes else s
+    return n
 
 
 class Min(Max):
@@ -75,20 +82,107 @@ class Min(Max):
 
 
 class LogSumExp(_Reduction):
-    """log(sum(exp(a))) computed stably by shifting by the max."""
+    """log(sum(exp(a))), computed stably by shifting by the max; -inf over nothing."""
+
+    saves_output, floating = True, True
 
     def forward(self, a):
         xp = backend.get_array_module(a)
-        m = a.max(axis=self.axis, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.exp(a - m).sum(axis=self.axis, keepdims=True)) + m
-        if not self.keepdims:
-            out = out.squeeze(axis=self.axis) if self.axis is not None else out.reshape(())
-        return out
+        axes = normalize_axis(self.axis, a.ndim)
+        m = (
+            a.max(axis=axes, keepdims=True)
+            if a.size
+            else xp.zeros(keepdims_shape(a.shape, axes), a.dtype)
+        )
+        m = xp.where(xp.isfinite(m), m, 0)  # a row of -inf shifts by 0, not by -inf
+        with backend.np.errstate(divide="ignore"):  # log(0) = -inf: an empty sum
+            out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        return out if self.keepdims else out.reshape(_squeezed(a.shape, axes))
 
     def backward(self, g):
         x = self.inputs[0]
-        y = self.output
-        if not self.keepdims:
-            y = y.reshape(keepdims_shape(x.shape, normalize_axis(self.axis, x.ndim)))
-        return (self._expand(g) * (x - y).exp(),)
+        return (self._expand(g) * (x - self._expand(self.output)).exp(),)
+
+
+def _squeezed(shape, axes) -> tuple:
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+# ---- the functions and Tensor's methods ----
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """The mean over ``axis``; nan over an empty axis. float16 is summed in
+    float32, as NumPy and PyTorch do, so a long float16 mean does not overflow."""
+    if x.dtype == backend.np.float16:
+        return mean(x.astype(backend.np.float32), axis, keepdims).astype(backend.np.float16)
+    return Sum.apply(x, axis=axis, keepdims=keepdims) * _inverse(_count(x, axis))
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance, ``ddof`` as in NumPy: divide by ``n - ddof``, which gives inf
+    (or nan) when ``ddof >= n``, as ``numpy.var`` does."""
+    if x.dtype == backend.np.float16:
+        return var(x.astype(backend.np.float32), axis, keepdims, ddof).astype(backend.np.float16)
+    d = x - mean(x, axis=axis, keepdims=True)
+    return Sum.apply(d * d, axis=axis, keepdims=keepdims) * _inverse(_count(x, axis) - ddof)
+
+
+def _inverse(n) -> float:
+    """1 / n for a count; inf for n <= 0 (so 0 * inf = nan, s * inf = inf, as NumPy)."""
+    return 1.0 / n if n > 0 else float("inf")
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) without overflow; -inf for an empty sum."""
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _count(x, axis) -> int:
+    n = 1
+    for ax in normalize_axis(axis, x.ndim):
+        n *= x.shape[ax]
+    return n
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest value (not differentiable: an integer tensor)."""
+    return x._make(x.xp.argmax(x.data, axis=axis, keepdims=keepdims))
+
+
+def argmin(x, axis=None, keepdims=False):
+    return x._make(x.xp.argmin(x.data, axis=axis, keepdims=keepdims))
+
+
+class ReductionMethods:
+    """Tensor's reductions (mixed into :class:`minilm.Tensor`)."""
+
+    __slots__ = ()
+    sum, mean, var, max, min, logsumexp, argmax, argmin = (
+        sum,
+        mean,
+        var,
+        max,
+        min,
+        logsumexp,
+        argmax,
+        argmin,
+    )
+
+    def any(self, axis=None):
+        return self._make(self.data.any(axis=axis))
+
+    def all(self, axis=None):
+        return self._make(self.data.all(axis=axis))

@@ -2,15 +2,19 @@
 
 Each backward uses the op's output where that is cheaper (exp, tanh, sigmoid,
 sqrt): the output is a Tensor in the graph, so second derivatives still work.
+The functions of real numbers (``floating = True``) promote integer and bool
+inputs to the default float first, as PyTorch does.
 """
 
 import math
 
 from .. import backend
-from ..tensor import Function
+from ..autograd import Function
 
 
 class Exp(Function):
+    saves_inputs, saves_output, floating = (), True, True
+
     def forward(self, a):
         return backend.get_array_module(a).exp(a)
 
@@ -19,6 +23,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    floating = True
+
     def forward(self, a):
         return backend.get_array_module(a).log(a)
 
@@ -27,6 +33,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_inputs, saves_output, floating = (), True, True
+
     def forward(self, a):
         return backend.get_array_module(a).sqrt(a)
 
@@ -34,16 +42,9 @@ class Sqrt(Function):
         return (g / (2 * self.output),)
 
 
-class Abs(Function):
-    def forward(self, a):
-        return backend.get_array_module(a).abs(a)
-
-    def backward(self, g):
-        a = self.inputs[0]
-        return (g * a.sign(),)
-
-
 class Tanh(Function):
+    saves_inputs, saves_output, floating = (), True, True
+
     def forward(self, a):
         return backend.get_array_module(a).tanh(a)
 
@@ -53,10 +54,11 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves_inputs, saves_output, floating = (), True, True
+
     def forward(self, a):
         xp = backend.get_array_module(a)
-        # stable for large |a|: exp of a non-positive number only
-        e = xp.exp(-xp.abs(a))
+        e = xp.exp(-xp.abs(a))  # stable for large |a|: exp of a non-positive number only
         return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
     def backward(self, g):
@@ -67,11 +69,57 @@ class Sigmoid(Function):
 class Softplus(Function):
     """log(1 + exp(a)), stable for any a; its derivative is sigmoid(a)."""
 
+    floating = True
+
     def forward(self, a):
         return backend.get_array_module(a).logaddexp(0, a).astype(a.dtype, copy=False)
 
     def backward(self, g):
-        return (g * Sigmoid.apply(self.inputs[0]),)
+        return (g * sigmoid(self.inputs[0]),)
+
+
+class Erf(Function):
+    floating = True
+
+    def forward(self, a):
+        return backend.erf(a)
+
+    def backward(self, g):
+        a = self.inputs[0]
+        return (g * (2 / math.sqrt(math.pi)) * (-(a * a)).exp(),)
+
+
+class Sign(Function):
+    """-1, 0 or 1. Its derivative is 0 everywhere (taken as 0 at the jump), so a
+    gradient built from it stays connected: the next derivative is 0, not undefined."""
+
+    saves_inputs = ()
+
+    def forward(self, a):
+        return backend.get_array_module(a).sign(a)
+
+    def backward(self, g):
+        return (g * 0,)
+
+
+class Step(Function):
+    """1 where a > 0, else 0 (the derivative of relu). Its own derivative is 0."""
+
+    saves_inputs = ()
+
+    def forward(self, a):
+        return (a > 0).astype(a.dtype)
+
+    def backward(self, g):
+        return (g * 0,)
+
+
+class Abs(Function):
+    def forward(self, a):
+        return backend.get_array_module(a).abs(a)
+
+    def backward(self, g):
+        return (g * sign(self.inputs[0]),)
 
 
 class Relu(Function):
@@ -79,16 +127,7 @@ class Relu(Function):
         return backend.get_array_module(a).maximum(a, 0)
 
     def backward(self, g):
-        return (g * (self.inputs[0] > 0),)
-
-
-class Erf(Function):
-    def forward(self, a):
-        return backend.erf(a)
-
-    def backward(self, g):
-        a = self.inputs[0]
-        return (g * (2 / math.sqrt(math.pi)) * (-(a * a)).exp(),)
+        return (g * step(self.inputs[0]),)
 
 
 class Maximum(Function):
@@ -130,3 +169,76 @@ class Clip(Function):
         if self.hi is not None:
             inside = inside * (a <= self.hi)
         return (g * inside,)
+
+
+# ---- the functions and Tensor's methods ----
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), stable for large |x|."""
+    return Sigmoid.apply(x)
+
+
+def softplus(x):
+    """log(1 + exp(x)), a smooth relu; stable for large |x|."""
+    return Softplus.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+def sign(x):
+    """-1, 0 or 1; differentiable with derivative 0."""
+    return Sign.apply(x)
+
+
+def step(x):
+    """1 where x > 0, else 0; differentiable with derivative 0."""
+    return Step.apply(x)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def clip(x, lo=None, hi=None):
+    """Limit values to [lo, hi]; either bound may be None."""
+    return Clip.apply(x, lo=lo, hi=hi)
+
+
+class ElementwiseMethods:
+    """Tensor's elementwise methods (mixed into :class:`minilm.Tensor`)."""
+
+    __slots__ = ()
+    exp, log, sqrt, abs, tanh, sigmoid, softplus = exp, log, sqrt, abs, tanh, sigmoid, softplus
+    relu, erf, sign, maximum, minimum, clip = relu, erf, sign, maximum, minimum, clip
+    __abs__ = abs

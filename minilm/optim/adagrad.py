@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import backend
-from .optimizer import Optimizer, fused_kernel
+from .. import backend, fast
+from .optimizer import Optimizer
 
 
 def adagrad_step(p, g, acc, *, lr, weight_decay, eps):
@@ -14,13 +14,6 @@ def adagrad_step(p, g, acc, *, lr, weight_decay, eps):
     d = g + weight_decay * p
     acc += d * d
     p -= lr * d / (backend.get_array_module(p).sqrt(acc) + eps)
-
-
-_BODY = """
-T d = g + weight_decay * p;
-acc = acc + d * d;
-p = p - lr * d / (sqrt(acc) + eps);
-"""
 
 
 class Adagrad(Optimizer):
@@ -54,10 +47,5 @@ class Adagrad(Optimizer):
             state["sum"] = xp.full_like(p, group["initial_accumulator_value"])
         state["step"] += 1
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        if backend.device_of(p) == "cuda":  # pragma: no cover - GPU only
-            kernel = fused_kernel("minilm_adagrad", "T g, T lr, T weight_decay, T eps",
-                                  "T p, T acc", _BODY)  # fmt: skip
-            kernel(g, lr, group["weight_decay"], group["eps"], p, state["sum"])
-        else:
-            adagrad_step(p, g, state["sum"], lr=lr, weight_decay=group["weight_decay"],
-                         eps=group["eps"])  # fmt: skip
+        step = fast.lookup("adagrad_step", backend.device_of(p)) or adagrad_step
+        step(p, g, state["sum"], lr=lr, weight_decay=group["weight_decay"], eps=group["eps"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
-from .optimizer import Optimizer, fused_kernel
+from .. import backend, fast
+from .optimizer import Optimizer
 
 
 def adam_step(p, g, m, v, vmax, *, lr, beta1, beta2, eps, l2, decay, step):
@@ -27,20 +27,6 @@ def adam_step(p, g, m, v, vmax, *, lr, beta1, beta2, eps, l2, decay, step):
         v = vmax
     bc1, bc2 = 1 - beta1**step, 1 - beta2**step
     p -= (lr / bc1) * m / (xp.sqrt(v) / math.sqrt(bc2) + eps)
-
-
-def _adam_kernel(amsgrad: bool):  # pragma: no cover - GPU only
-    body = """
-    p = p * (1 - decay);
-    T d = g + l2 * p;
-    m = beta1 * m + (1 - beta1) * d;
-    v = beta2 * v + (1 - beta2) * d * d;
-    """
-    body += "vmax = max(vmax, v);\nT s = vmax;\n" if amsgrad else "T s = v;\n"
-    body += "p = p - step_size * m / (sqrt(s) / bc2_sqrt + eps);"
-    inputs = "T g, T beta1, T beta2, T eps, T l2, T decay, T step_size, T bc2_sqrt"
-    outputs = "T p, T m, T v" + (", T vmax" if amsgrad else "")
-    return fused_kernel("minilm_adam", inputs, outputs, body)
 
 
 class Adam(Optimizer):
@@ -79,14 +65,9 @@ class Adam(Optimizer):
         t, lr, (b1, b2), wd = state["step"], group["lr"], group["betas"], group["weight_decay"]
         l2, decay = (0.0, lr * wd) if self.decoupled else (wd, 0.0)
         m, v, vmax = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
-        if backend.device_of(p) == "cuda":  # pragma: no cover - GPU only
-            outs = (p, m, v, vmax) if vmax is not None else (p, m, v)
-            step_size, bc2_sqrt = lr / (1 - b1**t), math.sqrt(1 - b2**t)
-            _adam_kernel(vmax is not None)(g, b1, b2, group["eps"], l2, decay, step_size,
-                                           bc2_sqrt, *outs)  # fmt: skip
-        else:
-            adam_step(p, g, m, v, vmax, lr=lr, beta1=b1, beta2=b2, eps=group["eps"], l2=l2,
-                      decay=decay, step=t)  # fmt: skip
+        step = fast.lookup("adam_step", backend.device_of(p)) or adam_step
+        step(p, g, m, v, vmax, lr=lr, beta1=b1, beta2=b2, eps=group["eps"], l2=l2, decay=decay,
+             step=t)  # fmt: skip
 
 
 class AdamW(Adam):

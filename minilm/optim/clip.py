@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, as_tensor, tensor
 
 
 def _with_grads(parameters):
@@ -42,7 +42,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for p in params:
-            p.grad = Tensor._wrap(p.grad.data * p.grad.dtype.type(coef))
+            p.grad = as_tensor(p.grad.data * p.grad.dtype.type(coef))
     return tensor(total)
 
 
@@ -56,4 +56,4 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     [-1.0, 0.5]
     """
     for p in _with_grads(parameters):
-        p.grad = Tensor._wrap(p.grad.xp.clip(p.grad.data, -clip_value, clip_value))
+        p.grad = as_tensor(p.grad.xp.clip(p.grad.data, -clip_value, clip_value))

@@ -3,8 +3,8 @@
 A subclass names its options in ``defaults`` and writes ``update(p, g, state,
 group)``, which changes the parameter array ``p`` in place from its gradient
 array ``g``. Every optimizer keeps two forms of its update side by side: the
-plain array expression (the reference, run on the CPU) and, on the GPU, the same
-arithmetic fused into one CuPy elementwise kernel per parameter.
+plain array expression (the reference) and, registered in :mod:`minilm.fast.optim`
+for the GPU, the same arithmetic as one CuPy elementwise kernel per parameter.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import difflib
 import math
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 
 def _number(x) -> bool:
@@ -119,6 +119,7 @@ class Optimizer:
                     )
                 state = self.state.setdefault(p, {})
                 self.update(p.data, g.astype(p.dtype, copy=False), state, group)
+                p._bump()  # an in-place change: a backward that saved p must notice
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
@@ -141,7 +142,7 @@ class Optimizer:
             for p in group["params"]:
                 if self.state.get(p):
                     state[index[id(p)]] = {
-                        k: Tensor._wrap(v) if hasattr(v, "dtype") and v.ndim else v
+                        k: as_tensor(v) if hasattr(v, "dtype") and v.ndim else v
                         for k, v in self.state[p].items()
                     }
         return {"state": state, "param_groups": groups}
@@ -210,15 +211,3 @@ class Optimizer:
             opts = ", ".join(f"{k}={v}" for k, v in g.items() if k != "params")
             lines.append(f"  group {i}: {len(g['params'])} tensors, {opts}")
         return "\n".join(lines + [")"])
-
-
-def fused_kernel(name: str, inputs: str, outputs: str, body: str):
-    """A CuPy ElementwiseKernel (built once per distinct source): one GPU kernel
-    that reads ``inputs`` and updates the ``outputs`` arrays in place."""
-    key = (name, inputs, outputs, body)
-    if key not in _KERNELS:  # pragma: no cover - GPU only
-        _KERNELS[key] = backend.cp.ElementwiseKernel(inputs, outputs, body, name)
-    return _KERNELS[key]  # pragma: no cover - GPU only
-
-
-_KERNELS: dict = {}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import backend
-from .optimizer import Optimizer, fused_kernel
+from .. import backend, fast
+from .optimizer import Optimizer
 
 
 def rmsprop_step(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momentum, centered):
@@ -25,21 +25,6 @@ def rmsprop_step(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momentum,
         p -= lr * buf
     else:
         p -= lr * d / r
-
-
-def _rmsprop_kernel(centered: bool, momentum: bool):  # pragma: no cover - GPU only
-    body = "T d = g + weight_decay * p;\nsq = alpha * sq + (1 - alpha) * d * d;\n"
-    if centered:
-        body += "gavg = alpha * gavg + (1 - alpha) * d;\nT r = sqrt(sq - gavg * gavg) + eps;\n"
-    else:
-        body += "T r = sqrt(sq) + eps;\n"
-    if momentum:
-        body += "buf = momentum * buf + d / r;\np = p - lr * buf;"
-    else:
-        body += "p = p - lr * d / r;"
-    outputs = "T p, T sq" + (", T gavg" if centered else "") + (", T buf" if momentum else "")
-    return fused_kernel("minilm_rmsprop", "T g, T lr, T alpha, T eps, T weight_decay, T momentum",
-                        outputs, body)  # fmt: skip
 
 
 class RMSprop(Optimizer):
@@ -75,12 +60,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = xp.zeros_like(p)
         state["step"] += 1
         sq, gavg, buf = state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer")
-        if backend.device_of(p) == "cuda":  # pragma: no cover - GPU only
-            kernel = _rmsprop_kernel(group["centered"], bool(group["momentum"]))
-            outs = [a for a in (p, sq, gavg, buf) if a is not None]
-            kernel(g, group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                   group["momentum"], *outs)  # fmt: skip
-        else:
-            rmsprop_step(p, g, sq, gavg, buf, lr=group["lr"], alpha=group["alpha"],
-                         eps=group["eps"], weight_decay=group["weight_decay"],
-                         momentum=group["momentum"], centered=group["centered"])  # fmt: skip
+        step = fast.lookup("rmsprop_step", backend.device_of(p)) or rmsprop_step
+        step(p, g, sq, gavg, buf, lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+             weight_decay=group["weight_decay"], momentum=group["momentum"],
+             centered=group["centered"])  # fmt: skip

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import backend
-from .optimizer import Optimizer, fused_kernel
+from .. import backend, fast
+from .optimizer import Optimizer
 
 
 def sgd_step(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, first):
@@ -17,17 +17,6 @@ def sgd_step(p, g, buf, *, lr, momentum, dampening, weight_decay, nesterov, firs
         buf[...] = d if first else momentum * buf + (1 - dampening) * d
         d = d + momentum * buf if nesterov else buf
     p -= lr * d
-
-
-def _sgd_kernel(momentum: bool, nesterov: bool):  # pragma: no cover - GPU only
-    body = "T d = g + weight_decay * p;\n"
-    if momentum:
-        body += "buf = momentum * buf + scale * d;\n"  # scale: 1 at the first step
-        body += "d = d + momentum * buf;\n" if nesterov else "d = buf;\n"
-    body += "p = p - lr * d;"
-    outputs = "T p, T buf" if momentum else "T p"
-    return fused_kernel("minilm_sgd", "T g, T lr, T weight_decay, T momentum, T scale",
-                        outputs, body)  # fmt: skip
 
 
 class SGD(Optimizer):
@@ -58,12 +47,7 @@ class SGD(Optimizer):
         if first:
             state["momentum_buffer"] = backend.get_array_module(p).zeros_like(p)
         buf = state.get("momentum_buffer")
-        if backend.device_of(p) == "cuda":  # pragma: no cover - GPU only
-            kernel = _sgd_kernel(bool(momentum), group["nesterov"])
-            scale = 1.0 if first else 1 - group["dampening"]
-            args = (p, buf) if momentum else (p,)
-            kernel(g, group["lr"], group["weight_decay"], momentum, scale, *args)
-        else:
-            sgd_step(p, g, buf, lr=group["lr"], momentum=momentum,
-                     dampening=group["dampening"], weight_decay=group["weight_decay"],
-                     nesterov=group["nesterov"], first=first)  # fmt: skip
+        step = fast.lookup("sgd_step", backend.device_of(p)) or sgd_step
+        step(p, g, buf, lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+             weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+             first=first)  # fmt: skip

@@ -41,7 +41,7 @@ from ..backend import np
 from ..backend import rng as _rng
 from ..ops import stack
 from ..progress import progress_bar
-from ..tensor import Tensor, grad, no_grad, tensor, zeros
+from ..tensor import Tensor, as_tensor, grad, no_grad, tensor, zeros
 from .env import ACTIONS, END
 
 __all__ = ["CharPolicy", "Rollout", "rollout", "discounted_returns", "reinforce_loss",
@@ -182,7 +182,7 @@ def reinforce_loss(log_probs: Tensor, returns, baseline=None, mask=None) -> Tens
         adv = adv - const(baseline)
     if mask is not None:
         adv = adv * const(mask)
-    return -(log_probs * Tensor._wrap(adv)).sum() * (1.0 / log_probs.shape[0])
+    return -(log_probs * as_tensor(adv)).sum() * (1.0 / log_probs.shape[0])
 
 
 @dataclass
@@ -260,11 +260,11 @@ class Reinforce:
             valid = ro.mask > 0
             adv = (adv - adv[valid].mean()) / (adv[valid].std() + 1e-8)
         loss = reinforce_loss(ro.log_probs, adv, mask=ro.mask)
-        mask = Tensor._wrap(ro.log_probs.xp.asarray(ro.mask, dtype=ro.log_probs.dtype))
+        mask = as_tensor(ro.log_probs.xp.asarray(ro.mask, dtype=ro.log_probs.dtype))
         steps = float(ro.mask.sum())
         if c.entropy_coef:
             loss = loss - c.entropy_coef * (ro.entropies * mask).sum() * (1.0 / steps)
-        value_loss = ((ro.values - Tensor._wrap(G.astype(ro.values.dtype))) ** 2 * mask).sum()
+        value_loss = ((ro.values - as_tensor(G.astype(ro.values.dtype))) ** 2 * mask).sum()
         value_loss = value_loss * (1.0 / steps)
         if c.baseline == "value":
             loss = loss + c.value_coef * value_loss

@@ -42,7 +42,7 @@ from ..backend import rng as _rng
 from ..data import load_split
 from ..data.name_data import name_stats
 from ..progress import progress_bar
-from ..tensor import Tensor, no_grad, tensor
+from ..tensor import Tensor, as_tensor, no_grad, tensor
 from .env import ACTIONS, END
 
 __all__ = ["encode", "decode", "sample_names", "token_logprobs", "sequence_kl",
@@ -284,7 +284,7 @@ def rl_finetune(lm, scorer: NameScorer, steps: int, config: RLHFConfig | None = 
         logp = _picked(logp_all, ids)  # (B, T)
         scores = scorer.score(names)
         R = kl_penalized_reward(scores, logp.detach(), _picked(ref_all, ids), mask, c.beta)
-        adv = Tensor._wrap(logp.xp.asarray((R - R.mean())[:, None] * mask, dtype=logp.dtype))
+        adv = as_tensor(logp.xp.asarray((R - R.mean())[:, None] * mask, dtype=logp.dtype))
         loss = -(logp * adv).sum() * (1.0 / c.batch_size)
         opt.zero_grad()
         loss.backward()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import tensor
 
 __all__ = [
     "floats",
@@ -76,9 +76,9 @@ def arrays(shape, elements=None, dtype="float64", unique=False) -> st.SearchStra
 
 
 def tensors(shape, elements=None, dtype="float64", requires_grad=True, device="cpu"):
-    """minilm Tensors built from :func:`arrays`."""
+    """minilm Tensors built from :func:`arrays` (only float ones require grad)."""
     return arrays(shape, elements, dtype).map(
-        lambda a: Tensor._wrap(backend.to_device(a, device), requires_grad)
+        lambda a: tensor(a, device=device, requires_grad=requires_grad and a.dtype.kind == "f")
     )
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from minilm.backend import np
 from minilm.bench import ops as bench
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 
 
 @pytest.mark.parametrize("name", list(bench.cases(256)))
@@ -13,10 +13,10 @@ def test_raw_reference_computes_the_same_gradients(name):
     shapes, fn, raw = bench.cases(256)[name]
     gen = np.random.default_rng(0)
     arrays = [gen.standard_normal(s) + (3.0 if name == "div" else 0.0) for s in shapes]
-    tensors = [Tensor._wrap(a.copy(), requires_grad=True) for a in arrays]
+    tensors = [tensor(a.copy(), requires_grad=True) for a in arrays]
     out = fn(*tensors)
     g = gen.standard_normal(out.shape)
-    grads = bench._grads(fn, Tensor._wrap(g), *tensors)
+    grads = bench._grads(fn, as_tensor(g), *tensors)
     expected = raw(np, g, *arrays)
     np.testing.assert_allclose(out.numpy(), expected[0], rtol=1e-10)
     for ours, theirs in zip(grads, expected[1:]):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minilm
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, broadcastable_shapes, floats, gradcheck, gradgradcheck, shapes
 
 _nonzero = st.one_of(floats(0.5, 3.0), floats(-3.0, -0.5))
@@ -21,7 +21,7 @@ singles = arrays(shapes())
 
 
 def _leaves(xs):
-    return [Tensor._wrap(x.copy(), requires_grad=True) for x in xs]
+    return [tensor(x.copy(), requires_grad=True) for x in xs]
 
 
 def _first(student, cls, reference, xs):
@@ -30,7 +30,7 @@ def _first(student, cls, reference, xs):
     ts, refs = _leaves(xs), _leaves(xs)
     out, expected = op(*ts), reference(*refs)
     assert_close(out, expected, f"{cls}.forward")
-    v = Tensor._wrap(minilm.backend.np.random.default_rng(0).standard_normal(out.shape))
+    v = as_tensor(minilm.backend.np.random.default_rng(0).standard_normal(out.shape))
     got = minilm.grad((out * v).sum(), ts, allow_unused=True)
     want = minilm.grad((expected * v).sum(), refs)
     for i, (a, b) in enumerate(zip(got, want)):

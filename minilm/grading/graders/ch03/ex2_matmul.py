@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 import minilm
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, broadcastable_shapes, shapes
 
 _side = st.integers(1, 4)
@@ -24,8 +24,8 @@ def operands(draw, batches):
 
 
 def _matches_minilm(student, a, b, g):
-    A, B = Tensor._wrap(a, True), Tensor._wrap(b, True)
-    want_a, want_b = minilm.grad(minilm.matmul(A, B), [A, B], grad_outputs=Tensor._wrap(g))
+    A, B = tensor(a, requires_grad=True), tensor(b, requires_grad=True)
+    want_a, want_b = minilm.grad(minilm.matmul(A, B), [A, B], grad_outputs=as_tensor(g))
     result = student.matmul_backward(a.copy(), b.copy(), g.copy())
     assert isinstance(result, tuple) and len(result) == 2, (
         f"matmul_backward must return a tuple (grad_a, grad_b), got {type(result).__name__}"

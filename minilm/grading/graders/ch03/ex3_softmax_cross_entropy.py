@@ -7,7 +7,7 @@ import minilm
 import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import tensor
 from minilm.testing import arrays, floats
 
 
@@ -21,7 +21,7 @@ def problems(draw, scale=3.0):
 
 
 def _reference(logits, targets):
-    z = Tensor._wrap(logits.copy(), True)
+    z = tensor(logits.copy(), requires_grad=True)
     loss = F.cross_entropy(z, targets)
     (dz,) = minilm.grad(loss, [z])
     return loss.item(), dz

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import minilm
 import minilm.functional as F
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, shapes
 
 EPS = 1e-5
@@ -24,10 +24,10 @@ def problems(draw, lead):
 
 
 def _reference(x, weight, grad_out):
-    X, W = Tensor._wrap(x.copy(), True), Tensor._wrap(weight.copy(), True)
-    B = Tensor._wrap(minilm.backend.np.zeros_like(weight), True)
+    X, W = tensor(x.copy(), requires_grad=True), tensor(weight.copy(), requires_grad=True)
+    B = tensor(minilm.backend.np.zeros_like(weight), requires_grad=True)
     y = F.layer_norm(X, W, B, eps=EPS)
-    return minilm.grad(y, [X, W, B], grad_outputs=Tensor._wrap(grad_out))
+    return minilm.grad(y, [X, W, B], grad_outputs=as_tensor(grad_out))
 
 
 def _compare(student, x, weight, grad_out, parts):

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 import minilm.optim as optim
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, floats, shapes
 
 
@@ -24,11 +24,11 @@ hyper = st.fixed_dictionaries({
 
 
 def _compare(student, param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    p = Tensor._wrap(param.copy(), requires_grad=True)
+    p = tensor(param.copy(), requires_grad=True)
     opt = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
     mine, m, v = param.copy(), np.zeros_like(param), np.zeros_like(param)
     for t, g in enumerate(grads, start=1):
-        p.grad = Tensor._wrap(g.copy())
+        p.grad = as_tensor(g.copy())
         opt.step()
         result = student.adam_step(mine, g.copy(), m, v, t, lr=lr, beta1=beta1, beta2=beta2,
                                    eps=eps)  # fmt: skip

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 import minilm.optim as optim
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, floats, shapes
 
 grad_lists = st.lists(arrays(shapes(0, 2)), min_size=1, max_size=4)
@@ -25,8 +25,8 @@ def _run(student, grads, max_norm):
 def _reference(grads, max_norm):
     params = []
     for g in grads:
-        p = Tensor._wrap(g.copy(), requires_grad=True)
-        p.grad = Tensor._wrap(g.copy())
+        p = tensor(g.copy(), requires_grad=True)
+        p.grad = as_tensor(g.copy())
         params.append(p)
     total = optim.clip_grad_norm_(params, max_norm).item()
     return [p.grad.data for p in params], total

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 import minilm
 from minilm.grading import assert_close, check, prop
 from minilm.models.word2vec import negative_sampling_loss
-from minilm.tensor import Tensor
+from minilm.tensor import tensor
 from minilm.testing import arrays, floats
 
 
@@ -17,7 +17,7 @@ def problems(draw, scale=1.0):
 
 
 def _reference(v, u_pos, u_neg):
-    leaves = [Tensor._wrap(x.copy(), True) for x in (v, u_pos, u_neg)]
+    leaves = [tensor(x.copy(), requires_grad=True) for x in (v, u_pos, u_neg)]
     loss = negative_sampling_loss(*leaves)
     return (loss.item(), *minilm.grad(loss, leaves))
 

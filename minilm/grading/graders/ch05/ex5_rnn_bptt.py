@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 import minilm
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, floats
 
 NAMES = ("dxs", "dh0", "dW_ih", "dW_hh", "db")
@@ -19,12 +19,12 @@ def problems(draw, T):
 
 
 def _reference(xs, h0, W_ih, W_hh, b, grad_hs):
-    leaves = [Tensor._wrap(v.copy(), True) for v in (xs, h0, W_ih, W_hh, b)]
+    leaves = [tensor(v.copy(), requires_grad=True) for v in (xs, h0, W_ih, W_hh, b)]
     X, h, Wi, Wh, bb = leaves
     loss = 0.0
     for t in range(len(xs)):
         h = (X[t] @ Wi + h @ Wh + bb).tanh()
-        loss = loss + (h * Tensor._wrap(grad_hs[t])).sum()
+        loss = loss + (h * as_tensor(grad_hs[t])).sum()
     return minilm.grad(loss, leaves)
 
 

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor
 from minilm.testing import arrays, floats
 
 
@@ -29,7 +29,7 @@ def problems(draw, mask_kind=None, scale=2.0):
 
 def _check(student, q, k, v, mask):
     want, want_w = F.scaled_dot_product_attention(
-        Tensor._wrap(q), Tensor._wrap(k), Tensor._wrap(v), mask=mask, return_weights=True
+        as_tensor(q), as_tensor(k), as_tensor(v), mask=mask, return_weights=True
     )
     result = student.attention(q.copy(), k.copy(), v.copy(), None if mask is None else mask.copy())
     assert isinstance(result, tuple) and len(result) == 2, "attention must return (out, weights)"

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.nn import AdditiveAttention
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor
 from minilm.testing import arrays
 
 
@@ -22,7 +22,7 @@ def _check(student, query, keys, W_q, W_k, b_k, v, mask):
     attn = AdditiveAttention(W_q.shape[0], W_k.shape[0], W_q.shape[1])
     attn.W_q.weight.data, attn.W_k.weight.data, attn.W_k.bias.data = W_q, W_k, b_k
     attn.v.weight.data = v[:, None]
-    _, want = attn(Tensor._wrap(query), Tensor._wrap(keys), mask=mask)
+    _, want = attn(as_tensor(query), as_tensor(keys), mask=mask)
     got = student.additive_weights(*(a.copy() for a in (query, keys, W_q, W_k, b_k, v, mask)))
     assert_close(got, want, "attention weights", rtol=1e-6, atol=1e-9)
 

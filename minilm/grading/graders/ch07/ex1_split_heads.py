@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from minilm.grading import assert_close, check, prop
 from minilm.nn import MultiHeadAttention
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor
 from minilm.testing import arrays
 
 
@@ -20,7 +20,7 @@ def inputs(draw):
 def split(student, problem):
     """split_heads matches minilm's"""
     x, H = problem
-    want = MultiHeadAttention(x.shape[-1], H).split_heads(Tensor._wrap(x))
+    want = MultiHeadAttention(x.shape[-1], H).split_heads(as_tensor(x))
     assert_close(student.split_heads(x.copy(), H), want, f"split_heads of {x.shape}, H={H}")
 
 
@@ -30,8 +30,8 @@ def merge(student, problem):
     """merge_heads matches minilm's"""
     x, H = problem
     mha = MultiHeadAttention(x.shape[-1], H)
-    heads = mha.split_heads(Tensor._wrap(x)).numpy()
-    want = mha.merge_heads(Tensor._wrap(heads))
+    heads = mha.split_heads(as_tensor(x)).numpy()
+    want = mha.merge_heads(as_tensor(heads))
     assert_close(student.merge_heads(heads.copy()), want, f"merge_heads of {heads.shape}")
 
 

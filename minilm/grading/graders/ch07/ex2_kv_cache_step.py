@@ -6,7 +6,7 @@ import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.nn import KVCache
-from minilm.tensor import Tensor
+from minilm.tensor import as_tensor
 from minilm.testing import arrays
 
 
@@ -32,9 +32,9 @@ def matches_minilm_cache(student, step):
     """output and new cache match minilm's KVCache + attention"""
     q, k, v, ck, cv = step
     cache = KVCache()
-    cache.append(Tensor._wrap(ck), Tensor._wrap(cv))
-    K, V = cache.append(Tensor._wrap(k), Tensor._wrap(v))
-    want = F.scaled_dot_product_attention(Tensor._wrap(q), K, V, causal=True)
+    cache.append(as_tensor(ck), as_tensor(cv))
+    K, V = cache.append(as_tensor(k), as_tensor(v))
+    want = F.scaled_dot_product_attention(as_tensor(q), K, V, causal=True)
     out, new_k, new_v = _student(student, *step)
     assert_close(new_k, K, "cache_k")
     assert_close(new_v, V, "cache_v")
@@ -49,7 +49,7 @@ def equals_full_prefix(student, step):
     B, H, S, hd = ck.shape
     Q = np.concatenate([np.zeros((B, H, S, hd)), q], axis=-2)  # earlier queries don't matter
     K, V = np.concatenate([ck, k], axis=-2), np.concatenate([cv, v], axis=-2)
-    full = F.scaled_dot_product_attention(*(Tensor._wrap(a) for a in (Q, K, V)), causal=True)
+    full = F.scaled_dot_product_attention(*(as_tensor(a) for a in (Q, K, V)), causal=True)
     out, _, _ = _student(student, *step)
     assert_close(out, full.numpy()[:, :, -1:], "out vs the full prefix")
 

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 import minilm
 from minilm.grading import assert_close, check, prop
 from minilm.models import gan
-from minilm.tensor import Tensor
+from minilm.tensor import Tensor, as_tensor, tensor
 from minilm.testing import arrays, floats
 
 
@@ -14,7 +14,7 @@ def _logits(scale):
 
 
 def _value_and_grad(fn, *arrays_):
-    xs = [Tensor._wrap(a.copy(), True) for a in arrays_]
+    xs = [tensor(a.copy(), requires_grad=True) for a in arrays_]
     out = fn(*xs)
     assert isinstance(out, Tensor), f"the loss must be a minilm Tensor, got {type(out).__name__}"
     assert out.size == 1, f"the loss must be one number, got shape {out.shape}"
@@ -47,8 +47,8 @@ def generator(student, fake):
 def stable(student, real, fake):
     """both losses stay finite and right for logits up to 200 in size"""
     got, _ = _value_and_grad(student.discriminator_loss, real, fake)
-    assert_close(got, gan.discriminator_loss(Tensor._wrap(real), Tensor._wrap(fake)).item(),
+    assert_close(got, gan.discriminator_loss(as_tensor(real), as_tensor(fake)).item(),
                  "discriminator loss with huge logits", rtol=1e-6)  # fmt: skip
     got, _ = _value_and_grad(student.generator_loss, fake)
-    assert_close(got, gan.generator_loss(Tensor._wrap(fake)).item(),
+    assert_close(got, gan.generator_loss(as_tensor(fake)).item(),
                  "generator loss with huge logits", rtol=1e-6)  # fmt: skip

@@ -8,7 +8,7 @@ import minilm.nn as nn
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.models import gan
-from minilm.tensor import Tensor
+from minilm.tensor import Tensor, as_tensor
 
 
 @st.composite
@@ -27,7 +27,7 @@ def problems(draw):
 
 def _penalty(fn, net, real, fake, eps, weight):
     critic = lambda x: net(x).reshape(-1)
-    t = lambda a: Tensor._wrap(a.copy())
+    t = lambda a: as_tensor(a.copy())
     out = fn(critic, t(real), t(fake), t(eps), weight)
     assert isinstance(out, Tensor) and out.size == 1, "return the penalty as a one-number Tensor"
     return out

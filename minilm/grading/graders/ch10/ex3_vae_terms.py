@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 import minilm
 from minilm.grading import assert_close, check, prop
 from minilm.models import vae
-from minilm.tensor import Tensor
+from minilm.tensor import Tensor, tensor
 from minilm.testing import arrays, floats
 
 _shape = st.tuples(st.integers(1, 4), st.integers(1, 5))
@@ -26,7 +26,7 @@ def _grads(out, xs):
 @prop(p=gaussians())
 def reparameterization(student, p):
     """z = mu + sigma * eps, and its gradients in mu and logvar"""
-    mu, logvar, eps = (Tensor._wrap(a.copy(), True) for a in p)
+    mu, logvar, eps = (tensor(a.copy(), requires_grad=True) for a in p)
     got = student.reparameterize(mu, logvar, eps.detach())
     want = mu + minilm.exp(0.5 * logvar) * eps.detach()
     assert_close(got, want, "z")
@@ -38,7 +38,7 @@ def reparameterization(student, p):
 @prop(p=gaussians())
 def kl(student, p):
     """KL(N(mu, exp(logvar)) || N(0, I)) per row, and its gradients"""
-    mu, logvar = (Tensor._wrap(a.copy(), True) for a in p[:2])
+    mu, logvar = (tensor(a.copy(), requires_grad=True) for a in p[:2])
     got = student.gaussian_kl(mu, logvar)
     want = vae.gaussian_kl(mu, logvar)
     assert_close(got, want, "KL per row")

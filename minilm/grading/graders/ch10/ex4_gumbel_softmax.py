@@ -7,7 +7,7 @@ import minilm
 import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor
+from minilm.tensor import Tensor, as_tensor, tensor
 from minilm.testing import arrays, floats
 
 
@@ -28,8 +28,8 @@ def _soft(logits, g, tau):
 def soft(student, p):
     """softmax((logits + g) / tau), rows summing to 1"""
     logits, g, tau = p
-    got = student.gumbel_softmax(Tensor._wrap(logits.copy()), Tensor._wrap(g.copy()), tau)
-    assert_close(got, _soft(Tensor._wrap(logits), Tensor._wrap(g), tau), "soft sample")
+    got = student.gumbel_softmax(as_tensor(logits.copy()), as_tensor(g.copy()), tau)
+    assert_close(got, _soft(as_tensor(logits), as_tensor(g), tau), "soft sample")
 
 
 @check(points=1)
@@ -37,7 +37,7 @@ def soft(student, p):
 def hard_value(student, p):
     """hard=True: the one-hot of argmax(logits + g)"""
     logits, g, tau = p
-    got = student.gumbel_softmax(Tensor._wrap(logits.copy()), Tensor._wrap(g.copy()), tau, True)
+    got = student.gumbel_softmax(as_tensor(logits.copy()), as_tensor(g.copy()), tau, True)
     want = np.eye(logits.shape[-1])[(logits + g).argmax(-1)]
     assert_close(got, want, "hard sample")
 
@@ -47,13 +47,13 @@ def hard_value(student, p):
 def straight_through(student, p, w):
     """hard=True: the gradient is the soft sample's (straight-through)"""
     logits, g, tau = p
-    weights = Tensor._wrap(np.random.default_rng(w).normal(size=logits.shape))
-    x = Tensor._wrap(logits.copy(), True)
-    got = student.gumbel_softmax(x, Tensor._wrap(g.copy()), tau, True)
+    weights = as_tensor(np.random.default_rng(w).normal(size=logits.shape))
+    x = tensor(logits.copy(), requires_grad=True)
+    got = student.gumbel_softmax(x, as_tensor(g.copy()), tau, True)
     assert isinstance(got, Tensor) and got.requires_grad, (
         "the hard sample carries no gradient: return y_hard - y.detach() + y"
     )
     (got_g,) = minilm.grad((got * weights).sum(), [x])
-    y = Tensor._wrap(logits.copy(), True)
-    (want_g,) = minilm.grad((_soft(y, Tensor._wrap(g), tau) * weights).sum(), [y])
+    y = tensor(logits.copy(), requires_grad=True)
+    (want_g,) = minilm.grad((_soft(y, as_tensor(g), tau) * weights).sum(), [y])
     assert_close(got_g, want_g, "d(hard sample . w)/d logits")

@@ -6,7 +6,7 @@ import minilm
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.rl.reinforce import reinforce_loss
-from minilm.tensor import Tensor
+from minilm.tensor import Tensor, tensor
 from minilm.testing import arrays, floats
 
 
@@ -22,7 +22,7 @@ def batches(draw):
 
 
 def _loss(fn, lp, returns, baseline, mask):
-    x = Tensor._wrap(lp.copy(), True)
+    x = tensor(lp.copy(), requires_grad=True)
     out = fn(x, returns.copy(), baseline.copy(), mask.copy())
     assert isinstance(out, Tensor) and out.size == 1, "return the loss as a one-number Tensor"
     (g,) = minilm.grad(out, [x], allow_unused=True)
