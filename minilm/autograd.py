@@ -468,7 +468,7 @@ class GradTable:
                 old.data[g.index] += g.values.data
             self.owned.add(k)
             return
-        g = unbroadcast(g, t.shape)
+        g = unbroadcast(g, t.shape)  # its sum is an op: on the GPU, a registered GEMV
         if old is None:
             self.sums[k] = g
         elif not self.create_graph and k in self.owned and old.dtype == g.dtype:
@@ -496,8 +496,8 @@ class GradTable:
         so two leaves could receive views of one array, or of the caller's
         ``grad``; an optimizer updating one ``.grad`` in place would then
         corrupt the other. A leaf keeps the array only when no one else has
-        its memory; otherwise it gets a copy. A broadcast view (read-only) is
-        always copied.
+        its memory; otherwise it gets a copy. A broadcast or other read-only
+        view is always copied.
         """
         if g.dtype != t.dtype:
             g = g.astype(t.dtype)
@@ -506,7 +506,8 @@ class GradTable:
             return
         if not g.requires_grad:
             base = _base(g.data)
-            if id(base) in self.claimed or not g.data.flags.c_contiguous:
+            flags = g.data.flags
+            if id(base) in self.claimed or not (flags.c_contiguous and flags.writeable):
                 g = g._make(g.data.copy())
                 base = g.data
             self.claimed.add(id(base))

@@ -76,7 +76,9 @@ def softmax(x: Tensor, axis: int = -1, mask=None) -> Tensor:
 
 def mask_array(mask, like: Tensor):
     """A boolean mask (a Tensor, array or nested list) as an array on ``like``'s device."""
-    return like.xp.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+    if isinstance(mask, Tensor):  # a copy: the softmax keeps it for its backward
+        return like.xp.array(mask.data, dtype=bool)
+    return like.xp.asarray(mask, dtype=bool)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -34,6 +34,7 @@ from .ops.unary import ElementwiseMethods
 
 _default_float = np.float32
 _new = object.__new__
+_np_generic = np.generic
 
 
 class Tensor(
@@ -70,7 +71,11 @@ class Tensor(
 
     @staticmethod
     def _make(array, requires_grad: bool = False) -> Tensor:
-        """A Tensor around ``array`` (no copy, no checks): the engine's constructor."""
+        """A Tensor around ``array`` (no copy, no checks): the engine's constructor.
+        A NumPy scalar (what a full reduction returns) becomes a 0-d array, so
+        in-place methods work on it."""
+        if isinstance(array, _np_generic):
+            array = np.asarray(array)
         t = _new(Tensor)
         t.data, t.grad, t.requires_grad, t._ctx, t._vbox = array, None, requires_grad, None, [0]
         return t
@@ -200,22 +205,29 @@ class Tensor(
         autograd.backward([self], [grad], retain_graph, create_graph)
 
     # ---- in-place operations: outside the graph, counted by the version ----
-    def _write(self, op: str):
+    def _write(self, op: str, other=None):
         """Check that ``op`` may change this tensor in place, and count the change."""
-        if self.requires_grad and _mode.enabled:
-            raise RuntimeError(
-                f"{op}: an in-place change to a tensor that requires grad would corrupt "
-                "its gradient; do it under minilm.no_grad(), or build a new tensor "
-                "(minilm.where, concatenate, x + y)"
-            )
+        if _mode.enabled:
+            if self.requires_grad:
+                raise RuntimeError(
+                    f"{op}: an in-place change to a tensor that requires grad would corrupt "
+                    "its gradient; do it under minilm.no_grad(), or build a new tensor "
+                    "(minilm.where, concatenate, x + y)"
+                )
+            if isinstance(other, TensorBase) and other.requires_grad:
+                raise RuntimeError(
+                    f"{op}: the value written requires grad, and an in-place write would "
+                    "drop it from the graph; build a new tensor instead (x = x + y, "
+                    "minilm.where, concatenate)"
+                )
         self._vbox[0] += 1
         return self.data
 
     def __setitem__(self, index, value) -> None:
-        self._write("setitem")[index_arrays(index)] = _array(value)
+        self._write("setitem", value)[index_arrays(index)] = _array(value)
 
     def fill_(self, value) -> Tensor:
-        self._write("fill_")[...] = _array(value)
+        self._write("fill_", value)[...] = _array(value)
         return self
 
     def zero_(self) -> Tensor:
@@ -223,30 +235,52 @@ class Tensor(
 
     def copy_(self, other) -> Tensor:
         """Copy ``other``'s values (broadcast to this shape) into this tensor."""
-        self._write("copy_")[...] = _array(other)
+        self._write("copy_", other)[...] = _array(other)
         return self
 
     def add_(self, other) -> Tensor:
-        data = self._write("add_")
+        data = self._write("add_", other)
         data += _array(other)
         return self
 
     def sub_(self, other) -> Tensor:
-        data = self._write("sub_")
+        data = self._write("sub_", other)
         data -= _array(other)
         return self
 
     def mul_(self, other) -> Tensor:
-        data = self._write("mul_")
+        data = self._write("mul_", other)
         data *= _array(other)
         return self
 
     def div_(self, other) -> Tensor:
-        data = self._write("div_")
+        data = self._write("div_", other)
         data /= _array(other)
         return self
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    # ``x += y`` is in place, as in PyTorch, unless a graph is being recorded
+    # through it (x is computed from a tensor that requires grad, or y requires
+    # grad): then it is ``x = x + y``, a new node, where PyTorch records the
+    # in-place op in the graph. On a leaf that requires grad it is an error, as
+    # in PyTorch.
+    def __iadd__(self, other):
+        return self + other if _records(self, other) else self.add_(other)
+
+    def __isub__(self, other):
+        return self - other if _records(self, other) else self.sub_(other)
+
+    def __imul__(self, other):
+        return self * other if _records(self, other) else self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self / other if _records(self, other) else self.div_(other)
+
+
+def _records(a, b) -> bool:
+    """Whether ``a op= b`` would be recorded in a graph (so it becomes ``a op b``)."""
+    if not _mode.enabled or (a.requires_grad and a._ctx is None):
+        return False  # nothing to record, or a leaf that requires grad: an error
+    return a.requires_grad or (isinstance(b, TensorBase) and b.requires_grad)
 
 
 def _array(x):
@@ -288,7 +322,8 @@ def tensor(data, dtype=None, requires_grad: bool = False, device: str | None = N
     """Make a tensor from a number, a (nested) list, or a NumPy/CuPy array.
 
     Python floats become float32 (minilm's default), Python ints int64; an
-    array keeps its dtype unless ``dtype`` is given.
+    array keeps its dtype unless ``dtype`` is given. The tensor has its own
+    memory, as ``torch.tensor`` (:func:`as_tensor` shares an array's instead).
 
     >>> tensor([1, 2, 3]).dtype
     dtype('int64')
@@ -305,8 +340,11 @@ def tensor(data, dtype=None, requires_grad: bool = False, device: str | None = N
         if arr.dtype == np.float64:
             arr = arr.astype(_default_float)
         data = arr
+    source = data
     arr = backend.to_device(data, device) if hasattr(data, "dtype") else data
     arr = xp.asarray(arr, dtype=dtype)
+    if arr is source or getattr(arr, "base", None) is source:  # always a copy, as torch.tensor
+        arr = arr.copy()
     if arr.dtype == object:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} of objects")
     t = _make(arr)

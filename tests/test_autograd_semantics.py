@@ -872,3 +872,58 @@ def test_as_tensor_shares_memory():
     assert t.numpy()[0, 0] == 42
     torch = pytest.importorskip("torch")
     assert np.shares_memory(torch.as_tensor(a).numpy(), a)
+
+
+# ---- in-place writes that would drop a graph, and memory a tensor owns ----
+
+
+def test_augmented_assignment_records_a_graph_as_a_new_tensor():
+    w = minilm.tensor([1.0, 2.0], requires_grad=True)
+    total = minilm.zeros(2)
+    total += w * 3  # w requires grad: a new node, not a silent in-place write
+    total.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+    h = w * 2
+    h += 1  # a non-leaf that requires grad: h = h + 1
+    assert h.requires_grad and h.tolist() == [3.0, 5.0]
+
+
+def test_writing_a_tensor_that_requires_grad_into_another_is_refused():
+    w = minilm.tensor([1.0], requires_grad=True)
+    buf = minilm.zeros(3)
+    for write in (lambda: buf.__setitem__(0, w), lambda: buf.add_(w), lambda: buf.copy_(w)):
+        with pytest.raises(RuntimeError, match="drop it from the graph"):
+            write()
+    with minilm.no_grad():
+        buf[0:1] = w  # values only, on purpose
+    assert buf.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_tensor_copies_and_as_tensor_shares():
+    a = np.zeros(3, np.float32)
+    assert not np.shares_memory(minilm.tensor(a).data, a)
+    assert np.shares_memory(minilm.as_tensor(a).data, a)
+
+
+def test_in_place_methods_work_on_0d_results_and_their_gradients():
+    w = minilm.tensor([1.0, 2.0], requires_grad=True)
+    s = (w * w).sum()
+    s.backward()
+    t = s.detach()
+    t += 1
+    assert t.item() == 6.0
+    w.grad.zero_()
+    m = minilm.tensor([3.0], requires_grad=True)
+    (m.mean() * 2).backward()
+    m.grad.zero_()  # a gradient is never a read-only broadcast view
+    assert m.grad.tolist() == [0.0]
+
+
+def test_an_index_or_condition_tensor_changed_after_use_does_not_move_the_gradient():
+    x = minilm.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    idx, cond = minilm.tensor([0, 0]), minilm.tensor([True, False, True])
+    y = x[idx].sum() + minilm.where(cond, x, 0.0).sum()
+    idx[0] = 2
+    cond[0] = False
+    y.backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]  # what the forward used

@@ -438,6 +438,9 @@ def test_gpu_kernels_match_cpu(fn):  # pragma: no cover - GPU only
     np.testing.assert_allclose(y1, y0, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(g1, g0, rtol=1e-4, atol=1e-3)
     assert not fast_cuda._broken
+    used = {"gelu": {"gelu_tanh_fwd", "gelu_tanh_bwd"}, "softmax": {"exp_shift", "softmax_bwd"},
+            "layer_norm": {"ln_affine_fwd", "ln_bwd"}}[fn]  # fmt: skip
+    assert used <= set(fast_cuda._compiled), "the CUDA kernels did not run"
 
 
 def test_attention_dropout_drops_weights_before_mixing_values():
@@ -450,3 +453,83 @@ def test_attention_dropout_drops_weights_before_mixing_values():
     plain = F.scaled_dot_product_attention(q, k, v)
     assert not np.allclose(out.numpy(), plain.numpy())  # dropout did something
     np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, rtol=1e-6)  # returned pre-dropout
+
+
+# ---- the backward alternatives called directly, on mixed dtypes ----
+
+
+@pytest.mark.parametrize("op", list(CASES), ids=lambda op: op.__name__)
+@pytest.mark.parametrize("in_dtype, g_dtype", [(np.float32, np.float64), (np.float32, np.float32)])
+def test_backward_alternative_gives_the_reference_dtype_shape_and_values(op, in_dtype, g_dtype):
+    """Each node of the case's graph whose op has a backward alternative: the
+    alternative and ``fn.backward`` on the same node and upstream gradient (no
+    casting by the engine in between)."""
+    from minilm.autograd import topological_order, unbroadcast
+
+    f, arrays = CASES[op](np.random.default_rng(0))
+    xs = [minilm.tensor(np.asarray(a, in_dtype), requires_grad=True) for a in arrays]
+    y = f(*xs)
+    rng = np.random.default_rng(1)
+    checked = 0
+    for t in topological_order([y]):
+        fn = t._ctx
+        if fn is None or type(fn) is not op:
+            continue
+        g = minilm.as_tensor(rng.standard_normal(t.shape).astype(g_dtype))
+        with minilm.no_grad():
+            want = fn.backward(g)
+            want = want if isinstance(want, tuple) else (want,)
+            for alt in fast.backward_for(op, t.data):
+                got = alt(fn, g)
+                if got is NotImplemented:
+                    continue
+                checked += 1
+                for i, (a, b) in enumerate(zip(got, want)):
+                    if a is None or not fn.needs_grad[i]:
+                        continue
+                    shape = fn.inputs[i].shape  # both as the engine hands them on
+                    a = unbroadcast(a.dense() if hasattr(a, "dense") else a, shape)
+                    b = unbroadcast(b, shape)
+                    assert a.dtype == b.dtype, f"{alt.__name__}: input {i}: {a.dtype} vs {b.dtype}"
+                    tol = 1e-5 if in_dtype == np.float32 else 1e-10
+                    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=tol, atol=tol)
+    if any(o is op and d == "cpu" and k == "backward" for k, o, d, _ in fast.registered()):
+        assert checked, f"no {op.__name__} node ran a backward alternative"
+
+
+def test_disabled_contexts_overlapping_across_threads_restore_the_fast_layer():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with fast.disabled():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    inside.wait(5)
+    with fast.disabled():  # overlaps the worker's
+        release.set()
+        worker.join(5)
+        assert not fast.enabled()  # ours is still open
+    assert fast.enabled()
+
+
+def test_a_device_specific_alternative_comes_before_one_for_any_device():
+    class Op(minilm.Function):
+        pass
+
+    def generic(fn, *a):
+        return NotImplemented
+
+    def cpu_only(fn, *a):
+        return NotImplemented
+
+    fast.register_forward(Op)(generic)
+    fast.register_forward(Op, "cpu")(cpu_only)
+    try:
+        assert list(fast.forward_for(Op, np.ones(1))) == [cpu_only, generic]
+    finally:
+        del fast._forward[Op]

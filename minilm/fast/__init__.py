@@ -24,7 +24,7 @@ fast layer out when hunting a bug). The tests iterate over :func:`registered`
 and check each alternative against its reference.
 
 This module is the registry only and imports nothing of minilm above the
-backend; the alternatives live in ``fast/cpu.py`` (NumPy and CuPy alike:
+backend; the alternatives live in ``fast/arrays.py`` (NumPy and CuPy alike:
 array-level backwards, in-place forwards), ``fast/cuda.py`` (CuPy kernels),
 ``fast/recurrent.py`` and ``fast/optim.py``, imported by ``minilm/__init__``.
 """
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections import defaultdict
 
 from .. import backend
@@ -42,7 +43,10 @@ DEVICES = ("cpu", "cuda")
 _forward: dict = defaultdict(lambda: {d: [] for d in DEVICES})
 _backward: dict = defaultdict(lambda: {d: [] for d in DEVICES})
 _modules: dict = {}
-_on = os.environ.get("MINILM_FUSED", "1") != "0"
+_ENV_ON = os.environ.get("MINILM_FUSED", "1") != "0"
+_on = _ENV_ON
+_disabled_depth = 0  # open disabled() contexts, all threads together
+_lock = threading.Lock()
 _NONE = ()
 
 __all__ = [
@@ -66,13 +70,26 @@ def _devices(device) -> tuple:
     return tuple(devices)
 
 
+def _add(table, op, device, fn) -> None:
+    """Append ``fn`` to the op's alternatives; one registered for a device by
+    name comes before every one registered for "any" (a CUDA kernel is tried
+    before the array code that also runs on CuPy)."""
+    for d in _devices(device):
+        alts = table[op][d]
+        if device == "any":
+            alts.append(fn)
+        else:
+            specific = sum(1 for a in alts if getattr(a, "_minilm_device", "any") != "any")
+            alts.insert(specific, fn)
+    fn._minilm_device = device if isinstance(device, str) else "any"
+
+
 def register_forward(op, device="any"):
     """Decorator: ``fn`` becomes an alternative to ``op.forward`` on ``device``
     ("cpu", "cuda", or "any")."""
 
     def deco(fn):
-        for d in _devices(device):
-            _forward[op][d].append(fn)
+        _add(_forward, op, device, fn)
         return fn
 
     return deco
@@ -83,8 +100,7 @@ def register_backward(op, device="any"):
     backward pass on ``device``."""
 
     def deco(fn):
-        for d in _devices(device):
-            _backward[op][d].append(fn)
+        _add(_backward, op, device, fn)
         return fn
 
     return deco
@@ -127,13 +143,20 @@ def enabled() -> bool:
 
 @contextlib.contextmanager
 def disabled():
-    """Run the reference code only, inside the ``with`` (for every thread)."""
-    global _on
-    saved, _on = _on, False
+    """Run the reference code only, inside the ``with``. The switch is
+    process-wide, like ``MINILM_FUSED``: while any thread is inside a
+    ``disabled()``, every thread runs the references (contexts nest and may
+    overlap across threads; the fast layer comes back when the last one exits)."""
+    global _on, _disabled_depth
+    with _lock:
+        _disabled_depth += 1
+        _on = False
     try:
         yield
     finally:
-        _on = saved
+        with _lock:
+            _disabled_depth -= 1
+            _on = _ENV_ON and _disabled_depth == 0
 
 
 def registered() -> list[tuple]:

@@ -82,7 +82,8 @@ def sigmoid_backward(fn, g):
 
 @register_backward(ops.Relu)
 def relu_backward(fn, g):
-    return (_make(g.data * (fn.inputs[0].data > 0)),)
+    x = fn.inputs[0].data
+    return (_make(g.data * (x > 0).astype(x.dtype)),)
 
 
 @register_backward(ops.Sum)
@@ -216,7 +217,10 @@ def cross_entropy_backward(fn, g):
     out = get_array_module(z).exp(z - row_max(z, -1))
     out /= out.sum(axis=-1, keepdims=True)
     s = fn.weight(g).data  # (N, 1)
-    out *= s
+    if s.dtype == out.dtype:
+        out *= s
+    else:  # a float64 upstream gradient promotes, as in the reference
+        out = out * s
     out[get_array_module(out).arange(len(out)), fn.t_safe] -= (1 - fn.eps) * s[:, 0]
     if fn.eps:
         out -= (fn.eps / C) * s
@@ -234,7 +238,11 @@ def layer_norm_forward(fn, x, w, b):
     r = 1 / xp.sqrt((d * d).mean(axis=-1, keepdims=True) + fn.eps)  # (..., 1)
     d *= r
     fn.xh, fn.rstd = d, r
-    return d * w + b
+    y = d * w
+    if y.dtype != get_array_module(y).result_type(y, b):  # b would promote: as the reference
+        return y + b
+    y += b
+    return y
 
 
 @register_backward(ops.LayerNorm)

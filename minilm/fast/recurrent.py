@@ -21,6 +21,11 @@ from . import register, register_backward
 _make = Tensor._make
 
 
+def _like(grad, t):
+    """A gradient in its input's dtype, as the reference (``grad``) returns it."""
+    return _make(grad.astype(t.dtype, copy=False))
+
+
 def _array_fns(x):
     """(xp, sigmoid, tanh) on raw arrays of x's device."""
     xp = get_array_module(x)
@@ -81,7 +86,7 @@ def lstm_gates_backward(fn, grad_out):
     da = get_array_module(G).concatenate(
         [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g),
          dh * tc * o * (1 - o)], axis=-1)  # fmt: skip
-    return _make(da), _make(dct * f)
+    return _like(da, fn.inputs[0]), _like(dct * f, fn.inputs[1])
 
 
 class GRUGates(Function):
@@ -115,7 +120,7 @@ def gru_gates_backward(fn, grad_out):
     xp = get_array_module(d)
     dxw = xp.concatenate([dr, dz, dan], axis=-1)
     dhw = xp.concatenate([dr, dz, dan * r], axis=-1)
-    return _make(dxw), _make(dhw), _make(d * z)
+    return _like(dxw, fn.inputs[0]), _like(dhw, fn.inputs[1]), _like(d * z, fn.inputs[2])
 
 
 register("lstm_gates")(LSTMGates.apply)

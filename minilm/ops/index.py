@@ -100,11 +100,13 @@ class Where(Function):
 
 
 def index_arrays(index):
-    """Replace Tensors inside an index by their arrays."""
+    """Replace Tensors inside an index by copies of their arrays (the op keeps
+    the index for its backward, so a later in-place change to the index tensor
+    must not move the gradient)."""
     if isinstance(index, TensorBase):
-        return index.data
+        return index.data.copy()
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, TensorBase) else i for i in index)
+        return tuple(i.data.copy() if isinstance(i, TensorBase) else i for i in index)
     return index
 
 
@@ -126,7 +128,12 @@ def where(cond, a, b):
         a = like._make(
             like.xp.asarray(a, dtype=backend.np.float32 if isinstance(a, float) else None)
         )
-    cond = like.xp.asarray(cond.data if isinstance(cond, TensorBase) else cond, dtype=bool)
+    # a copy of a tensor's condition: the op keeps it for its backward
+    cond = (
+        like.xp.array(cond.data, dtype=bool)
+        if isinstance(cond, TensorBase)
+        else like.xp.asarray(cond, dtype=bool)
+    )
     return Where.apply(a, b, cond=cond)
 
 

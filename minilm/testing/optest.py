@@ -48,7 +48,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .. import backend
-from ..tensor import grad, tensor
+from ..tensor import as_tensor, grad, tensor
 from .gradcheck import _outputs, _project, _projection, gradcheck, gradgradcheck
 from .strategies import arrays, broadcastable_shapes, floats, shapes
 
@@ -109,7 +109,7 @@ def _non_contiguous(a):
 
 def _run(op, kwargs, arrays_in, grad_inputs, vs=None):
     """Outputs and gradients (of ``sum(out * v)``) of ``op`` on fresh tensors."""
-    ts = [tensor(a, requires_grad=i in grad_inputs) for i, a in enumerate(arrays_in)]
+    ts = [as_tensor(a).requires_grad_(i in grad_inputs) for i, a in enumerate(arrays_in)]
     outs = _outputs(op(*ts, **kwargs))
     wrt = [ts[i] for i in grad_inputs]
     if vs is None:
@@ -240,8 +240,8 @@ def _check_strided(op, kwargs, arrays_in, grad_inputs, ref, name, rtol=1e-12):
     for t, v in zip(ts, views):
         if v is not None and t.data.flags.c_contiguous:
             raise AssertionError(
-                f"{name}: minilm.tensor copied a non-contiguous array: the strided check "
-                "cannot run (make tensor() keep the array, or update minilm.testing.optest)"
+                f"{name}: minilm.as_tensor copied a non-contiguous array: the strided check "
+                "cannot run (as_tensor must keep the array, or update minilm.testing.optest)"
             )
     eps64 = float(np.finfo(np.float64).eps)
     outs_moved, grads_moved = _moved_run(op, kwargs, arrays_in, grad_inputs, vs, eps64)
