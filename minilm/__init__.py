@@ -16,6 +16,11 @@ from .fast import arrays as _fast_arrays
 from .fast import cuda as _fast_cuda  # noqa: F401 - they register
 from .fast import optim as _fast_optim  # noqa: F401
 from .fast import recurrent as _fast_recurrent
+
+if fast.enabled():  # glibc: reuse freed memory (see minilm/fast/memory.py)
+    from .fast import memory as _fast_memory
+
+    _fast_memory.keep_freed_memory()
 from .functional import log_softmax, softmax  # noqa: E402 - softmax is an op, too
 from .ops import *  # noqa: F403 - every op's function: minilm.exp, minilm.sum, ...
 from .ops import __all__ as _ops_all

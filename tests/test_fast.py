@@ -26,6 +26,7 @@ from minilm import functional as F
 from minilm.backend import np
 from minilm.fast import cuda as fast_cuda
 from minilm.fast import optim as fast_optim
+from minilm.fast.arrays import Linear
 from minilm.fast.recurrent import GRUGates, LSTMGates
 from minilm.ops.reduce import normalize_axis
 from minilm.testing import shapes
@@ -70,6 +71,9 @@ CASES = {
                                              r.standard_normal(5), r.standard_normal(5)]),
     ops.Gelu: lambda r: (lambda a: F.gelu(a) + F.gelu(a, approximate="tanh"),
                          [2 * r.standard_normal((3, 4))]),
+    Linear: lambda r: (lambda x, w, b: F.linear(x, w, b),
+                       [r.standard_normal((2, 3, 4)), r.standard_normal((4, 5)),
+                        r.standard_normal(5)]),
     LSTMGates: lambda r: (LSTMGates.apply, [2 * r.standard_normal((3, 8)),
                                             r.standard_normal((3, 2))]),
     GRUGates: lambda r: (GRUGates.apply, [r.standard_normal((3, 6)), r.standard_normal((3, 6)),
@@ -533,3 +537,28 @@ def test_a_device_specific_alternative_comes_before_one_for_any_device():
         assert list(fast.forward_for(Op, np.ones(1))) == [cpu_only, generic]
     finally:
         del fast._forward[Op]
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or __import__("platform").libc_ver()[0] != "glibc",
+    reason="the allocator setting is glibc's",
+)
+def test_freed_big_arrays_are_reused_instead_of_faulted_in_again():
+    """fast/memory.py: a second 100 MB array after the first was freed costs
+    (almost) no page faults with the fast layer on; with MINILM_FUSED=0 the
+    kernel hands out (and zeroes) fresh pages again."""
+    code = (
+        "import resource, minilm\n"
+        "from minilm.backend import np\n"
+        "a = np.ones(25_000_000, np.float32); del a\n"
+        "r = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "a = np.ones(25_000_000, np.float32)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r)\n"
+    )
+    faults = {}
+    for value in ("1", "0"):
+        env = {**os.environ, "MINILM_FUSED": value}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        faults[value] = int(out.stdout)
+    assert faults["1"] < 20 <= 40 <= faults["0"], faults  # 100 MB is >= 50 pages even when huge

@@ -21,8 +21,8 @@ from ..autograd import SliceGrad
 from ..backend import erf, get_array_module, np
 from ..ops.composite import row_max
 from ..ops.index import is_basic
-from ..tensor import Tensor
-from . import register_backward, register_forward
+from ..tensor import Function, Tensor
+from . import register, register_backward, register_forward
 
 _make = Tensor._make
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -163,6 +163,43 @@ def matmul_backward(fn, g):
     ga = G @ b.swapaxes(-1, -2) if need_a else None
     gb = a.swapaxes(-1, -2) @ G if need_b else None
     return _grads(fn, ga, gb)
+
+
+class Linear(Function):
+    """``x @ w + b`` (x (..., in), w (in, out), b (out,)) as one op, for
+    :func:`minilm.functional.linear`: the bias is added into the product's own
+    array, so a layer makes one (..., out) array instead of two (for a (B, T, 4C)
+    activation that is 100 MB of fresh memory a step less). Its reference
+    backward is the one of ``x @ w + b`` written with Tensor ops."""
+
+    def forward(self, x, w, b):
+        n = math.prod(x.shape[:-1])
+        y = x.reshape(n, x.shape[-1]) @ w
+        if y.dtype == get_array_module(y).result_type(y, b):
+            y += b
+        else:  # b would promote: as x @ w + b does
+            y = y + b
+        return y.reshape(*x.shape[:-1], w.shape[1])
+
+    def backward(self, g):
+        x, w, _ = self.inputs
+        return g @ w.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g, g  # the engine sums w's, b's
+
+
+register("linear")(Linear.apply)
+
+
+@register_backward(Linear)
+def linear_backward(fn, g):
+    x, w, _ = (t.data for t in fn.inputs)
+    k, m = w.shape
+    n = math.prod(x.shape[:-1])
+    G = g.data.reshape(n, m)
+    need_x, need_w, need_b = fn.needs_grad
+    gx = (G @ w.T).reshape(x.shape) if need_x else None
+    gw = x.reshape(n, k).T @ G if need_w else None
+    gb = G.sum(axis=0) if need_b else None
+    return _grads(fn, gx, gw, gb)
 
 
 # ---- softmax, cross-entropy ----
