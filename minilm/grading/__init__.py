@@ -14,6 +14,7 @@ package (``graders/chNN/``, ``solutions/chNN/``), not beside the student's file.
 0
 """
 
+from .child import Limits, StudentError, Submission
 from .core import Check, assert_close, check, checks_of, prop
 from .discover import Exercise, GradingError, all_exercises, discover, lookup
 from .report import format_report
@@ -22,5 +23,5 @@ from .runner import CheckResult, ExerciseResult, grade_exercise, load_student, r
 __all__ = [
     "Check", "check", "checks_of", "prop", "assert_close", "Exercise", "GradingError",
     "all_exercises", "discover", "lookup", "format_report", "CheckResult", "ExerciseResult",
-    "grade_exercise", "load_student", "run_checks",
+    "grade_exercise", "load_student", "run_checks", "Limits", "Submission", "StudentError",
 ]  # fmt: skip

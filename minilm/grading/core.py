@@ -91,17 +91,37 @@ def checks_of(module) -> list[Check]:
     return [v for v in vars(module).values() if isinstance(v, Check)]
 
 
-def assert_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 1e-8):
+def assert_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 1e-8,
+                 dtype: bool = True):  # fmt: skip
     """Assert two arrays have the same shape and values, with a message a student
     can act on: which quantity, the shapes, and the worst element.
 
+    With ``dtype`` (the default), a floating-point answer must be as precise as
+    the reference: float32 where the reference is float64 fails.
+
+    >>> import numpy as np
     >>> assert_close([1.0, 2.0], [1.0, 2.0], "grad")
+    >>> assert_close(np.float32([1.0]), np.float64([1.0]), "p")
+    Traceback (most recent call last):
+    ...
+    AssertionError: p: dtype float32, expected float64 (compute in the reference's precision)
     """
     np = backend.np
     if actual is None:
         raise AssertionError(f"{what}: got None (did the function return it?)")
     actual = backend.to_numpy(getattr(actual, "data", actual))
     expected = backend.to_numpy(getattr(expected, "data", expected))
+    if dtype:
+        got_type, want_type = np.asarray(actual).dtype, np.asarray(expected).dtype
+        if (
+            want_type.kind == "f"
+            and got_type.kind in "fc"
+            and got_type.itemsize < want_type.itemsize
+        ):
+            raise AssertionError(
+                f"{what}: dtype {got_type}, expected {want_type} (compute in the reference's "
+                "precision)"
+            )
     actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")

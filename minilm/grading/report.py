@@ -22,18 +22,19 @@ def format_report(results: list[ExerciseResult], verbose: bool = False) -> str:
     several = len({r.exercise.chapter for r in results}) > 1
     names = [f"{r.exercise.chapter[2:]}/" * several + r.exercise.name for r in results]
     width = max([len(n) for n in names] + [len("exercise")])
-    rows = [f"{'exercise':<{width}}  {'checks':>7}  {'points':>7}"]
+    rows = [f"{'exercise':<{width}}  {'checks':>7}  {'points':>7}  status"]
     for name, r in zip(names, results):
         passed = sum(c.passed for c in r.checks)
         rows.append(
             f"{name:<{width}}  {f'{passed}/{len(r.checks)}':>7}  {f'{r.score}/{r.total}':>7}"
+            f"  {r.status}"
         )
     score, total = sum(r.score for r in results), sum(r.total for r in results)
     rows.append(f"{'total':<{width}}  {'':>7}  {f'{score}/{total}':>7}")
     lines = ["\n".join(rows)]
     for r in results:
         shown = [c for c in r.checks if verbose or not c.passed]
-        if not shown and not r.error:
+        if not shown and not r.error and not r.output:
             continue
         lines.append(f"\n{r.exercise.name} ({r.exercise.path})")
         if r.error:
@@ -46,4 +47,7 @@ def format_report(results: list[ExerciseResult], verbose: bool = False) -> str:
             if c.counterexample:
                 lines.append("         smallest counterexample:")
                 lines.append(_indent(c.counterexample, "           "))
+        if r.output:  # the student's own prints: marked, trimmed, never taken for the grader's
+            lines.append("  what the submission printed (not part of the grade):")
+            lines.append(_indent(r.output, "  | "))
     return "\n".join(lines)

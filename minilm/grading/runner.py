@@ -1,31 +1,33 @@
-"""Run an exercise's checks against a student file, in a child process.
+"""Grade one exercise: its checks run here, the student's code in its own process.
 
-The child (``python -m minilm.grading.worker``) imports the student's module and
-runs each check, writing one JSON line per result as it goes. The parent gives
-it a time limit: a syntax error, an exception, ``sys.exit`` or an endless loop
-in the student's code becomes a failed check, never a crashed grader, and the
-checks that finished before a timeout keep their points.
+The grader never imports the student's module. It starts the submission's
+process (:class:`minilm.grading.child.Child`), and each check calls the
+student's functions through it with data, getting data back; hypothesis draws
+and shrinks the inputs here, and every comparison and score is computed here.
+A syntax error, an exception, ``sys.exit``, a crash, garbage on the channel or
+an endless loop in the student's code fails checks, never the grader: after a
+crash the remaining checks get a fresh process, and the checks that finished
+before a timeout keep their points.
+
+Status of an exercise: ``passed`` (every check), ``failed``, ``timeout``,
+``refused`` (it imported the graders or called what it was asked to write: 0
+points), ``crashed`` (its process died or sent garbage) or ``missing``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import textwrap
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .child import Child, ChildGone, Limits, Refusal, StudentError, Submission, local_submission
 from .core import checks_of
 from .discover import Exercise
 
-__all__ = ["CheckResult", "ExerciseResult", "grade_exercise", "run_checks", "load_student"]
+__all__ = ["CheckResult", "ExerciseResult", "grade_exercise", "run_checks", "load_student",
+           "Limits"]  # fmt: skip
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+STATUSES = ("passed", "failed", "timeout", "refused", "crashed", "missing")
 
 
 @dataclass
@@ -46,10 +48,19 @@ class CheckResult:
 class ExerciseResult:
     exercise: Exercise
     checks: list[CheckResult] = field(default_factory=list)
-    error: str = ""  # the file did not load, the time ran out, or the child crashed
+    error: str = ""  # the file did not load, was refused, timed out, or its process crashed
+    status: str = ""  # one of STATUSES; derived from the checks when empty
+    output: str = ""  # what the student's code printed, marked and trimmed
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = "passed" if self.passed else "failed"
 
     @property
     def score(self) -> int:
+        if self.status in ("refused", "missing"):
+            return 0
         return sum(c.score for c in self.checks)
 
     @property
@@ -61,26 +72,18 @@ class ExerciseResult:
         return not self.error and all(c.passed for c in self.checks)
 
 
-def load_student(path: Path, name: str):
-    """Import the file at ``path`` as a fresh module called ``name``."""
-    import importlib.util
-
-    path = Path(path).resolve()
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))  # so the student may import a helper beside it
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
+def load_student(path: Path, name: str, reimplements=()) -> Submission:
+    """The file at ``path`` loaded into this process, answering through the same
+    messages as a sandboxed one. For the project's own tests of its graders
+    and reference solutions only: it runs the file's code here."""
+    return local_submission(Path(path), name, reimplements)
 
 
 def _counterexample(exc: BaseException) -> str:
     """hypothesis's falsifying example, from the exception's notes, without the
-    student-module argument every check receives. Empty for an unwritten stub:
-    it fails whatever the input."""
-    if isinstance(exc, NotImplementedError):
+    student argument every check receives. Empty for an unwritten stub: it
+    fails whatever the input."""
+    if isinstance(exc, NotImplementedError) or getattr(exc, "kind", "") == "NotImplementedError":
         return ""
     for note in getattr(exc, "__notes__", []):
         # hypothesis heads the note "Falsifying example" (older) or "Failing test case" (newer)
@@ -90,35 +93,26 @@ def _counterexample(exc: BaseException) -> str:
     return ""
 
 
-def describe_error(exc: BaseException, student_file: str | None = None) -> str:
-    """One line for a failed check; for an error raised in the student's file,
-    where it happened."""
-    if isinstance(exc, AssertionError) and str(exc):
-        text = str(exc)
-    else:
-        text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    if student_file and not isinstance(exc, AssertionError):
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == student_file]
-        if frames:
-            text += f" (at {Path(student_file).name} line {frames[-1].lineno})"
-    return text
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed check."""
+    if isinstance(exc, (AssertionError, StudentError)) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-def run_checks(checks, student, emit=None, student_file=None) -> list[CheckResult]:
-    """Run ``checks`` against the imported ``student`` module in this process.
-
-    ``emit(result)`` is called after each check (the worker streams results with it).
-    """
+def run_checks(checks, student, emit=None) -> list[CheckResult]:
+    """Run ``checks`` against ``student`` (a :class:`Submission`) in this process.
+    Refusal and ChildGone propagate: they end the exercise or its process."""
     results = []
     for c in checks:
         r = CheckResult(c.name, c.points, c.description)
         try:
             c(student)
             r.passed = True
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Refusal, ChildGone):
             raise
-        except BaseException as e:  # SystemExit too: a student's sys.exit fails one check
-            r.message = describe_error(e, student_file)
+        except BaseException as e:  # noqa: BLE001 - an assertion, or the student's error
+            r.message = describe_error(e)
             r.counterexample = _counterexample(e)
         results.append(r)
         if emit:
@@ -126,83 +120,69 @@ def run_checks(checks, student, emit=None, student_file=None) -> list[CheckResul
     return results
 
 
-def _child_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # graders share the cores
-        env.setdefault(threads, "1")
-    env.setdefault("MPLBACKEND", "Agg")
-    return env
+def grade_exercise(exercise: Exercise, timeout: float = 120.0, uid: int | None = None,
+                   limits: Limits | None = None) -> ExerciseResult:  # fmt: skip
+    """Grade one exercise file; its code runs in a sandboxed process (as ``uid``
+    when given) limited to ``timeout`` seconds in all."""
+    import time
 
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:  # POSIX: the child's own session, so it and any processes it started
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (AttributeError, ProcessLookupError, PermissionError):  # Windows has no killpg
-        proc.kill()
-    proc.wait()
-
-
-def _run_child(exercise: Exercise, timeout: float):
-    """Run the worker; return (result records, the tail of its stderr, or None on timeout).
-
-    The student's prints go nowhere (an endless print loop must not fill memory);
-    stderr goes to a file, to explain a crash.
-    """
-    with tempfile.TemporaryDirectory(prefix="minilm-grade-") as tmp:
-        out, err = Path(tmp) / "results.jsonl", Path(tmp) / "stderr.txt"
-        cmd = [sys.executable, "-m", "minilm.grading.worker", exercise.chapter, exercise.name,
-               str(Path(exercise.path).resolve()), str(out)]  # fmt: skip
-        with open(err, "w") as stderr:
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr,
-                                    env=_child_env(), start_new_session=True)  # fmt: skip
-            try:
-                proc.wait(timeout=timeout)
-                tail = f"exit code {proc.returncode}: " + _tail(err)
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-                tail = None
-        records = []
-        for line in out.read_text().splitlines() if out.exists() else []:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:  # a line cut short by the kill
-                break
-    return records, tail
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    with open(path, "rb") as f:
-        f.seek(max(0, f.seek(0, os.SEEK_END) - 4000))
-        return "\n".join(f.read().decode(errors="replace").strip().splitlines()[-lines:])
-
-
-def grade_exercise(exercise: Exercise, timeout: float = 120.0) -> ExerciseResult:
-    """Grade one exercise file in a child process limited to ``timeout`` seconds."""
+    start = time.monotonic()
+    limits = limits or Limits(timeout=timeout)
     try:
-        checks = checks_of(exercise.grader())
+        grader = exercise.grader()
+        checks = checks_of(grader)
     except Exception as e:  # a bug in minilm, not in the student's file
-        return ExerciseResult(exercise, error=f"the grader failed to load: {describe_error(e)}")
+        return ExerciseResult(exercise, error=f"the grader failed to load: {describe_error(e)}",
+                              status="crashed")  # fmt: skip
+    reimplements = tuple(getattr(grader, "REIMPLEMENTS", ()))
     result = ExerciseResult(
         exercise, [CheckResult(c.name, c.points, c.description) for c in checks]
     )
-    records, tail = _run_child(exercise, timeout)
-    done = 0
-    for record in records:
-        if "load_error" in record:  # fails every check, for one reason
-            result.error = f"could not load {exercise.path}: {record['load_error']}"
+    outputs, pending, restarts = [], list(range(len(checks))), 0
+    deadline = start + limits.timeout  # for the whole exercise, restarts included
+    while pending:
+        try:
+            child = Child(exercise.path, exercise.name, reimplements, limits, uid, deadline)
+        except StudentError as e:
+            result.error, result.status = f"could not grade {exercise.path}: {e}", "failed"
             break
-        r = result.checks[done]
-        r.passed, r.message, r.counterexample = (
-            record["passed"], record["message"], record["counterexample"]
-        )  # fmt: skip
-        done += 1
-    if not result.error and done < len(result.checks):
-        if tail is None:
-            result.error = f"time limit of {timeout:g} s reached"
-            result.checks[done].message = f"did not finish within the time limit ({timeout:g} s)"
-        else:
-            result.error = f"the grader stopped early ({tail})"
-    for r in result.checks[done:]:
-        r.message = r.message or "not run"
+        except Refusal as e:
+            result.error, result.status = str(e), "refused"
+            break
+        except ChildGone as e:
+            result.error, result.status = str(e), e.status
+            break
+        try:
+            if child.load_error:
+                result.error = f"could not load {exercise.path}: {child.load_error}"
+                break
+            student = Submission(child.request)
+            while pending:
+                i = pending[0]
+                (r,) = run_checks([checks[i]], student)
+                result.checks[i] = r
+                pending.pop(0)
+        except Refusal as e:
+            result.error, result.status = str(e), "refused"
+            break
+        except ChildGone as e:
+            i = pending.pop(0)
+            result.checks[i].message = str(e)
+            result.error, result.status = str(e), e.status
+            restarts += 1
+            if e.status == "timeout" or restarts > 2:
+                break
+        finally:
+            child.close()
+            outputs.append(child.output())
+            child.cleanup()
+    for i in pending:
+        result.checks[i].message = result.checks[i].message or "not run"
+    if result.error and result.status in ("", "passed"):
+        result.status = "failed"
+    if not result.error:
+        result.status = "passed" if result.passed else "failed"
+    result.output = "\n".join(o for o in outputs if o)
+    result.seconds = time.monotonic() - start
     return result
+

@@ -158,7 +158,9 @@ BACKOFF_MAX_DISCOUNT = 0.9
 
 
 class Backoff(Smoothing):
-    """Katz-style backoff with absolute discounting.
+    """Absolute-discount backoff: Katz's back-off scheme (a seen gram keeps its
+    discounted count, the rest backs off to the lower order), with one fixed
+    discount per order where Katz used Good-Turing counts.
 
     ``P(w | h) = (c(h w) - D) / c(h .)`` if ``c(h w) > 0``, else
     ``alpha(h) P(w | h')``; an unseen context uses ``P(w | h')``; order 0 is

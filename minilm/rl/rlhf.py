@@ -133,9 +133,14 @@ def kl_penalized_reward(scores, logp, ref_logp, mask, beta: float) -> np.ndarray
     >>> kl_penalized_reward([1.0], [[-1.0, -2.0]], [[-1.5, -2.0]], [[1, 1]], beta=0.2).tolist()
     [0.9]
     """
-    as_np = lambda v: np.asarray(getattr(v, "numpy", lambda: v)(), dtype=float)
-    kl = ((as_np(logp) - as_np(ref_logp)) * as_np(mask)).sum(axis=1)
-    return as_np(scores) - beta * kl
+    scores, logp, ref_logp, mask = (_array(v) for v in (scores, logp, ref_logp, mask))
+    kl = ((logp - ref_logp) * mask).sum(axis=1)  # the sample's log-ratio: a KL estimate
+    return scores - beta * kl
+
+
+def _array(v) -> np.ndarray:
+    """A float array of ``v``, a Tensor's values or anything array-like."""
+    return np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=float)
 
 
 # ---- the reward model ------------------------------------------------------------

@@ -91,3 +91,29 @@ def test_planted_bug_is_caught(tmp_path, name, bug, old, new):
         if not run_checks([c], student)[0].passed:
             return
     pytest.fail(f"no check of {name} catches the planted bug: {bug}")
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_chapter_has_at_least_four_exercises(chapter):
+    assert len([n for n in EXERCISES if n.startswith(chapter + "/")]) >= 4
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_every_grader_names_what_it_reimplements(name):
+    """REIMPLEMENTS: the library code the exercise asks for, refused in the sandbox;
+    every name must exist (the student's process patches each one)."""
+    grader = EXERCISES[name].grader()
+    assert isinstance(getattr(grader, "REIMPLEMENTS", None), tuple), f"{name} has no REIMPLEMENTS"
+    for dotted in grader.REIMPLEMENTS:
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+            assert callable(obj), dotted
+            break
+        else:
+            pytest.fail(f"{name}: cannot import {dotted}")

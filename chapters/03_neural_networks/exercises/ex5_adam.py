@@ -10,7 +10,8 @@ of its square. At step t = 1, 2, 3, ... with gradient g:
     param = param - lr * m_hat / (sqrt(v_hat) + eps)
 
 Write ``adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)`` on NumPy
-arrays, returning the new ``(param, m, v)``. (Why does the first step move
+arrays, returning the new ``(param, m, v)`` as new arrays (the grader checks
+that the arrays it passed in are unchanged). (Why does the first step move
 every coordinate by about ``lr``, whatever the gradient's size?)
 
 Checked against ``minilm.optim.Adam`` on random parameters and gradients: the

@@ -1,4 +1,4 @@
-"""Exercise 3 (4 points): top-p (nucleus) filtering of next-token logits.
+"""Exercise 3 (5 points): top-p (nucleus) filtering of next-token logits.
 
 Nucleus sampling (Holtzman et al., 2020) samples only from the *nucleus*: the
 smallest set of most likely tokens whose probabilities add up to at least p.
@@ -13,7 +13,8 @@ when the mass of the tokens *before* it is still below p.
 Checked against ``minilm.generate.filter_top_p`` on one row (2 points), on
 batches of rows (1 point), and for the nucleus' two promises whatever the
 logits: kept mass >= p, and dropping the least likely kept token would fall
-below p (1 point).
+below p (1 point); and on logits up to 800 in size, where exp overflows unless
+the softmax subtracts each row's maximum first (1 point).
 
     python -m minilm grade chapters/05_sequence_models/exercises/ex3_top_p.py
 """

@@ -1,4 +1,4 @@
-"""Exercise 2 (4 points): one decoding step with a KV cache.
+"""Exercise 2 (5 points): one decoding step with a KV cache.
 
 Generating token t, a causal self-attention layer needs the keys and values of
 every earlier token. Recomputing them costs O(t) each step; a KV cache keeps them.
@@ -11,7 +11,9 @@ needed: every cached token is in the past), and return
 ``(out (B, H, 1, hd), new_cache_k, new_cache_v)``. Do not modify the inputs.
 
 Checked against ``minilm.nn.KVCache`` with ``F.scaled_dot_product_attention``
-(2 points), against attention over the full prefix (1), and that S = 0 works (1).
+(2 points), the same with queries and keys up to 100, where an unstable
+softmax overflows (1), against attention over the full prefix (1), and that
+S = 0 works (1).
 
     python -m minilm grade chapters/07_transformers/exercises/ex2_kv_cache_step.py
 """

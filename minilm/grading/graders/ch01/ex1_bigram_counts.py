@@ -7,6 +7,9 @@ from minilm.ngram import NgramModel
 
 from ._corpora import bigram_table, corpora, distributions
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.ngram.model.NgramModel.fit",)
+
 
 def _model(sentences):
     return NgramModel(2, "mle").fit(sentences)

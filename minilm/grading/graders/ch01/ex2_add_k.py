@@ -7,11 +7,14 @@ from minilm.testing import floats
 
 from ._corpora import bigram_table, corpora, distributions
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.ngram.smoothing.AddK.score", "minilm.ngram.model.NgramModel.fit")
+
 
 def _compare(student, sentences, k):
     lm = NgramModel(2, AddK(k)).fit(sentences)
     table = bigram_table(lm)  # rows: every vocabulary token as context; columns: predictable
-    got = np.asarray(student.add_k(table.copy(), k), dtype=np.float64)
+    got = student.add_k(table.copy(), k)
     assert_close(got, distributions(lm), f"add-{k:g} probabilities (counts of shape {table.shape})")
     return got
 
@@ -35,6 +38,7 @@ def any_k(student, sentences, k):
 def distributions_sum_to_one(student, sentences, k):
     """every row is positive and sums to 1"""
     lm = NgramModel(2, AddK(k)).fit(sentences)
-    got = np.asarray(student.add_k(bigram_table(lm), k), dtype=np.float64)
+    got = student.add_k(bigram_table(lm), k)
     assert (got > 0).all(), "add-k gives every token a probability above zero"
+    got = np.asarray(got)
     assert_close(got.sum(axis=1), np.ones(len(got)), "row sums")

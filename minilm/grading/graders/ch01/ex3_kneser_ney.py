@@ -9,6 +9,9 @@ from minilm.testing import floats
 
 from ._corpora import bigram_table, corpora, distributions
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.ngram.smoothing.KneserNey.score", "minilm.ngram.model.NgramModel.fit")
+
 discounts = floats(0.05, 0.95)
 
 
@@ -32,7 +35,7 @@ def bigram_model(student, sentences, D):
     """P(w | h) in every context, seen or not, for a random discount D"""
     lm = _model(sentences, D)
     table = bigram_table(lm)
-    got = np.asarray(student.kneser_ney(table.copy(), D), dtype=np.float64)
+    got = student.kneser_ney(table.copy(), D)
     assert_close(got, distributions(lm), f"Kneser-Ney probabilities with D = {D:g}")
 
 
@@ -41,5 +44,6 @@ def bigram_model(student, sentences, D):
 def rows_sum_to_one(student, sentences, D):
     """every row of the Kneser-Ney table sums to 1"""
     table = bigram_table(_model(sentences, D))
-    got = np.asarray(student.kneser_ney(table, D), dtype=np.float64)
+    got = student.kneser_ney(table, D)
+    got = np.asarray(got)
     assert_close(got.sum(axis=1), np.ones(len(got)), "row sums")

@@ -9,12 +9,15 @@ from minilm.grading import assert_close, check, prop
 
 from ._distributions import distribution_pairs, distributions
 
-bases = st.sampled_from([None, 2])
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.info.entropy", "minilm.info.cross_entropy", "minilm.info.kl_divergence")
+
+bases = st.sampled_from([None, 2, 10, math.e])  # every base the text allows
 
 
 def _call(fn, *args, base):
     got = fn(*(a.copy() for a in args), base=base)
-    return float(got)
+    return got
 
 
 @check(points=1)

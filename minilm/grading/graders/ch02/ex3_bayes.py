@@ -8,6 +8,9 @@ from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.functional.softmax", "minilm.functional.log_softmax")
+
 
 @st.composite
 def problems(draw, low=-30.0):

@@ -3,9 +3,11 @@
 from hypothesis import strategies as st
 
 import minilm
-from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.testing import arrays, floats
+
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ()  # the library has no function that computes this answer
 
 
 @st.composite
@@ -28,7 +30,7 @@ def _reference(X, Y):
 @prop(XY=matrix_pairs())
 def squared_distances(student, XY):
     """||X[i] - Y[j]||^2 for every pair of rows"""
-    got = np.asarray(student.pairwise_sq_distances(*(a.copy() for a in XY)), dtype=np.float64)
+    got = student.pairwise_sq_distances(*(a.copy() for a in XY))
     assert_close(got, _reference(*XY)[0], "squared distances", rtol=1e-6, atol=1e-9)
 
 
@@ -36,5 +38,5 @@ def squared_distances(student, XY):
 @prop(XY=matrix_pairs())
 def cosine(student, XY):
     """X[i] . Y[j] / (||X[i]|| ||Y[j]||) for every pair of rows"""
-    got = np.asarray(student.cosine_similarity(*(a.copy() for a in XY)), dtype=np.float64)
+    got = student.cosine_similarity(*(a.copy() for a in XY))
     assert_close(got, _reference(*XY)[1], "cosine similarities", rtol=1e-6, atol=1e-9)

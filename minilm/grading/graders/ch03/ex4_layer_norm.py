@@ -10,6 +10,9 @@ from minilm.grading import assert_close, check, prop
 from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, shapes
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.functional.layer_norm", "minilm.ops.composite.LayerNorm.backward")
+
 EPS = 1e-5
 
 

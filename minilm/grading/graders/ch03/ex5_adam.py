@@ -8,6 +8,9 @@ from minilm.grading import assert_close, check, prop
 from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, floats, shapes
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.optim.Adam.step", "minilm.optim.adam.adam_step")
+
 
 @st.composite
 def runs(draw, steps):
@@ -35,7 +38,7 @@ def _compare(student, param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         assert isinstance(result, tuple) and len(result) == 3, (
             f"adam_step must return (param, m, v), got {type(result).__name__}"
         )
-        mine, m, v = (np.array(r, dtype=float) for r in result)
+        mine, m, v = (np.asarray(r) for r in result)
         state = opt.state[p]
         assert_close(m, state["exp_avg"], f"m after step {t}")
         assert_close(v, state["exp_avg_sq"], f"v after step {t}")

@@ -7,6 +7,9 @@ import minilm.optim as optim
 from minilm.grading import assert_close, check, prop
 from minilm.testing import floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.optim.WarmupCosineLR.lr_at",)
+
 
 @st.composite
 def schedules(draw, with_floor=False):

@@ -8,6 +8,9 @@ from minilm.grading import check, prop
 from minilm.text import split_chunks
 from minilm.text.bpe_train import learn_merges, merge_pair
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.text.bpe_train.learn_merges", "minilm.text.bpe_train.merge_pair")
+
 texts = st.text(alphabet="ab c,é", min_size=1, max_size=60)
 symbols = st.integers(1, 3)
 

@@ -6,6 +6,9 @@ import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.functional.one_hot", "minilm.recipes.finetune.bow_features")
+
 
 @st.composite
 def corpora(draw):

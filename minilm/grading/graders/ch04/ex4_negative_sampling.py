@@ -8,6 +8,9 @@ from minilm.models.word2vec import negative_sampling_loss
 from minilm.tensor import tensor
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.models.word2vec.negative_sampling_loss",)
+
 
 @st.composite
 def problems(draw, scale=1.0):

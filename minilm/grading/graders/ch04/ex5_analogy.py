@@ -8,6 +8,12 @@ from minilm.grading import check, prop
 from minilm.models.word2vec import Word2Vec
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = (
+    "minilm.models.word2vec.Word2Vec.nearest",
+    "minilm.models.word2vec.Word2Vec.analogy",
+)
+
 
 @st.composite
 def tables(draw):

@@ -5,6 +5,9 @@ from minilm.grading import assert_close, check, prop
 
 from ._cells import cell_problems, minilm_layer
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.nn.LSTMCell", "minilm.nn.LSTM", "minilm.functional.lstm_gates")
+
 
 def _call(student, x, h, c, *weights):
     result = student.lstm_cell(x.copy(), h.copy(), c.copy(), *(w.copy() for w in weights))

@@ -4,6 +4,9 @@ from minilm.grading import assert_close, check, prop
 
 from ._cells import cell_problems, minilm_layer
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.nn.GRUCell", "minilm.nn.GRU", "minilm.functional.gru_gates")
+
 
 def _call(student, x, h, *weights):
     return student.gru_cell(x.copy(), h.copy(), *(w.copy() for w in weights))

@@ -8,6 +8,9 @@ from minilm.generate import beam_step, log_softmax
 from minilm.grading import assert_close, check, prop
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.generate.beam_step",)
+
 
 @st.composite
 def problems(draw, wide=False):

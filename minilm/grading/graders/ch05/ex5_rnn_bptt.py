@@ -7,6 +7,9 @@ from minilm.grading import assert_close, check, prop
 from minilm.tensor import as_tensor, tensor
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.tensor.Tensor.backward", "minilm.autograd.backward", "minilm.autograd.grad")
+
 NAMES = ("dxs", "dh0", "dW_ih", "dW_hh", "db")
 
 

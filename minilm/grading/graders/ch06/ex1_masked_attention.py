@@ -8,6 +8,12 @@ from minilm.grading import assert_close, check, prop
 from minilm.tensor import as_tensor
 from minilm.testing import arrays, floats
 
+REIMPLEMENTS = (
+    "minilm.functional.scaled_dot_product_attention",
+    "minilm.functional.softmax",
+    "minilm.nn.attention.masked_softmax",
+)
+
 
 @st.composite
 def problems(draw, mask_kind=None, scale=2.0):

@@ -8,6 +8,12 @@ from minilm.nn import AdditiveAttention
 from minilm.tensor import as_tensor
 from minilm.testing import arrays
 
+REIMPLEMENTS = (
+    "minilm.nn.attention.AdditiveAttention.forward",
+    "minilm.functional.softmax",
+    "minilm.nn.attention.masked_softmax",
+)
+
 
 @st.composite
 def problems(draw, padded):

@@ -7,6 +7,11 @@ from minilm.nn import MultiHeadAttention
 from minilm.tensor import as_tensor
 from minilm.testing import arrays
 
+REIMPLEMENTS = (
+    "minilm.nn.attention.MultiHeadAttention.split_heads",
+    "minilm.nn.attention.MultiHeadAttention.merge_heads",
+)
+
 
 @st.composite
 def inputs(draw):

@@ -7,15 +7,21 @@ from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.nn import KVCache
 from minilm.tensor import as_tensor
-from minilm.testing import arrays
+from minilm.testing import arrays, floats
+
+REIMPLEMENTS = ("minilm.nn.attention.KVCache.append",)
 
 
 @st.composite
-def steps(draw, min_cached=0):
+def steps(draw, min_cached=0, scale=None):
+    """(q, k, v (B, H, 1, hd), cache_k, cache_v (B, H, S, hd)); entries up to
+    ``scale`` (default: minilm.testing's bounded floats)."""
     B, H, S, hd = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(
         st.integers(min_cached, 5)), draw(st.integers(1, 4))  # fmt: skip
-    new = [draw(arrays((B, H, 1, hd))) for _ in range(3)]
-    return (*new, draw(arrays((B, H, S, hd))), draw(arrays((B, H, S, hd))))
+    el = None if scale is None else floats(-scale, scale)
+    new = [draw(arrays((B, H, 1, hd), elements=el)) for _ in range(3)]
+    return (*new, draw(arrays((B, H, S, hd), elements=el)),
+            draw(arrays((B, H, S, hd), elements=el)))  # fmt: skip
 
 
 def _student(student, q, k, v, ck, cv):
@@ -30,6 +36,18 @@ def _student(student, q, k, v, ck, cv):
 @prop(step=steps(min_cached=1))
 def matches_minilm_cache(student, step):
     """output and new cache match minilm's KVCache + attention"""
+    _matches(student, step)
+
+
+@check(points=1)
+@prop(step=steps(min_cached=1, scale=100.0))
+def large_scores(student, step):
+    """right for queries and keys up to 100 (scores in the thousands: exp overflows unless
+    the row max is subtracted)"""
+    _matches(student, step)
+
+
+def _matches(student, step):
     q, k, v, ck, cv = step
     cache = KVCache()
     cache.append(as_tensor(ck), as_tensor(cv))
@@ -38,6 +56,7 @@ def matches_minilm_cache(student, step):
     out, new_k, new_v = _student(student, *step)
     assert_close(new_k, K, "cache_k")
     assert_close(new_v, V, "cache_v")
+    assert np.isfinite(out).all(), "out has inf or nan: subtract the row max before exp"
     assert_close(out, want, "out")
 
 

@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 from minilm.grading import assert_close, check, prop
 from minilm.nn import sinusoidal_positions
 
+REIMPLEMENTS = ("minilm.nn.attention.sinusoidal_positions",)
+
 
 def _check(student, P, d):
     got = student.positional_encoding(P, d)

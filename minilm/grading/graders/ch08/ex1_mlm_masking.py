@@ -6,6 +6,8 @@ from minilm.backend import np
 from minilm.grading import assert_close, check, prop
 from minilm.models.bert import mask_rule
 
+REIMPLEMENTS = ("minilm.models.bert.mask_rule",)
+
 
 @st.composite
 def draws(draw):

@@ -3,12 +3,14 @@ the straight-through version's value and gradient."""
 
 from hypothesis import strategies as st
 
-import minilm
 import minilm.functional as F
 from minilm.backend import np
 from minilm.grading import assert_close, check, prop
-from minilm.tensor import Tensor, as_tensor, tensor
+from minilm.sandbox.probes import derivatives
+from minilm.tensor import as_tensor
 from minilm.testing import arrays, floats
+
+REIMPLEMENTS = ("minilm.models.text_gan.gumbel_softmax",)
 
 
 @st.composite
@@ -47,13 +49,11 @@ def hard_value(student, p):
 def straight_through(student, p, w):
     """hard=True: the gradient is the soft sample's (straight-through)"""
     logits, g, tau = p
-    weights = as_tensor(np.random.default_rng(w).normal(size=logits.shape))
-    x = tensor(logits.copy(), requires_grad=True)
-    got = student.gumbel_softmax(x, as_tensor(g.copy()), tau, True)
-    assert isinstance(got, Tensor) and got.requires_grad, (
+    weights = np.random.default_rng(w).normal(size=logits.shape)
+    got = student.differentiate("gumbel_softmax", [logits.copy(), as_tensor(g.copy()), tau, True],
+                                [0], weights)  # fmt: skip
+    assert got["requires_grad"] and got["grads"][0] is not None, (
         "the hard sample carries no gradient: return y_hard - y.detach() + y"
     )
-    (got_g,) = minilm.grad((got * weights).sum(), [x])
-    y = tensor(logits.copy(), requires_grad=True)
-    (want_g,) = minilm.grad((_soft(y, as_tensor(g), tau) * weights).sum(), [y])
-    assert_close(got_g, want_g, "d(hard sample . w)/d logits")
+    want = derivatives(lambda y: _soft(y, as_tensor(g), tau), [logits.copy()], [0], weights)
+    assert_close(got["grads"][0], want["grads"][0], "d(hard sample . w)/d logits")

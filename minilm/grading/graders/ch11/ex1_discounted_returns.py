@@ -7,6 +7,9 @@ from minilm.grading import assert_close, check, prop
 from minilm.rl.reinforce import discounted_returns
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.rl.reinforce.discounted_returns",)
+
 
 @st.composite
 def episodes(draw, full=False):

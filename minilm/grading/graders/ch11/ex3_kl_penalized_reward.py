@@ -7,6 +7,9 @@ from minilm.grading import assert_close, check, prop
 from minilm.rl.rlhf import kl_penalized_reward
 from minilm.testing import arrays, floats
 
+# what this exercise asks the student to write: refused in the sandbox
+REIMPLEMENTS = ("minilm.rl.rlhf.kl_penalized_reward",)
+
 
 @st.composite
 def samples(draw, full=False):
