@@ -1,8 +1,9 @@
 """Grade coursework exercises with property tests.
 
 ``python -m minilm grade chapters/03_neural_networks/exercises`` finds the
-exercise files, runs each one's graders in a child process with a time limit,
-and prints a table of checks passed and points. Graders are hypothesis
+exercise files, grades each one (its checks run here; the student's code runs
+in a sandboxed child process that answers calls with data, see
+:mod:`minilm.grading.child`), and prints a table of checks passed and points. Graders are hypothesis
 property tests built from :mod:`minilm.testing`, with minilm's own
 implementation as the reference; they and the reference solutions live in this
 package (``graders/chNN/``, ``solutions/chNN/``), not beside the student's file.
@@ -15,10 +16,11 @@ package (``graders/chNN/``, ``solutions/chNN/``), not beside the student's file.
 """
 
 from .child import Limits, StudentError, Submission
+from .child import local_submission as load_student
 from .core import Check, assert_close, check, checks_of, prop
 from .discover import Exercise, GradingError, all_exercises, discover, lookup
 from .report import format_report
-from .runner import CheckResult, ExerciseResult, grade_exercise, load_student, run_checks
+from .runner import CheckResult, ExerciseResult, grade_exercise, run_checks
 
 __all__ = [
     "Check", "check", "checks_of", "prop", "assert_close", "Exercise", "GradingError",

@@ -70,11 +70,13 @@ def grade_all(exercises: list[Exercise], jobs: int = 2, limits: Limits | None = 
             try:
                 results.append(future.result())
             except Exception as e:  # the slot itself died: that exercise only
-                results.append(ExerciseResult(exercise, error=f"grading failed: {e}",
+                why = f"{type(e).__name__}: {e}".rstrip(": ")
+                results.append(ExerciseResult(exercise, error=f"grading failed ({why})",
                                               status="crashed"))  # fmt: skip
     for fd in locks:
         os.close(fd)
-    return Batch(results, isolation.guarantees(uids is not None, why_not), uids or [])
+    jailed = all(r.jailed for r in results)
+    return Batch(results, isolation.guarantees(uids is not None, why_not, jailed), uids or [])
 
 
 def default_jobs() -> int:

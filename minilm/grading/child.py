@@ -54,9 +54,10 @@ class Limits:
 class StudentError(Exception):
     """The student's code raised (or returned something that is not data)."""
 
-    def __init__(self, message: str, kind: str = ""):
+    def __init__(self, message: str, kind: str = "", kinds=()):
         super().__init__(message)
-        self.kind = kind
+        self.kind = kind  # the exception's class name, e.g. "KeyError"
+        self.kinds = list(kinds) or [kind]  # and its bases', e.g. ["KeyError", "LookupError", ...]
 
 
 class Refusal(BaseException):  # noqa: N818 - not an Exception, so hypothesis does not catch it
@@ -79,12 +80,23 @@ class Child:
         """``deadline`` (time.monotonic()) ends the exercise, this process included;
         default: ``limits.timeout`` from now."""
         limits = limits or Limits()
-        self.limits, self.uid = limits, uid
+        self.limits, self.uid, self.proc = limits, uid, None
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.timeout
+        if uid is not None:  # a process a previous submission left behind must not meet this one
+            isolation.kill_user(uid)
+        source = _read_submission(path)
+        self.channel, self.load_error, self.jailed = None, "", False
         self.private = Path(tempfile.mkdtemp(prefix="minilm-grade-"))  # the grader's only
+        try:
+            self._start(source, module, reimplements)
+        except BaseException:  # whatever went wrong, nothing of it stays behind
+            self.cleanup()
+            raise
+
+    def _start(self, source: bytes, module: str, reimplements) -> None:
+        limits, uid = self.limits, self.uid
         self.work = self.private / "work"
         self.work.mkdir()
-        source = _read_submission(path)
         target = self.work / f"{module}.py"
         target.write_bytes(source)
         if uid is not None:
@@ -103,6 +115,7 @@ class Child:
             "core": 0,
             "processes": limits.processes if uid is not None else None,
             "uid": uid,  # the worker drops root for this user id before the student's code
+            "jail": str(self.private),  # and makes this folder its file system's root
         })  # fmt: skip
         cmd = [sys.executable, "-I", "-c", _BOOT.format(root=_PACKAGE_ROOT),
                str(theirs.fileno()), limits_json]  # fmt: skip
@@ -114,20 +127,14 @@ class Child:
                 env=_child_env(self.work), pass_fds=(theirs.fileno(),), start_new_session=True,
             )  # fmt: skip
         theirs.close()
-        self.load_error = ""
-        try:
-            self._send({"file": str(target), "module": module, "reimplements": list(reimplements)})
-            reply = self._receive()
-        except ChildGone:
-            self.close()
-            raise
+        self._send({"file": str(target), "module": module, "reimplements": list(reimplements)})
+        self.jailed = self._receive().get("jailed") is True  # sent before the student's code
+        reply = self._receive()
         if "load_error" in reply:
-            self.load_error = str(reply["load_error"])[:2000]
+            self.load_error = clean(reply["load_error"])
         elif "refused" in reply:
-            self.close()
-            raise Refusal(str(reply["refused"])[:2000])
+            raise Refusal(clean(reply["refused"]))
         elif reply.get("ready") is not True:
-            self.close()
             raise ChildGone("the submission's process sent garbage instead of starting", "crashed")
 
     # -- the channel ----------------------------------------------------------
@@ -149,7 +156,8 @@ class Child:
             raise self._gone() from None
         except wire.WireError as e:
             self.close()
-            raise ChildGone(f"the submission's process sent garbage ({e})", "crashed") from None
+            raise ChildGone(f"the submission's process sent garbage ({clean(str(e))})",
+                            "crashed") from None  # fmt: skip
         if not isinstance(reply, dict):
             self.close()
             raise ChildGone("the submission's process sent garbage (not a reply)", "crashed")
@@ -182,25 +190,30 @@ class Child:
         self._send(message)
         reply = self._receive()
         if "refused" in reply:
-            raise Refusal(str(reply["refused"])[:2000])
+            raise Refusal(clean(reply["refused"]))
         if "ok" in reply and len(reply) == 1:
             return reply["ok"]
         if "error" in reply:
-            raise StudentError(str(reply["error"])[:2000], str(reply.get("kind", ""))[:80])
+            kinds = reply.get("kinds") if isinstance(reply.get("kinds"), list) else []
+            raise StudentError(clean(reply["error"]), clean(reply.get("kind", ""), 80),
+                               [clean(k, 80) for k in kinds[:8]])  # fmt: skip
         self.close()
         raise ChildGone("the submission's process sent garbage (an unknown reply)", "crashed")
 
     # -- the end --------------------------------------------------------------
 
     def close(self) -> None:
-        if getattr(self, "proc", None) is None:
+        if self.channel is not None:
+            self.channel.close()
+        if self.proc is None:
             return
-        self.channel.close()
         isolation.kill_all(self.proc, self.uid)
         self.proc = None
 
     def output(self) -> str:
         """What the student's code printed, marked and trimmed, control characters removed."""
+        if not hasattr(self, "out_path"):
+            return ""
         parts = []
         for name, path in (("stdout", self.out_path), ("stderr", self.err_path)):
             text = _excerpt(path, self.limits.output_chars)
@@ -224,6 +237,13 @@ def _read_submission(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def clean(text, limit: int = 2000) -> str:
+    """Text from the student's process, safe to print: no control characters (no
+    terminal escapes, no carriage returns that rewrite a line), at most ``limit``."""
+    text = str(text)[: limit * 2]
+    return "".join(c if c in "\n\t" or c.isprintable() else "?" for c in text)[:limit]
+
+
 def _excerpt(path: Path, chars: int) -> str:
     try:
         with open(path, "rb") as f:
@@ -231,8 +251,7 @@ def _excerpt(path: Path, chars: int) -> str:
             size = os.fstat(f.fileno()).st_size
     except OSError:
         return ""
-    text = data.decode("utf-8", errors="replace")
-    text = "".join(c if c in "\n\t" or (c.isprintable()) else "?" for c in text)[:chars]
+    text = clean(data.decode("utf-8", errors="replace"), chars)
     if size > len(text):
         text += f"\n[... {size} bytes in all; the rest is not shown]"
     return text.rstrip()
@@ -280,8 +299,34 @@ class Submission:
 
     def differentiate(self, name, args, wrt=(0,), upstream=None, second=None, kwargs=None):
         """The student's ``name`` differentiated in its process (see
-        :func:`minilm.sandbox.probes.derivatives`)."""
-        return self.probe("differentiate", name, list(args), list(wrt), upstream, second, kwargs)
+        :func:`minilm.sandbox.probes.derivatives`); the reply's shape is checked
+        here (it comes from the student's process: a short list must not pass)."""
+        reply = self.probe("differentiate", name, list(args), list(wrt), upstream, second, kwargs)
+        _check_derivatives(reply, len(wrt), second is not None)
+        return reply
+
+
+def _check_derivatives(reply, n: int, second: bool) -> None:
+    import numpy as np
+
+    def entries(value, what):
+        if value is None:
+            return
+        if not isinstance(value, list) or len(value) != n:
+            raise AssertionError(f"the student's process sent {what} for other than {n} inputs")
+        for v in value:
+            if v is not None and not isinstance(v, np.ndarray):
+                raise AssertionError(f"the student's process sent {what} that are not arrays")
+
+    if not isinstance(reply, dict) or not isinstance(reply.get("value"), np.ndarray):
+        raise AssertionError("the student's process sent something other than derivatives")
+    if not isinstance(reply.get("requires_grad"), bool):
+        raise AssertionError("the student's process sent derivatives without requires_grad")
+    entries(reply.get("grads"), "gradients")
+    if second and reply.get("grads") is not None:
+        entries(reply.get("second"), "second derivatives")
+        if reply.get("second") is None:
+            raise AssertionError("the student's process sent no second derivatives")
 
 
 def local_submission(path: Path, module: str, reimplements=()):
@@ -293,7 +338,7 @@ def local_submission(path: Path, module: str, reimplements=()):
     session = Session(str(path), module, reimplements, guard=False)
     loaded = session.load()
     if "load_error" in loaded:
-        raise StudentError(loaded["load_error"], loaded.get("kind", ""))
+        raise StudentError(loaded["load_error"], loaded.get("kind", ""), loaded.get("kinds", ()))
 
     def request(message):
         message = wire.decode(*wire.split(wire.encode(message)))
@@ -306,6 +351,6 @@ def local_submission(path: Path, module: str, reimplements=()):
             return reply["ok"]
         if "refused" in reply:
             raise Refusal(reply["refused"])
-        raise StudentError(reply["error"], reply.get("kind", ""))
+        raise StudentError(reply["error"], reply.get("kind", ""), reply.get("kinds", ()))
 
     return Submission(request)

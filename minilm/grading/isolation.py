@@ -30,7 +30,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-__all__ = ["is_root", "sandbox_uids", "kill_all", "protect_references", "guarantees"]
+__all__ = ["is_root", "sandbox_uids", "kill_all", "kill_user", "protect_references", "guarantees"]
 
 _FIRST_UID = 61000  # Debian keeps 60000-64999 for the system's own dynamic users
 _HERE = Path(__file__).resolve().parent
@@ -40,7 +40,7 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _busy(uid: int) -> bool:
+def _busy(uid: int, running: set[int]) -> bool:
     """A user id that a person or a running process already has."""
     import pwd
 
@@ -48,17 +48,7 @@ def _busy(uid: int) -> bool:
         pwd.getpwuid(uid)
         return True
     except KeyError:
-        pass
-    for entry in Path("/proc").glob("[0-9]*/status"):
-        try:
-            for line in entry.read_text().splitlines():
-                if line.startswith("Uid:"):
-                    if uid in map(int, line.split()[1:]):
-                        return True
-                    break
-        except OSError:
-            continue
-    return False
+        return uid in running
 
 
 _LOCKS = Path("/tmp/minilm-grade-locks")
@@ -76,7 +66,7 @@ def sandbox_uids(n: int) -> tuple[list[int], list]:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
         raise RuntimeError(f"{_LOCKS} is not root's own folder; remove it and grade again")
     os.chmod(_LOCKS, 0o700)
-    uids, locks, uid = [], [], _FIRST_UID
+    uids, locks, uid, running = [], [], _FIRST_UID, _uids_running()
     while len(uids) < n and uid < 65000:
         fd = os.open(_LOCKS / f"{uid}.lock", os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
         try:
@@ -85,7 +75,7 @@ def sandbox_uids(n: int) -> tuple[list[int], list]:
             os.close(fd)
             uid += 1
             continue
-        if _busy(uid):
+        if _busy(uid, running):
             os.close(fd)
         else:
             uids.append(uid)
@@ -108,17 +98,22 @@ def kill_all(proc: subprocess.Popen, uid: int | None) -> None:
     except OSError:
         pass
     if uid is not None:
-        for _ in range(10):
-            _kill_user(uid)
-            if not _running_as(uid):
-                break
+        kill_user(uid)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
 
 
-def _kill_user(uid: int) -> None:
+def kill_user(uid: int) -> None:
+    """Kill every process of ``uid`` (retrying while a fork races the kill)."""
+    for _ in range(10):
+        _kill_once(uid)
+        if not _uids_running() & {uid}:
+            return
+
+
+def _kill_once(uid: int) -> None:
     """kill(-1, SIGKILL) as ``uid``: every process that user may signal, which is
     every process of that user but the killer itself."""
     pid = os.fork()
@@ -134,17 +129,18 @@ def _kill_user(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _running_as(uid: int) -> bool:
+def _uids_running() -> set[int]:
+    """The real user ids of every process on the machine."""
+    uids = set()
     for entry in Path("/proc").glob("[0-9]*/status"):
         try:
             for line in entry.read_text().splitlines():
                 if line.startswith("Uid:"):
-                    if int(line.split()[1]) == uid:
-                        return True
+                    uids.update(map(int, line.split()[1:]))
                     break
         except OSError:
             continue
-    return False
+    return uids
 
 
 def protect_references() -> list[str]:
@@ -161,17 +157,21 @@ def protect_references() -> list[str]:
     return changed
 
 
-def guarantees(uid_sandbox: bool, why_not: str = "") -> str:
+def guarantees(uid_sandbox: bool, why_not: str = "", jailed: bool = True) -> str:
     """One paragraph for the report: what this run's isolation guarantees."""
     held = ("every check and score was computed by the grader from data; each submission ran "
             "in a fresh folder with limits on memory, CPU time and file size; minilm.grading "
             "and the functions each exercise re-implements were refused")  # fmt: skip
     if uid_sandbox:
+        where = ("it saw no file outside its own folder (chroot)" if jailed else
+                 "NOT confined to its folder (chroot was refused here), so it could read "
+                 "whatever other users may read, classmates' files included if their folder "
+                 "allows it")  # fmt: skip
         return (
             f"isolation: {held}; each ran as its own unprivileged user, so it could not "
             "write the installed package, signal the grader, read the graders or "
             "solutions, or touch the instructor's files, and every process it started "
-            "was killed at its end."
+            f"was killed at its end; {where}."
         )
     reason = why_not or "the grader is not running as root"
     return (

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .child import Child, ChildGone, Limits, Refusal, StudentError, Submission, local_submission
+from .child import Child, ChildGone, Limits, Refusal, StudentError, Submission
 from .core import checks_of
 from .discover import Exercise
 
-__all__ = ["CheckResult", "ExerciseResult", "grade_exercise", "run_checks", "load_student",
-           "Limits"]  # fmt: skip
+__all__ = ["CheckResult", "ExerciseResult", "grade_exercise", "run_checks", "Limits"]
 
 STATUSES = ("passed", "failed", "timeout", "refused", "crashed", "missing")
 
@@ -52,6 +50,7 @@ class ExerciseResult:
     status: str = ""  # one of STATUSES; derived from the checks when empty
     output: str = ""  # what the student's code printed, marked and trimmed
     seconds: float = 0.0
+    jailed: bool = True  # every process it ran in was confined to its own folder
 
     def __post_init__(self):
         if not self.status:
@@ -70,13 +69,6 @@ class ExerciseResult:
     @property
     def passed(self) -> bool:
         return not self.error and all(c.passed for c in self.checks)
-
-
-def load_student(path: Path, name: str, reimplements=()) -> Submission:
-    """The file at ``path`` loaded into this process, answering through the same
-    messages as a sandboxed one. For the project's own tests of its graders
-    and reference solutions only: it runs the file's code here."""
-    return local_submission(Path(path), name, reimplements)
 
 
 def _counterexample(exc: BaseException) -> str:
@@ -120,14 +112,14 @@ def run_checks(checks, student, emit=None) -> list[CheckResult]:
     return results
 
 
-def grade_exercise(exercise: Exercise, timeout: float = 120.0, uid: int | None = None,
-                   limits: Limits | None = None) -> ExerciseResult:  # fmt: skip
+def grade_exercise(exercise: Exercise, limits: Limits | None = None,
+                   uid: int | None = None) -> ExerciseResult:  # fmt: skip
     """Grade one exercise file; its code runs in a sandboxed process (as ``uid``
-    when given) limited to ``timeout`` seconds in all."""
+    when given) within ``limits`` (``limits.timeout`` seconds in all)."""
     import time
 
     start = time.monotonic()
-    limits = limits or Limits(timeout=timeout)
+    limits = limits or Limits()
     try:
         grader = exercise.grader()
         checks = checks_of(grader)
@@ -175,6 +167,7 @@ def grade_exercise(exercise: Exercise, timeout: float = 120.0, uid: int | None =
         finally:
             child.close()
             outputs.append(child.output())
+            result.jailed = result.jailed and (child.uid is None or child.jailed)
             child.cleanup()
     for i in pending:
         result.checks[i].message = result.checks[i].message or "not run"
@@ -185,4 +178,3 @@ def grade_exercise(exercise: Exercise, timeout: float = 120.0, uid: int | None =
     result.output = "\n".join(o for o in outputs if o)
     result.seconds = time.monotonic() - start
     return result
-

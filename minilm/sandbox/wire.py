@@ -31,6 +31,7 @@ import numpy as np
 __all__ = ["WireError", "encode", "decode", "split", "send", "recv", "MAX_BYTES"]
 
 MAX_BYTES = 256 * 2**20  # one message, header and arrays together
+MAX_HEADER = 4 * 2**20  # its JSON part: a tree of at most MAX_NODES values fits easily
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 _KINDS = "biufc"  # bool, signed and unsigned ints, floats, complex: no objects, no records
@@ -118,7 +119,20 @@ def split(message: bytes) -> tuple[bytes, bytes]:
 
 def decode(header: bytes, payload: bytes, tensor=None):
     """The value of one message. ``tensor(array, requires_grad)`` makes what was
-    a Tensor (default: a minilm Tensor)."""
+    a Tensor (default: a minilm Tensor). Anything wrong with the message raises
+    :class:`WireError`, never another exception."""
+    if len(header) > MAX_HEADER:
+        raise WireError(f"a header of {len(header)} bytes; the limit is {MAX_HEADER}")
+    try:
+        return _decode(header, payload, tensor)
+    except WireError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+            OverflowError, MemoryError) as e:  # fmt: skip
+        raise WireError(f"a malformed message ({type(e).__name__})") from None
+
+
+def _decode(header: bytes, payload: bytes, tensor):
     try:
         meta = json.loads(header)
         specs = meta["a"]
@@ -150,9 +164,13 @@ def decode(header: bytes, payload: bytes, tensor=None):
             raise WireError("a reference to an array that is not in the message")
         return arrays[i].copy()  # writable, and not a view of the whole message
 
+    nodes = 0
+
     def walk(v, depth):
-        if depth > MAX_DEPTH:
-            raise WireError(f"nested deeper than {MAX_DEPTH}")
+        nonlocal nodes
+        nodes += 1
+        if depth > MAX_DEPTH or nodes > MAX_NODES:
+            raise WireError(f"nested deeper than {MAX_DEPTH} or more than {MAX_NODES} values")
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
         if isinstance(v, list):
@@ -215,6 +233,8 @@ def recv(sock: socket.socket, deadline: float | None = None) -> tuple[bytes, byt
     the other end closed, ``TimeoutError`` past ``deadline`` (time.monotonic()),
     :class:`WireError` for lengths over the limit."""
     n_header, n_payload = _FRAME.unpack(_read(sock, _FRAME.size, deadline))
+    if n_header > MAX_HEADER:
+        raise WireError(f"a header of {n_header} bytes; the limit is {MAX_HEADER}")
     if n_header + n_payload > MAX_BYTES:
         raise WireError(f"a message of {n_header + n_payload} bytes; the limit is {MAX_BYTES}")
     return _read(sock, n_header, deadline), _read(sock, n_payload, deadline)

@@ -21,6 +21,7 @@ and computes every check, comparison and score itself.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.util
@@ -30,6 +31,7 @@ import socket
 import sys
 import threading
 import traceback
+import types
 
 __all__ = ["Session", "main", "Refused"]
 
@@ -38,6 +40,18 @@ MAX_TEXT = 2000
 
 class Refused(Exception):
     """Raised in the student's process for a refused import or call."""
+
+
+def _import_owner(dotted: str):
+    """(the module, the attributes after it) of a dotted name like
+    ``minilm.ngram.model.NgramModel.fit``."""
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            return importlib.import_module(".".join(parts[:i])), parts[i:]
+        except ImportError:
+            continue
+    raise LookupError(f"cannot import a module of {dotted}")
 
 
 def apply_limits(limits: dict) -> None:
@@ -92,6 +106,7 @@ class Session:
         self.refusals: list[str] = []
         self.patched_modules: set[str] = set()
         self.main_thread = threading.main_thread()
+        self.depth = 0  # > 0 while the student's code runs
         if guard:
             sys.meta_path.insert(0, _Guard(self))
             for dotted in reimplements:
@@ -99,14 +114,23 @@ class Session:
         self.module = None
 
     # -- refusals -------------------------------------------------------------
+    #
+    # A re-implemented function is refused while the student's code runs: inside
+    # any call the grader makes to it (``depth``), inside any function or method
+    # the student's module defines (they are wrapped at load), from any frame of
+    # the student's file, and from any thread but the main one (only it answers
+    # the grader). This is a deterrent, not a proof: code in this process can
+    # always reach the original (through the wrapper's closure, or by exec-ing the
+    # library's source); the grade a submission gets that way is for a
+    # plagiarism check, like re-typing the library.
 
     def refuse(self, what: str):
         self.refusals.append(what)
         raise Refused(f"refused: {what}")
 
     def _from_student(self) -> bool:
-        if threading.current_thread() is not self.main_thread:
-            return True  # only the main thread answers requests; others are the student's
+        if self.depth or threading.current_thread() is not self.main_thread:
+            return True
         frame = sys._getframe(2)
         while frame is not None:
             if os.path.realpath(frame.f_code.co_filename) == self.path:
@@ -114,74 +138,81 @@ class Session:
             frame = frame.f_back
         return False
 
+    def _refusing(self, func, dotted: str, verb: str = "called"):
+        """``func`` behind the refusal: runs only when the student's code is not running."""
+        session = self
+
+        @functools.wraps(func)
+        def refusing(*args, **kwargs):
+            if session._from_student():
+                session.refuse(f"{verb} {dotted}, which this exercise asks you to write")
+            return func(*args, **kwargs)
+
+        return refusing
+
     def _forbid(self, dotted: str) -> None:
-        """Replace ``dotted`` (module path, then attributes) with a function that
-        refuses calls from the student's code and runs the original otherwise."""
-        parts = dotted.split(".")
-        for i in range(len(parts) - 1, 0, -1):
-            try:
-                owner = importlib.import_module(".".join(parts[:i]))
-            except ImportError:
-                continue
-            attrs = parts[i:]
-            break
-        else:
-            raise LookupError(f"cannot import a module of {dotted}")
+        """Put ``dotted`` (module path, then attributes) behind :meth:`_refusing`,
+        wherever minilm's modules hold it."""
+        owner, attrs = _import_owner(dotted)
         module_name = owner.__name__
         for attr in attrs[:-1]:
             owner = getattr(owner, attr)
-        original = owner.__dict__.get(attrs[-1]) if isinstance(owner, type) else None
-        target = getattr(owner, attrs[-1])
+        name = attrs[-1]
+        raw = owner.__dict__.get(name) if isinstance(owner, type) else None
+        target = getattr(owner, name)
+        if isinstance(target, type):  # a class: refuse making one
+            target.__init__ = self._refusing(target.__init__, dotted, "used")
+        elif isinstance(raw, (staticmethod, classmethod)):
+            setattr(owner, name, type(raw)(self._refusing(raw.__func__, dotted)))
+        else:
+            replacement = self._refusing(target, dotted)
+            setattr(owner, name, replacement)
+            for mod in list(sys.modules.values()):  # ``from minilm.x import f``, re-exports
+                if len(attrs) == 1 and getattr(mod, "__name__", "").startswith("minilm"):
+                    if getattr(mod, name, None) is target:
+                        setattr(mod, name, replacement)
+        self.patched_modules.add(module_name)
+
+    def _entered(self, func):
+        """``func`` counting as the student's code while it runs."""
         session = self
 
-        if isinstance(target, type):  # a class: refuse making one
-            init = target.__init__
-
-            def refusing_init(obj, *args, **kwargs):
-                if session._from_student():
-                    session.refuse(f"used {dotted}, which this exercise asks you to write")
-                return init(obj, *args, **kwargs)
-
-            target.__init__ = refusing_init
-        else:
-            func = (
-                original.__func__ if isinstance(original, (staticmethod, classmethod)) else target
-            )
-
-            def refusing(*args, **kwargs):
-                if session._from_student():
-                    session.refuse(f"called {dotted}, which this exercise asks you to write")
+        @functools.wraps(func)
+        def student_code(*args, **kwargs):
+            session.depth += 1
+            try:
                 return func(*args, **kwargs)
+            finally:
+                session.depth -= 1
 
-            refusing.__name__ = getattr(func, "__name__", attrs[-1])
-            replacement = refusing
-            if isinstance(original, staticmethod):
-                replacement = staticmethod(refusing)
-            elif isinstance(original, classmethod):
+        return student_code
 
-                def refusing_cls(cls, *args, **kwargs):
-                    if session._from_student():
-                        session.refuse(f"called {dotted}, which this exercise asks you to write")
-                    return original.__func__(cls, *args, **kwargs)
-
-                replacement = classmethod(refusing_cls)
-            setattr(owner, attrs[-1], replacement)
-            # a name imported elsewhere (``from minilm.x import f``, re-exports) is patched too
-            for mod in list(sys.modules.values()):
-                if getattr(mod, "__name__", "").startswith("minilm") and mod is not owner:
-                    if getattr(mod, attrs[-1], None) is target and len(attrs) == 1:
-                        setattr(mod, attrs[-1], replacement)
-        self.patched_modules.add(module_name)
+    def _wrap_module(self, module) -> None:
+        """Every function and method the student's module defines counts as
+        theirs when something else (the engine, a probe) calls it later."""
+        for name, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType):
+                setattr(module, name, self._entered(value))
+            elif isinstance(value, type) and value.__module__ == module.__name__:
+                for attr, member in list(vars(value).items()):
+                    if isinstance(member, types.FunctionType):
+                        setattr(value, attr, self._entered(member))
+                    elif isinstance(member, (staticmethod, classmethod)):
+                        setattr(value, attr, type(member)(self._entered(member.__func__)))
 
     # -- loading and calls ----------------------------------------------------
 
     def load(self) -> dict:
         spec = importlib.util.spec_from_file_location(self.module_name, self.path)
         module = importlib.util.module_from_spec(spec)
+        self.depth += 1
         try:
             spec.loader.exec_module(module)
         except BaseException as e:  # a syntax error, or anything the module runs on import
             return self._error(e, loading=True)
+        finally:
+            self.depth -= 1
+        self._wrap_module(module)
         self.module = module
         return {"ready": True}
 
@@ -191,8 +222,8 @@ class Session:
         except BaseException:  # an exception whose str() raises
             text = type(exc).__name__
         if isinstance(exc, (ImportError, PermissionError)) and self.sandboxed:
-            text += (" (graded in a sandbox: it can import NumPy, minilm and the standard "
-                     "modules in minilm.sandbox.worker.PRELOAD)")  # fmt: skip
+            stdlib = ", ".join(m for m in PRELOAD if "." not in m and m not in ("numpy", "minilm"))
+            text += f" (in the grader's sandbox a file can import NumPy, minilm and {stdlib})"
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
                   if os.path.realpath(f.filename) == self.path]  # fmt: skip
         if frames:
@@ -203,7 +234,8 @@ class Session:
         if isinstance(exc, Refused) or self.refusals:
             return {"refused": self.refusals[-1] if self.refusals else str(exc)}
         key = "load_error" if loading else "error"
-        return {key: self._describe(exc), "kind": type(exc).__name__}
+        kinds = [c.__name__ for c in type(exc).__mro__]  # KeyError, LookupError, ...
+        return {key: self._describe(exc), "kind": type(exc).__name__, "kinds": kinds[:8]}
 
     def _resolve(self, name: str):
         obj = self.module
@@ -230,8 +262,12 @@ class Session:
             else:
                 fn = self._resolve(request["call"])
                 before = _snapshot((args, kwargs))
-                value = fn(*args, **kwargs)
-                changed = _changed(before, (args, kwargs))
+                self.depth += 1
+                try:
+                    value = fn(*args, **kwargs)
+                finally:
+                    self.depth -= 1
+                changed = _changed(before)
                 if changed:
                     return {
                         "error": f"{request['call']} changed its input {changed} in place; "
@@ -270,7 +306,7 @@ def _snapshot(value):
     return found
 
 
-def _changed(before, _after) -> str:
+def _changed(before) -> str:
     import numpy as np
 
     for where, live, saved in before:
@@ -293,8 +329,20 @@ PRELOAD = (
 )  # fmt: skip
 
 
-def become(uid: int) -> None:
-    """Drop root for good: user and group ``uid``, no other groups."""
+def become(uid: int, jail: str | None = None) -> bool:
+    """Drop root for good: user and group ``uid``, no other groups; first, when
+    it can, make ``jail`` (the folder holding ``work/``) the root of the file
+    system, so that nothing else on the machine (classmates' files, other
+    copies of minilm, git history) can be opened at all. Returns whether the
+    jail holds."""
+    jailed = False
+    if jail is not None:
+        try:
+            os.chroot(jail)
+            os.chdir("/work")
+            jailed = True
+        except OSError:
+            pass  # no CAP_SYS_CHROOT here: the user id alone protects root's files
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
@@ -303,7 +351,7 @@ def become(uid: int) -> None:
     try:
         os.setuid(0)
     except PermissionError:
-        return
+        return jailed
     raise SystemExit("the sandbox could switch back to root")
 
 
@@ -316,19 +364,17 @@ def main(argv) -> int:
     hello = wire.decode(*wire.recv(channel))
     for name in PRELOAD:
         importlib.import_module(name)
-    for dotted in hello.get("reimplements", ()):  # the module part of each dotted name
-        parts = dotted.split(".")
-        for i in range(len(parts) - 1, 0, -1):
-            try:
-                importlib.import_module(".".join(parts[:i]))
-                break
-            except ImportError:
-                continue
+    for dotted in hello.get("reimplements", ()):  # load each one's module while we may
+        _import_owner(dotted)
+    path, jailed = hello["file"], False
     sandboxed = limits.get("uid") is not None
     if sandboxed:
-        become(int(limits["uid"]))
-    session = Session(hello["file"], hello["module"], hello.get("reimplements", ()),
-                      sandboxed=sandboxed)  # fmt: skip
+        jail = limits.get("jail")
+        jailed = become(int(limits["uid"]), jail)
+        if jailed:
+            path = "/" + os.path.relpath(path, jail)
+    wire.send(channel, wire.encode({"jailed": jailed}))  # before any of the student's code
+    session = Session(path, hello["module"], hello.get("reimplements", ()), sandboxed=sandboxed)
 
     def reply(value: dict) -> None:
         try:

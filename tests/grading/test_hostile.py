@@ -46,6 +46,9 @@ CHEATS = {
     "forge_stdout": ("failed", True),
     "fork_bomb": ("failed", True),
     "garbage_reply": ("crashed", False),
+    "alias_library": ("refused", False),
+    "copy_classmate": ("failed", True),
+    "git_history": ("failed", True),
 }
 RUN = {name: v for name, v in CHEATS.items() if AS_ROOT or not v[1]}
 
@@ -64,7 +67,13 @@ def graded(tmp_path_factory):
     students = {"honest": SOLUTION.read_text(), "honest_too": SOLUTION.read_text()}
     for name in RUN:
         source = (HOSTILE / f"{name}.py").read_text()
-        students[name] = source.replace("INSTRUCTOR_DIR", str(instructor))
+        for token, value in [
+            ("INSTRUCTOR_DIR", instructor),
+            ("CLASS_DIR", klass),
+            ("REPO_DIR", ROOT),
+        ]:
+            source = source.replace(token, str(value))
+        students[name] = source
     for name, source in students.items():
         path = klass / name / EXERCISE
         path.parent.mkdir(parents=True)

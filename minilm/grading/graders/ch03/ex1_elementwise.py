@@ -45,11 +45,11 @@ def _compare(student, cls, reference, xs, second):
     want = derivatives(reference, [x.copy() for x in xs], wrt, v, u if second else None)
     assert_close(got["value"], want["value"], f"{cls}.forward")
     assert got["grads"] is not None, f"{cls}: the output does not require grad"
-    for i, (a, b) in enumerate(zip(got["grads"], want["grads"])):
+    for i, (a, b) in enumerate(zip(got["grads"], want["grads"], strict=True)):
         assert a is not None, f"{cls}.backward gives no gradient for input {i}"
         assert_close(a, b, f"{cls}.backward: gradient of input {i} (shape {xs[i].shape})")
     if second:
-        for i, (a, b) in enumerate(zip(got["second"], want["second"])):
+        for i, (a, b) in enumerate(zip(got["second"], want["second"], strict=True)):
             assert a is not None, (
                 f"{cls}.backward is not differentiable in input {i}: compute it with Tensor "
                 "operations, never on .data"

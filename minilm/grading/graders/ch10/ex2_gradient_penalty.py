@@ -50,7 +50,11 @@ def weight_gradient(student, problem):
     assert got["requires_grad"], (
         "the penalty carries no graph: take the input gradient with create_graph=True"
     )
-    for name, g, w in zip(want["names"], got["grads"], want["grads"]):
+    grads = got.get("grads") if isinstance(got, dict) else None
+    assert isinstance(grads, list) and len(grads) == len(want["grads"]), (
+        "the student's process sent gradients for other weights than the critic's"
+    )
+    for name, g, w in zip(want["names"], grads, want["grads"], strict=True):
         if w is None:  # the last bias does not change the input gradient
             continue
         assert g is not None, f"no gradient reaches {name}: use create_graph=True"

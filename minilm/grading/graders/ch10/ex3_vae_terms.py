@@ -22,7 +22,7 @@ def gaussians(draw):
 def _compare(got, want, what, names):
     assert_close(got["value"], want["value"], what)
     assert got["grads"] is not None, f"{what} carries no gradient: compute it with Tensor ops"
-    for g, w, name in zip(got["grads"], want["grads"], names):
+    for g, w, name in zip(got["grads"], want["grads"], names, strict=True):
         assert g is not None, f"{what} does not depend on {name}"
         assert_close(g, w, f"d{what}/d{name}")
 
