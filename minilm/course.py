@@ -64,6 +64,12 @@ def notebook_path(lesson: Path, root: Path) -> Path:
     return Path(root) / "notebooks" / f"{Path(lesson).parent.name}.ipynb"
 
 
+# Cell tags a lesson may carry (``# %% [markdown] tags=["cites"]``): "cites" marks
+# prose that quotes numbers the code cell before it prints; tests/test_chapters.py
+# checks each such number against that cell's output.
+CELL_TAGS = ("cites",)
+
+
 def build(lesson: Path):
     """The notebook for ``lesson``: its cells, no outputs, stable cell ids.
 
@@ -77,12 +83,13 @@ def build(lesson: Path):
     nb.metadata = {"kernelspec": dict(_KERNELSPEC), "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: regenerating an unchanged lesson changes nothing
-        cell.metadata = {}
+        tags = [t for t in cell.metadata.get("tags", []) if t in CELL_TAGS]
+        cell.metadata = {"tags": tags} if tags else {}
     return nb
 
 
-def _cells(nb) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source) for c in nb.cells]
+def _cells(nb) -> list[tuple[str, str, tuple]]:
+    return [(c.cell_type, c.source, tuple(c.metadata.get("tags", ()))) for c in nb.cells]
 
 
 def sync(root: Path) -> list[Path]:

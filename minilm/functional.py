@@ -341,15 +341,13 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False, return_weight
             f"attention: q {q.shape}, k {k.shape}, v {v.shape} don't fit: need "
             "q (..., T, d), k (..., S, d), v (..., S, dv)"
         )
-    T, S = q.shape[-2], k.shape[-2]
-    # scale q (T x d numbers) rather than the scores (T x S): the same product, less work
-    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.swapaxes(-1, -2)  # (..., T, S)
+    T, S, d = q.shape[-2], k.shape[-2], q.shape[-1]
+    scores = q @ k.swapaxes(-1, -2) / math.sqrt(d)  # (..., T, S): how well query t matches key s
     allowed = None if mask is None else mask_array(mask, q)
     if causal:
-        c = causal_mask(T, q.device, S)
-        allowed = c if allowed is None else allowed & c
-    # a causal mask alone keeps key 0 for every query when S >= T: no row is empty
-    full_rows = mask is None and S >= T
-    weights = Softmax.apply(scores, axis=-1, mask=allowed, full_rows=full_rows)  # (..., T, S)
-    out = dropout(weights, dropout_p) @ v  # (..., T, dv); dropout with p = 0 is the identity
+        past = causal_mask(T, q.device, S)  # (T, S): key s is not after query t
+        allowed = past if allowed is None else allowed & past
+    # full_rows: a causal mask alone keeps key 0 for every query, so no row is empty
+    weights = Softmax.apply(scores, axis=-1, mask=allowed, full_rows=mask is None and S >= T)
+    out = dropout(weights, dropout_p) @ v  # (..., T, dv): each query's mix of the values
     return (out, weights) if return_weights else out

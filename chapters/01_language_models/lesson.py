@@ -29,14 +29,15 @@
 #
 # The models are `minilm.ngram.NgramModel`; the corpora are the bundled `names`
 # (32,033 first names, one character per token) and `tinyshakespeare` (one word or
-# punctuation mark per token), with their fixed train/val/test splits. The
-# notebook runs in about a minute on a laptop CPU; `MINILM_FULL=1` makes the big
-# table go up to 5-grams on Shakespeare too.
+# punctuation mark per token), with their fixed train/val/test splits. Four
+# graded exercises are introduced where their topic is taught; where the
+# library's code is the answer to one, the lesson shows it only after the
+# exercise, in a cell marked "check your answer". The notebook runs in well
+# under a minute on a 2-core CPU.
 
 # %%
 import inspect
 import math
-import os
 from collections import Counter
 
 import matplotlib.pyplot as plt
@@ -49,9 +50,6 @@ from minilm.ngram import AddK, NgramModel
 from minilm.ngram.corpus import DEFAULT_MIN_COUNT, corpus_sentences
 from minilm.ngram.smoothing import MLE, Backoff, Interpolation, KneserNey
 from minilm.text import split_words
-
-FULL = os.environ.get("MINILM_FULL") == "1"
-
 
 names = {s: corpus_sentences("names", s) for s in ("train", "val", "test")}
 shakespeare = {s: corpus_sentences("tinyshakespeare", s) for s in ("train", "val", "test")}
@@ -197,8 +195,19 @@ for k in range(1, 6):
 # $$ P_\text{MLE}(w \mid h) = \frac{c(h\,w)}{c(h)}, $$
 #
 # with $c(h\,w)$ the count of the n-gram and $c(h)$ the count of its context.
-# minilm's version (an unseen context falls back to a shorter one, so every
-# distribution still sums to 1):
+#
+# **Exercise 1** (`exercises/ex1_bigram_counts.py`, 4 points). Build the bigram
+# count table of a list of sentences yourself, with the `<s>` and `</s>`
+# padding, and turn it into the table of maximum-likelihood probabilities.
+# Grade it with
+#
+# ```
+# python -m minilm grade chapters/01_language_models/exercises/ex1_bigram_counts.py
+# ```
+#
+# Check your answer (after grading exercise 1) against minilm's version, which
+# scores a whole batch of n-grams of every order at once (an unseen context
+# falls back to a shorter one, so every distribution still sums to 1):
 
 # %%
 show(MLE.score)
@@ -215,7 +224,7 @@ for n in (2, 3, 4, 5):
 
 # %% [markdown]
 # Every method below, **smoothing**, moves some probability from seen n-grams to
-# unseen ones. **Exercise 1** builds the bigram counts and the MLE table yourself.
+# unseen ones.
 #
 # ## 4. Add-k (Laplace) smoothing
 #
@@ -225,9 +234,14 @@ for n in (2, 3, 4, 5):
 #
 # where $V$ is the number of tokens the model can predict. $k = 1$ is **Laplace**
 # smoothing.
-
-# %%
-show(AddK.score)
+#
+# **Exercise 2** (`exercises/ex2_add_k.py`, 4 points). Write add-k smoothing of a
+# count table (one row per context, one column per predictable token), unseen
+# contexts included. Grade it with
+#
+# ```
+# python -m minilm grade chapters/01_language_models/exercises/ex2_add_k.py
+# ```
 
 # %% [markdown]
 # $k$ is a knob, chosen on the validation split. For characters it works; for
@@ -254,9 +268,20 @@ for ax, (title, ppl) in zip(axes, curves.items()):
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# **Exercise 2** writes add-k smoothing on a count table.
+# %% [markdown] tags=["cites"]
+# On characters the best $k$ (0.1) is only a little better than Laplace's
+# $k = 1$ (9.36 against 9.48): with 28 predictable tokens, adding one to each
+# count takes little from the seen ones. On words, $k = 1$ triples the
+# perplexity of the best $k$ (481.14 against 159.85 with $k$ = 0.01): every
+# context hands a pseudo-count to each of about 7,000 words.
 #
+# Check your answer (after grading exercise 2): minilm's add-k, which scores a
+# batch of n-grams at once.
+
+# %%
+show(AddK.score)
+
+# %% [markdown]
 # ## 5. Interpolation and backoff
 #
 # A better idea: when the long context knows little, listen to the shorter ones.
@@ -275,26 +300,32 @@ show(Interpolation._em)
 lm_interp = NgramModel(3, "interpolation").fit(names["train"], heldout=names["val"])
 print("weights, uniform first:", np.round(lm_interp.smoothing.weights, 4))
 
-# %% [markdown]
-# Almost all the weight goes to the trigram: on names it has seen nearly every
-# test context. On Shakespeare's words it is a different story:
+# %% [markdown] tags=["cites"]
+# Almost all the weight (0.9328) goes to the trigram: on names it has seen nearly
+# every test context. On Shakespeare's words it is a different story:
 
 # %%
 lm_interp_w = NgramModel(3, "interpolation", min_count=2)
 lm_interp_w.fit(shakespeare["train"], heldout=shakespeare["val"])
 print("weights, uniform first:", np.round(lm_interp_w.smoothing.weights, 4))
 
-# %% [markdown]
-# **Backoff** (Katz) uses one order at a time: the discounted long-context
-# estimate when the n-gram was seen, and otherwise the shorter context's
-# probability, scaled by $\alpha(h)$ so the distribution sums to 1:
+# %% [markdown] tags=["cites"]
+# The bigram gets the most weight (0.5424) and the trigram less than a fifth
+# (0.1864): most word trigrams of new text were never seen in training.
+#
+# **Backoff** uses one order at a time: the discounted long-context estimate
+# when the n-gram was seen, and otherwise the shorter context's probability,
+# scaled by $\alpha(h)$ so the distribution sums to 1:
 #
 # $$ P(w \mid h) = \begin{cases} \dfrac{c(h\,w) - D}{c(h)} & c(h\,w) > 0 \\[1ex]
 #    \alpha(h)\, P(w \mid h') & \text{otherwise,} \end{cases} $$
 #
 # where $h'$ is $h$ without its first token and the **absolute discount** $D$ is
 # estimated from how many n-grams were seen once ($n_1$) and twice ($n_2$):
-# $D = n_1 / (n_1 + 2 n_2)$.
+# $D = n_1 / (n_1 + 2 n_2)$. This is **absolute-discount backoff**. The scheme
+# is Katz's (1987), but Katz discounted each count by a Good-Turing estimate,
+# which depends on the count itself; minilm subtracts one fixed $D$ per order,
+# as Ney, Essen and Kneser (1994) did.
 
 # %%
 print(inspect.getdoc(Backoff))
@@ -334,16 +365,24 @@ for w in narrow + ["VINCENTIO", "with", "love", "death"]:
 # discount taken from each of them is exactly the mass handed to the lower
 # order. For higher orders the same formula recurses, with continuation counts at
 # every order below the top. **Modified Kneser-Ney** (Chen and Goodman) uses three
-# discounts, for n-grams seen once, twice, and three or more times. minilm scores a
-# batch of n-grams at once, from order 1 up:
+# discounts, for n-grams seen once, twice, and three or more times.
+#
+# **Exercise 3** (`exercises/ex3_kneser_ney.py`, 5 points). From a bigram count
+# table, compute the continuation probability $P_\text{cont}$ and the
+# interpolated Kneser-Ney bigram model with one discount $D$. Grade it with
+#
+# ```
+# python -m minilm grade chapters/01_language_models/exercises/ex3_kneser_ney.py
+# ```
+#
+# Check your answer (after grading exercise 3): minilm scores a batch of n-grams
+# of any order at once, from order 1 up, with continuation counts below the top
+# order.
 
 # %%
 show(KneserNey.score)
 
 # %% [markdown]
-# **Exercise 3** computes $P_\text{cont}$ and the Kneser-Ney bigram model from a
-# count table.
-#
 # ## 7. Sampling text from a model
 #
 # To generate, sample a token from $P(\cdot \mid h)$, append it, and repeat until
@@ -400,8 +439,18 @@ for name, lm in [("Kneser-Ney", lm_words), ("add-1", lm_laplace)]:
 # $N$ counts every predicted token, each sentence's `</s>` included. Perplexity is
 # the size of a uniform choice that would be as surprising: a perplexity of 9 on
 # names means the model is, on average, as unsure as a fair choice among 9
-# characters (against 28 for a uniform guess). `NgramModel.perplexity` is exactly
-# that:
+# characters (against 28 for a uniform guess).
+#
+# **Exercise 4** (`exercises/ex4_perplexity.py`, 4 points). Compute a model's
+# cross-entropy in bits per token and its perplexity on a list of sentences,
+# from `lm.prob` alone (mind the `</s>` of every sentence). Grade it with
+#
+# ```
+# python -m minilm grade chapters/01_language_models/exercises/ex4_perplexity.py
+# ```
+#
+# The trigram model of names, scored both ways; `NgramModel.perplexity` is
+# exactly $e^H$:
 
 # %%
 logp = lm3.logprobs(names["test"])
@@ -411,8 +460,6 @@ print(f"exp(H) = {math.exp(-logp.mean()):.4f}")
 print(f"lm.perplexity = {lm3.perplexity(names['test']):.4f}")
 
 # %% [markdown]
-# **Exercise 4** computes both from `lm.prob` alone.
-#
 # Now every smoothing method at every order, fitted on train (interpolation
 # weights tuned on val) and scored on test: the same table `python -m minilm.bench
 # ngram` prints. Words seen once in Shakespeare's training split become `<unk>`
@@ -420,7 +467,7 @@ print(f"lm.perplexity = {lm3.perplexity(names['test']):.4f}")
 
 # %%
 METHODS = ["mle", "add-k", "interpolation", "backoff", "kneser-ney", "modified-kneser-ney"]
-ORDERS = {"names": range(1, 6), "tinyshakespeare": range(1, 6 if FULL else 4)}
+ORDERS = {"names": range(1, 6), "tinyshakespeare": range(1, 6)}
 splits = {"names": names, "tinyshakespeare": shakespeare}
 results = {}
 for corpus, orders in ORDERS.items():
@@ -451,17 +498,25 @@ axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["cites"]
 # What the table says:
 #
 # - MLE is infinite from $n = 2$ on: some test n-gram is always new.
-# - Add-1 gets *worse* with order on words (the mass it gives to unseen words
-#   grows with the number of contexts); on characters, where $V$ is small, it
-#   is reasonable up to $n = 3$.
-# - Interpolation, backoff and Kneser-Ney keep improving with order on names;
-#   modified Kneser-Ney is the best method at every order, as Chen and Goodman
-#   found on much larger corpora. On Shakespeare's words the gains stop after
-#   $n = 2$ or 3: there is not enough text to estimate longer contexts.
+# - Add-1 gets *worse* with order on words, from 278.07 at $n = 1$ to 489.46 at
+#   $n = 2$ and 3266.16 at $n = 5$: the mass it gives to unseen words grows with
+#   the number of contexts. On characters, where $V$ is small, it improves up to
+#   $n = 4$ (9.04) and only then gets worse (10.69 at $n = 5$).
+# - Interpolation, backoff and Kneser-Ney keep improving with order on names, to
+#   7.40, 7.65 and 7.37 at $n = 5$; modified Kneser-Ney is the best or tied at
+#   every order (7.24 at $n = 5$), as Chen and Goodman found on much larger
+#   corpora.
+# - On Shakespeare's words the gains after $n = 2$ are small, and only the
+#   Kneser-Ney models keep them: modified Kneser-Ney improves at every order up to
+#   $n = 5$ (108.59, 105.95, 104.79, 104.67), interpolation flattens out (123.50
+#   at $n = 3$, 123.13 at $n = 5$), and backoff is best at $n = 2$ (116.13) and
+#   worse after it (122.38 at $n = 5$). There is not enough text to estimate
+#   long word contexts, and a method that trusts the long context whenever it
+#   was seen at all (backoff) suffers most.
 #
 # These numbers are the first rung of the model ladder (`python -m minilm tour`):
 # the neural models of chapters 5 and 7 are scored on the same splits.
@@ -482,10 +537,11 @@ for min_count in (1, 2, 3, 5, 10):
     oov = np.mean([w not in kept for w in test_tokens])
     print(f"{min_count:9d} {len(kept):10d} {oov:9.2%}")
 
-# %% [markdown]
-# Even with every training word kept, about one test token in seventeen was never
-# seen: new words are the rule in running text (chapter 4's subword tokenizers are
-# the modern answer: no word is ever unknown). Coverage by the most frequent
+# %% [markdown] tags=["cites"]
+# Even with every training word kept, 5.91% of the test tokens (about one in
+# seventeen) were never seen: new words are the rule in running text
+# (chapter 4's subword tokenizers are the modern answer: no word is ever
+# unknown). Coverage by the most frequent
 # words, a sign of Zipf's law: a few hundred words cover most of the text.
 
 # %%
@@ -516,20 +572,39 @@ for min_count in (2, 10):
     print(f"bigram KN, min_count={min_count:2d}: vocabulary {len(lm.vocab):5d}, "
           f"test perplexity {lm.perplexity(shakespeare['test']):.2f}")  # fmt: skip
 
+# %% [markdown] tags=["cites"]
+# The sentence with the unknown "walrus" scores a lower perplexity (15.84) than
+# the one with "king" (15.98), and the bigram model that maps every word seen
+# fewer than ten times to `<unk>` reports a test perplexity of 53.12 against
+# 109.34, without being a better model. Perplexities are comparable only between
+# models with the same vocabulary (or tokenization) on the same text. That is
+# why the course fixes the splits and reports character-level models on names,
+# and why chapter 5 compares models in nats per character.
+
 # %% [markdown]
-# Perplexities are comparable only between models with the same vocabulary (or
-# tokenization) on the same text. That is why the course fixes the splits and
-# reports character-level models on names, and why chapter 5 compares models in
-# nats per character.
+# ## Summary
+#
+# - A language model gives the next token a distribution; by the chain rule that
+#   is a distribution over whole texts. It generates, ranks candidates and, one
+#   model per class, classifies.
+# - An n-gram model keeps the last $n-1$ tokens (the Markov assumption) and is
+#   trained by counting, with `<s>` and `</s>` padding.
+# - Maximum likelihood gives unseen n-grams probability 0. Add-k smoothing fixes
+#   that bluntly (well for characters, badly for words); interpolation and
+#   absolute-discount backoff use shorter contexts; Kneser-Ney's lower orders
+#   count the contexts a word follows, not its occurrences, and (modified)
+#   Kneser-Ney is the best method here at every order.
+# - Sampling draws tokens one at a time; temperature trades variety for
+#   likelihood, and long contexts copy the training data.
+# - Cross-entropy and perplexity on held-out text measure a model; they compare
+#   only models with the same vocabulary on the same text.
 #
 # ## Exercises
 #
 # Each exercise is a file in `chapters/01_language_models/exercises/`: fill in the
-# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade it:
-#
-# ```
-# python -m minilm grade chapters/01_language_models/exercises
-# ```
+# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade
+# it with its command below (or all of them with
+# `python -m minilm grade chapters/01_language_models/exercises`):
 #
 # | exercise | task | points |
 # | --- | --- | --- |
@@ -538,5 +613,43 @@ for min_count in (2, 10):
 # | `ex3_kneser_ney.py` | the continuation probability and a Kneser-Ney bigram model | 5 |
 # | `ex4_perplexity.py` | cross-entropy in bits and perplexity from `lm.prob` | 4 |
 #
+# ```
+# python -m minilm grade chapters/01_language_models/exercises/ex1_bigram_counts.py
+# python -m minilm grade chapters/01_language_models/exercises/ex2_add_k.py
+# python -m minilm grade chapters/01_language_models/exercises/ex3_kneser_ney.py
+# python -m minilm grade chapters/01_language_models/exercises/ex4_perplexity.py
+# ```
+#
 # The graders compare your functions with `minilm.ngram` on random small corpora
 # (hypothesis draws them) and print the smallest corpus on which they differ.
+#
+# Questions to think about (not graded):
+#
+# 1. Why does add-1 get worse as the order grows, on words much sooner than on
+#    characters? Count how many n-grams each context could be followed by, and
+#    how many it was.
+# 2. Backoff uses the long context whenever its n-gram was seen at all;
+#    interpolation always mixes in the shorter ones. Which would you expect to
+#    cope better with a small corpus, and does the Shakespeare table agree?
+# 3. The continuation count of "VINCENTIO" is 1. What would a unigram model
+#    with raw counts, and Kneser-Ney's lower order, each say about
+#    "VINCENTIO" after a context never seen in training?
+# 4. A model with a 2,000-word vocabulary has a lower perplexity than one with
+#    7,000 words on the same text. Name two ways to compare them fairly.
+#
+# ## Further reading
+#
+# - D. Jurafsky and J. H. Martin, *Speech and Language Processing* (3rd edition
+#   draft), chapter 3, "N-gram Language Models": the chapter this one follows.
+# - S. F. Chen and J. Goodman (1999), *An empirical study of smoothing techniques
+#   for language modeling*, Computer Speech and Language 13 (the 1998 Harvard
+#   technical report has the full tables): modified Kneser-Ney and the
+#   comparison this chapter repeats in miniature.
+# - R. Kneser and H. Ney (1995), *Improved backing-off for M-gram language
+#   modeling*, ICASSP: continuation counts.
+# - S. M. Katz (1987), *Estimation of probabilities from sparse data for the
+#   language model component of a speech recognizer*, IEEE Transactions on
+#   ASSP: backoff with Good-Turing discounts.
+# - H. Ney, U. Essen and R. Kneser (1994), *On structuring probabilistic
+#   dependences in stochastic language modelling*, Computer Speech and Language
+#   8: absolute discounting and the estimate $D = n_1/(n_1 + 2 n_2)$.

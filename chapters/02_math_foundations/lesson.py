@@ -23,7 +23,10 @@
 #
 # Every quantity here is computed on real distributions drawn from the bundled
 # corpora, with `minilm.info` for information theory and minilm tensors for the
-# linear algebra. The notebook runs in a few seconds.
+# linear algebra. Four graded exercises are introduced where their topic is
+# taught; where the library's code is the answer to one, the lesson shows it only
+# after the exercise, in a cell marked "check your answer". The notebook runs in
+# a few seconds.
 
 # %%
 import math
@@ -147,8 +150,20 @@ for word in ["great", "bad", "not", "the"]:
 # For a whole sentence, $P(\text{text} \mid c)$ is a product of many small
 # probabilities and underflows to 0 in floating point; the computation is done
 # with logarithms, where Bayes' rule becomes a softmax over the classes of
-# $\log P(\text{text} \mid c) + \log P(c)$. That is **exercise 3**.
+# $\log P(\text{text} \mid c) + \log P(c)$.
+
+# %% [markdown]
+# **Exercise 3** (`exercises/ex3_bayes.py`, 4 points). Write
+# `posterior(log_prior, log_likelihood)`: Bayes' rule from logarithms, for
+# log-likelihoods down to -2000, without exponentiating a huge negative number
+# (subtract each text's largest score first: why does that not change the
+# result?). Grade it with
 #
+# ```
+# python -m minilm grade chapters/02_math_foundations/exercises/ex3_bayes.py
+# ```
+
+# %% [markdown]
 # ## 2. Information theory
 #
 # ### Entropy
@@ -161,10 +176,10 @@ for word in ["great", "bad", "not", "the"]:
 # in bits with $\log_2$ and in nats with $\ln$. It is the average number of bits
 # an optimal code needs per outcome, 0 for a certain outcome and $\log_2 K$ for
 # $K$ equally likely ones (the most uncertain distribution on $K$ outcomes).
-# `minilm.info` takes probabilities or counts:
+# Outcomes of probability 0 contribute nothing ($0 \log 0 = 0$, the limit of
+# $p \log p$). `minilm.info.entropy` takes probabilities or counts:
 
 # %%
-show(info.entropy)
 ps = np.linspace(0.001, 0.999, 200)
 fig, ax = plt.subplots(figsize=(4, 2.8))
 ax.plot(ps, [info.entropy([p, 1 - p], base=2) for p in ps])
@@ -197,25 +212,108 @@ print(f"uniform over 26 letters   = {math.log2(26):.3f} bits")
 # $$ H(p, q) = -\sum_x p(x) \log q(x), \qquad
 #    \mathrm{KL}(p \,\|\, q) = \sum_x p(x) \log\frac{p(x)}{q(x)} = H(p, q) - H(p) \ge 0. $$
 #
-# KL is 0 only when $p = q$, and it is not symmetric. Training a model $q$ by
-# minimizing the cross-entropy with the data $p$ is minimizing KL, since $H(p)$
-# does not depend on the model. Names' letters coded with Shakespeare's
-# statistics:
+# Training a model $q$ by minimizing the cross-entropy with the data $p$ is
+# minimizing KL, since $H(p)$ does not depend on the model.
+#
+# **Why KL is never negative** (Gibbs' inequality). The logarithm is concave, so
+# by Jensen's inequality the average of logarithms is at most the logarithm of
+# the average: $\mathbb{E}[\log X] \le \log \mathbb{E}[X]$. Take $X = q(x)/p(x)$
+# with $x$ drawn from $p$, summing over the outcomes where $p(x) > 0$:
+#
+# $$ -\mathrm{KL}(p \,\|\, q) = \sum_{x:\,p(x)>0} p(x) \log\frac{q(x)}{p(x)}
+#    \le \log \sum_{x:\,p(x)>0} p(x)\,\frac{q(x)}{p(x)}
+#    = \log \sum_{x:\,p(x)>0} q(x) \le \log 1 = 0. $$
+#
+# So $\mathrm{KL}(p \,\|\, q) \ge 0$, and $H(p, q) \ge H(p)$: no code beats the
+# one built for the true distribution. Equality needs both steps to be
+# equalities: Jensen's only when $q(x)/p(x)$ is the same constant wherever
+# $p(x) > 0$, and the last only when $q$ puts all its mass there; together,
+# $q = p$. (The same bound follows from $\log t \le t - 1$, applied to
+# $t = q(x)/p(x)$.) Names' letters coded with Shakespeare's statistics:
 
 # %%
 h_p = info.entropy(p_names, base=2)
 h_pq = info.cross_entropy(p_names, p_plays, base=2)
 kl_pq = info.kl_divergence(p_names, p_plays, base=2)
-kl_qp = info.kl_divergence(p_plays, p_names, base=2)
 print(f"H(names, plays) = {h_pq:.4f} = H(names) + KL = {h_p:.4f} + {kl_pq:.4f}")
-print(f"KL(names || plays) = {kl_pq:.4f} bits;  KL(plays || names) = {kl_qp:.4f} bits")
 print("KL of a distribution with itself:", info.kl_divergence(p_names, p_names))
 print("KL when q misses an outcome p has:", info.kl_divergence([0.5, 0.5], [1.0, 0.0]))
 
 # %% [markdown]
 # The last line is why n-gram models need smoothing (chapter 1): a model that gives
-# probability 0 to something that happens has infinite cross-entropy. **Exercise
-# 1** writes entropy, cross-entropy and KL.
+# probability 0 to something that happens has infinite cross-entropy.
+#
+# Gibbs' inequality on every pair of real distributions at once: the
+# next-character distributions $P(\cdot \mid a)$ of the bigram model (one per
+# letter $a$), compared with each other, 26 times 26 divergences:
+
+# %%
+letters_next = np.array([bigram.distribution(c) for c in LETTERS])  # (26, V): P(next | letter)
+pairwise = np.array([[info.kl_divergence(p, q, base=2) for q in letters_next]
+                     for p in letters_next])  # fmt: skip
+off_diagonal = pairwise[~np.eye(26, dtype=bool)]
+print(f"smallest KL between two different letters: {off_diagonal.min():.4f} bits; "
+      f"largest on the diagonal: {np.abs(np.diag(pairwise)).max():.1e}")  # fmt: skip
+print(f"largest |KL(p || q) - KL(q || p)|: {np.abs(pairwise - pairwise.T).max():.2f} bits")
+
+# %% [markdown] tags=["cites"]
+# Every divergence is positive (no two different letters come closer than
+# 0.1659 bits) and each distribution's divergence from itself is 0, as Gibbs'
+# inequality says. But the last line shows a pair whose two divergences differ by
+# 4.03 bits: KL is **not symmetric**, and which way round it is taken matters. Names'
+# letters and Shakespeare's are too alike to show it (about a third of a bit
+# either way), so compare a peaked distribution with a broad one: what follows
+# "q" in a name (bigram model) against the distribution of all characters
+# (unigram model), both Kneser-Ney, so that no probability is 0:
+
+# %%
+p_any = NgramModel(1, "kneser-ney").fit(names).distribution()  # P(c), same tokens as bigram
+for c in "qx":
+    p_after = bigram.distribution(c)  # P(. | c)
+    kl_forward = info.kl_divergence(p_after, p_any, base=2)
+    kl_backward = info.kl_divergence(p_any, p_after, base=2)
+    print(f"after {c!r}: KL(P(.|{c}) || P(.)) = {kl_forward:.3f} bits;  "
+          f"KL(P(.) || P(.|{c})) = {kl_backward:.3f} bits")  # fmt: skip
+p_after = bigram.distribution("q")
+forward = p_after * np.log2(p_after / p_any)  # the terms of KL(P(.|q) || P(.))
+backward = p_any * np.log2(p_any / p_after)  # the terms of KL(P(.) || P(.|q))
+for name, terms, p, q, k in [("KL(P(.|q) || P(.))", forward, p_after, p_any, 1),
+                             ("KL(P(.) || P(.|q))", backward, p_any, p_after, 3)]:  # fmt: skip
+    top = np.argsort(-terms)[:k]
+    parts = [f"{bigram.tokens[i]!r} {p[i]:.3f} log2({p[i]:.3f}/{q[i]:.4f}) = {terms[i]:.2f}"
+             for i in top]  # fmt: skip
+    print(f"largest terms of {name}: " + ", ".join(parts))
+
+# %% [markdown] tags=["cites"]
+# $\mathrm{KL}(p \,\|\, q)$ is an average under $p$: it charges for outcomes that
+# $p$ finds likely and $q$ does not. After "q" nearly everything is "u" (0.742),
+# which all characters together give only 0.0137: that one term is worth 4.27
+# bits (the terms where $p < q$ are negative and take a little back), and the
+# divergence is 3.995 bits. The other way round, the average is
+# under the broad distribution, and the charge is spread over the common
+# letters that rarely follow "q" ('n' 0.52, 'e' 0.41 bits, ...), for 2.939 bits
+# in all. After "x" the inequality is reversed (0.739 against 1.402 bits): which
+# direction is larger depends on where each distribution puts its mass. Training
+# a model minimizes $\mathrm{KL}(\text{data} \,\|\, \text{model})$, the direction
+# that punishes a model for giving little probability to what the data does;
+# chapter 10 meets the other direction.
+
+# %% [markdown]
+# **Exercise 1** (`exercises/ex1_entropy_kl.py`, 4 points). Write `entropy`,
+# `cross_entropy` and `kl_divergence` for 1-D distributions, with $0 \log 0 = 0$,
+# infinities where $q$ misses an outcome of $p$, and a `base` argument (nats or
+# bits). Grade it with
+#
+# ```
+# python -m minilm grade chapters/02_math_foundations/exercises/ex1_entropy_kl.py
+# ```
+#
+# Check your answer (after grading exercise 1): minilm's entropy and KL, which
+# take counts too and work along an axis.
+
+# %%
+show(info.entropy)
+show(info.kl_divergence)
 #
 # ### Joint entropy, conditional entropy, mutual information
 #
@@ -240,9 +338,10 @@ print(f"H(X) + H(Y|X) = {H_x:.4f} + {H_y_x:.4f} = {H_x + H_y_x:.4f}")
 print(f"I(X;Y) = {I_xy:.4f} bits = H(Y) - H(Y|X) = {H_y - H_y_x:.4f};  "
       f"I(Y;X) = {info.mutual_information(joint.T, base=2):.4f}")  # fmt: skip
 
-# %% [markdown]
-# The first letter says little about the last (0.09 bits). Neighbouring characters
-# say much more about each other. Below, the mutual information between
+# %% [markdown] tags=["cites"]
+# The first letter says little about the last (0.0896 bits, of the 3.4913 bits of
+# uncertainty in the last letter). Neighbouring characters say much more about
+# each other. Below, the mutual information between
 # Shakespeare's characters $d$ positions apart: it falls quickly with $d$ but never
 # quite reaches 0, which is why longer contexts keep helping a language model, a
 # little less each time.
@@ -267,10 +366,19 @@ fig.tight_layout()
 plt.show()
 print(f"H(c) = {info.entropy(np.bincount(ids), base=2):.3f} bits; I at d=1: {mi[0]:.3f} bits")
 
+# %% [markdown] tags=["cites"]
+# Knowing one character removes 1.241 of the 4.779 bits of the next.
+
 # %% [markdown]
-# **Exercise 2** writes conditional entropy and mutual information from a count
-# table.
+# **Exercise 2** (`exercises/ex2_mutual_information.py`, 4 points). Write
+# `conditional_entropy` and `mutual_information` of a count table (X on the
+# rows), in nats, with $0 \log 0 = 0$. Grade it with
 #
+# ```
+# python -m minilm grade chapters/02_math_foundations/exercises/ex2_mutual_information.py
+# ```
+
+# %% [markdown]
 # ### Perplexity is 2 to the cross-entropy
 #
 # A model's **perplexity** on a text is $2^{H}$ with $H$ the cross-entropy in bits
@@ -364,13 +472,25 @@ except ValueError as e:
 # a matrix is the 2-norm of all its entries. Norms appear in gradient clipping
 # (chapter 3), weight decay, and in the **cosine similarity**
 # $\cos(x, y) = x \cdot y / (\|x\|_2 \|y\|_2)$, which compares directions and
-# ignores lengths.
+# ignores lengths. The squared distance between two vectors expands into norms
+# and one dot product, $\|x - y\|^2 = \|x\|^2 + \|y\|^2 - 2\,x \cdot y$, so the
+# distances between all rows of two matrices need a single matrix product.
 
 # %%
 x = minilm.tensor([3.0, -4.0, 0.0])
 print("L1", x.abs().sum().item(), " L2", (x * x).sum().sqrt().item(), " Linf", x.abs().max().item())
 print("Frobenius norm of W_out", (W_out * W_out).sum().sqrt().item(),
       "~ sqrt(V) =", round(math.sqrt(V), 2))  # fmt: skip
+
+# %% [markdown]
+# **Exercise 4** (`exercises/ex4_distances.py`, 4 points). Write
+# `pairwise_sq_distances(X, Y)` and `cosine_similarity(X, Y)` for all pairs of
+# rows of X (N, D) and Y (M, D), with one matrix product `X @ Y.T` and
+# broadcasting, no Python loops. Grade it with
+#
+# ```
+# python -m minilm grade chapters/02_math_foundations/exercises/ex4_distances.py
+# ```
 
 # %% [markdown]
 # Which letters behave alike? Describe each letter by the distribution of the
@@ -398,18 +518,33 @@ for c in "aeoknr":
 # %% [markdown]
 # Letters are known by the company they keep: vowels are followed by much the
 # same consonants, so they sit close together. Chapter 4 learns such vectors
-# (embeddings) for words. **Exercise 4** computes all pairwise distances and
-# cosine similarities between the rows of two matrices with one matrix product
-# and broadcasting, no loops.
+# (embeddings) for words.
+
+# %% [markdown]
+# ## Summary
+#
+# - Joint, marginal and conditional distributions come from counts; the chain
+#   rule factorizes a joint (and a text, token by token), and Bayes' rule turns
+#   $P(\text{evidence} \mid \text{cause})$ around, in log space as a softmax.
+# - Entropy is expected surprise; cross-entropy is the cost of coding $p$ with
+#   $q$'s code, and KL the excess, $\mathrm{KL}(p \,\|\, q) = H(p, q) - H(p)$. By
+#   Jensen's inequality (Gibbs' inequality) KL is never negative, and 0 only
+#   when $p = q$; it is not symmetric, and infinite where $q$ misses an outcome
+#   of $p$. Minimizing cross-entropy trains a model.
+# - Conditional entropy and mutual information measure what one variable tells
+#   about another; characters of text share information that fades with
+#   distance but does not vanish.
+# - Perplexity is 2 to the cross-entropy in bits.
+# - Matrix products need matching inner sizes and batch over leading axes;
+#   broadcasting stretches size-1 axes; norms and cosine similarity measure size
+#   and direction, and all pairwise comparisons take one matrix product.
 #
 # ## Exercises
 #
 # Each exercise is a file in `chapters/02_math_foundations/exercises/`: fill in the
-# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade it:
-#
-# ```
-# python -m minilm grade chapters/02_math_foundations/exercises
-# ```
+# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade
+# it with its command below (or all of them with
+# `python -m minilm grade chapters/02_math_foundations/exercises`):
 #
 # | exercise | task | points |
 # | --- | --- | --- |
@@ -418,6 +553,37 @@ for c in "aeoknr":
 # | `ex3_bayes.py` | Bayes' rule in log space, stable for tiny likelihoods | 4 |
 # | `ex4_distances.py` | pairwise squared distances and cosine similarities by broadcasting | 4 |
 #
+# ```
+# python -m minilm grade chapters/02_math_foundations/exercises/ex1_entropy_kl.py
+# python -m minilm grade chapters/02_math_foundations/exercises/ex2_mutual_information.py
+# python -m minilm grade chapters/02_math_foundations/exercises/ex3_bayes.py
+# python -m minilm grade chapters/02_math_foundations/exercises/ex4_distances.py
+# ```
+#
 # The graders compare your functions with `minilm.info` and minilm tensors on
 # random distributions, tables and matrices drawn by hypothesis, and print the
 # smallest input on which they differ.
+#
+# Questions to think about (not graded):
+#
+# 1. Prove $I(X; Y) \ge 0$ from Gibbs' inequality. (Hint: mutual information is
+#    a KL divergence between two distributions over pairs.)
+# 2. A model minimizes $\mathrm{KL}(\text{data} \,\|\, \text{model})$. Why does
+#    that make it spread probability over everything the data does, and what
+#    would minimizing $\mathrm{KL}(\text{model} \,\|\, \text{data})$ do instead?
+# 3. Why may Bayes' rule in log space subtract the largest score from every
+#    class's score without changing the posterior?
+# 4. The Frobenius norm of a (C, V) matrix of independent standard normal
+#    entries, scaled by $1/\sqrt{C}$, is about $\sqrt{V}$. Why?
+#
+# ## Further reading
+#
+# - T. M. Cover and J. A. Thomas (2006), *Elements of Information Theory*, 2nd
+#   edition, Wiley: chapter 2 (entropy, relative entropy, mutual information,
+#   Jensen's inequality and its consequences).
+# - D. J. C. MacKay (2003), *Information Theory, Inference, and Learning
+#   Algorithms*, Cambridge University Press: chapters 2 and 8 (probability,
+#   entropy, Gibbs' inequality).
+# - C. E. Shannon (1948), *A mathematical theory of communication*, Bell System
+#   Technical Journal: entropy, and the entropy of English from n-gram
+#   statistics.

@@ -21,9 +21,12 @@
 #   similarities and analogies, and static against contextual embeddings.
 #
 # The notebook runs in about a minute on a laptop CPU (word2vec takes most of it).
+# Each exercise is introduced where its topic is taught; minilm's own version
+# comes after it, in a "check your answer" cell to open once you have graded yours.
 
 # %%
 import os
+import time
 from collections import Counter
 
 import matplotlib.pyplot as plt
@@ -36,6 +39,8 @@ from minilm.backend import np
 from minilm.course import show
 from minilm.data import load_split, pad_batch
 from minilm.metrics import accuracy
+from minilm.ngram import NgramModel
+from minilm.recipes.finetune import TextTask, bow_features
 from minilm.text import (
     WORD_PATTERN,
     BPETokenizer,
@@ -159,9 +164,16 @@ for size in (1000, 3000, 10000, len(ranked)):
     print(f"the {size:6,d} most frequent training words: {oov:6.2%} of val tokens unknown")
 
 # %% [markdown]
-# **Exercise 3** builds a vocabulary with specials, `<unk>`, `min_count` and
-# `max_size`, exactly as `minilm.text.Vocab.from_counts` orders it.
+# **Exercise 3** (`exercises/ex3_vocabulary.py`): build a vocabulary with
+# specials, `<unk>`, `min_count` and `max_size`, in the order
+# `minilm.text.Vocab.from_counts` uses, and encode with either unknown-token
+# policy. Grade it with
 #
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex3_vocabulary.py
+# ```
+
+# %% [markdown]
 # ## 1.4 Subwords: byte-level byte-pair encoding
 #
 # Byte-pair encoding (BPE) learns its tokens from data. It starts from the 256
@@ -193,8 +205,20 @@ for new_id, (a, b) in enumerate(merges, start=256):
 # per merge. minilm keeps the pair counts up to date instead: a merge of (a, b)
 # changes only the chunks that contain a b, so it subtracts their old pairs and
 # adds their new ones, and keeps the best pair on a heap (`python -m minilm.bench
-# bpe` measures the difference against the naive trainer). **Exercise 1** writes
-# one merge step: count the pairs, pick the best, merge it.
+# bpe` measures the difference against the naive trainer).
+
+# %% [markdown]
+# **Exercise 1** (`exercises/ex1_bpe_merge.py`): one merge step the plain way:
+# count the pairs (weighted by chunk frequency), pick the best (ties to the
+# smallest pair), merge it without overlaps. Grade it with
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex1_bpe_merge.py
+# ```
+
+# %% [markdown]
+# Check your answer (after grading): minilm's trainer, which does the same step
+# with incremental counts.
 
 # %%
 show(learn_merges)
@@ -268,9 +292,8 @@ plt.show()
 # (Part 2).
 
 # %%
-reviews = {s: load_split("sentiment", s) for s in ("train", "val", "test")}
-vocab_words = WordTokenizer.from_text(" ".join(t for t, _ in reviews["train"]), min_count=2,
-                                      lower=True)  # fmt: skip
+task = TextTask.load()  # the sentiment splits, tokenized with a lower-cased word vocabulary
+vocab_words = task.tokenizer
 V = vocab_words.vocab_size
 ids = vocab_words.encode("Great food, great service.")
 print(vocab_words.decode(ids), ids)
@@ -280,30 +303,31 @@ print("one-hot:", one_hot.shape, "ones at", [int(np.flatnonzero(r)[0]) for r in 
 # %% [markdown]
 # A **bag-of-words** vector sums a document's one-hot vectors: the count of every
 # vocabulary word in it. Word order is gone ("not good, bad" and "not bad, good"
-# are the same bag), but the words themselves already say a lot. **Exercise 2**
-# writes one-hot and bag-of-words.
+# are the same bag), but the words themselves already say a lot.
+
+# %% [markdown]
+# **Exercise 2** (`exercises/ex2_bag_of_words.py`): one-hot vectors and
+# bag-of-words, counts and presence. Grade it with
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex2_bag_of_words.py
+# ```
+#
+# The bag of the sentence above, and the bags of every review sentence
+# (`minilm.recipes.finetune.bow_features`, which chapter 8 uses too):
 
 # %%
 bag = one_hot.sum(axis=0)  # (V,)
 print({vocab_words.vocab.itos[i]: int(bag.numpy()[i]) for i in np.flatnonzero(bag.numpy())})
-
-
-def bags(split):
-    """(N, V) bag-of-words matrix (presence: 0 or 1) and the (N,) labels of a split."""
-    X = np.zeros((len(reviews[split]), V), dtype=np.float32)
-    for n, (text, _) in enumerate(reviews[split]):
-        X[n, vocab_words.encode(text)] = 1.0
-    return minilm.tensor(X), minilm.tensor(np.array([y for _, y in reviews[split]]))
-
-
-X_train, y_train = bags("train")
-X_test, y_test = bags("test")
+X_train, X_test = (minilm.tensor(bow_features(task, s)) for s in ("train", "test"))
+y_train, y_test = (minilm.tensor(task.sentiment[s]) for s in ("train", "test"))
 print("bag-of-words matrix:", X_train.shape, f"{(X_train.numpy() > 0).mean():.2%} non-zero")
 
 # %% [markdown]
 # A linear classifier on bags of words (logistic regression: one weight per word
-# and class, then softmax) is a strong baseline for sentiment, trained here with
-# chapter 3's `fit`:
+# and class, then softmax), trained with chapter 3's `fit` on the 2,400 training
+# sentences, against chapter 1's naive Bayes classifier (one unigram model per
+# class) run again on the same split:
 
 # %%
 minilm.manual_seed(0)
@@ -311,9 +335,17 @@ classifier = nn.Linear(V, 2)
 history = fit(classifier, optim.Adam(classifier.parameters(), lr=0.01), [(X_train, y_train)],
               steps=100, progress=False)  # fmt: skip
 with minilm.no_grad():
-    predicted = classifier(X_test).argmax(axis=-1).numpy()
-print(f"training loss {history.loss[-1]:.3f}")
-print(f"test accuracy {accuracy(y_test.numpy(), predicted):.3f}")
+    train_acc = accuracy(y_train.numpy(), classifier(X_train).argmax(axis=-1).numpy())
+    test_acc = accuracy(y_test.numpy(), classifier(X_test).argmax(axis=-1).numpy())
+print(f"logistic regression: training loss {history.loss[-1]:.3f}, "
+      f"training accuracy {train_acc:.3f}, test accuracy {test_acc:.3f}")  # fmt: skip
+reviews = {s: load_split("sentiment", s) for s in ("train", "test")}
+by_class = {c: [split_words(t.lower()) for t, y in reviews["train"] if y == c] for c in (0, 1)}
+class_lms = {c: NgramModel(1, "laplace").fit(texts) for c, texts in by_class.items()}
+log_prior = {c: np.log(len(texts) / len(reviews["train"])) for c, texts in by_class.items()}
+nb = [int(np.argmax([class_lms[c].logprobs([split_words(t.lower())]).sum() + log_prior[c]
+                     for c in (0, 1)])) for t, _ in reviews["test"]]  # fmt: skip
+print(f"naive Bayes (chapter 1): test accuracy {accuracy([y for _, y in reviews['test']], nb):.3f}")
 counts = Counter(w for t, _ in reviews["train"] for w in vocab_words.tokenize(t))
 weights = classifier.weight.numpy()  # (V, 2)
 lean = weights[:, 1] - weights[:, 0]  # > 0: the word pushes towards positive
@@ -322,12 +354,15 @@ order = sorted(common, key=lambda i: lean[i])
 print("most negative:", [vocab_words.vocab.itos[i] for i in order[:10]])
 print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
 
-# %% [markdown]
-# Most of the words it leans on are the ones a person would pick ("awful",
-# "avoid", "loved", "fantastic"); a few are accidents of a small corpus. What a
-# bag of one-hot
-# vectors cannot do is see that "great" and "excellent" mean nearly the same:
-# their one-hot vectors are orthogonal. Learned dense vectors fix that.
+# %% [markdown] tags=["cites"]
+# This is no strong baseline: with one weight per word and class for 2,400
+# sentences, it fits its training set almost perfectly (training accuracy
+# 0.984) and does worse on the test split (0.773) than chapter 1's naive Bayes
+# (0.823), which only counts words per class and has far less room to overfit. Most of
+# the words it leans on are the ones a person would pick; a few are accidents of a
+# small corpus. What a bag of one-hot vectors cannot do is see that "great" and
+# "excellent" mean nearly the same: their one-hot vectors are orthogonal. Learned
+# dense vectors fix that.
 
 # %% [markdown]
 # # Part 2: Embeddings
@@ -380,7 +415,20 @@ print("CBOW:", [sentence[i] if i >= 0 else "-" for i in ctx[3]], "->", sentence[
 #        = \mathrm{softplus}(-s) + \sum_k \mathrm{softplus}(s_k). $$
 #
 # Its gradient pulls $v_c$ towards $u_o$ and pushes it away from the noise words
-# (exercise 4 asks for it by hand). minilm's version, batched:
+# (exercise 4 asks for it by hand).
+
+# %% [markdown]
+# **Exercise 4** (`exercises/ex4_negative_sampling.py`): the negative-sampling
+# loss and its gradients with respect to $v$, $u_o$ and the $u_{n_k}$, by hand,
+# stable for scores in the hundreds. Grade it with
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex4_negative_sampling.py
+# ```
+
+# %% [markdown]
+# Check your answer (after grading): minilm's loss, batched (its gradients come
+# from the engine).
 
 # %%
 show(negative_sampling_loss)
@@ -414,9 +462,21 @@ print(f"a word seen 5 times: unigram {5 / counts.sum():.2e}, "
 # the **cosine similarity** $\cos(a, b) = a \cdot b / (\lVert a\rVert\lVert b\rVert)$
 # of two words' vectors measures how alike their contexts are.
 
+# %% [markdown]
+# **Exercise 5** (`exercises/ex5_analogy.py`): nearest neighbours and analogies
+# by cosine similarity, on a matrix of word vectors. Grade it with
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex5_analogy.py
+# ```
+#
+# minilm's `Word2Vec.most_similar` and `analogy` answer the queries below.
+
 # %%
 w2v_cfg = Word2VecConfig(mode="skipgram", dim=50, window=3, steps=4000 if FULL else 2000)
+t0 = time.perf_counter()
 w2v = train_word2vec(text, w2v_cfg, progress=False)
+skipgram_s = time.perf_counter() - t0
 print(f"{len(w2v.words)} words, vectors of {w2v_cfg.dim}")
 for word in ["king", "lord", "night", "father", "he", "love"]:
     print(f"{word:>7}:", ", ".join(f"{w} {s:.2f}" for w, s in w2v.most_similar(word, 5)))
@@ -448,14 +508,29 @@ ax.set_title("word2vec vectors, first two principal components")
 plt.show()
 
 # %% [markdown]
-# CBOW is the same machinery with the context averaged; it trains faster per
-# word and is a little worse on rare words:
+# CBOW is the same machinery with the context averaged: one example per
+# position (the mean of its context words' vectors predicts the centre) instead
+# of one per (centre, context) pair. The same settings and number of steps:
 
 # %%
-cbow = train_word2vec(text, Word2VecConfig(mode="cbow", steps=2000 if FULL else 1000),
+t0 = time.perf_counter()
+cbow = train_word2vec(text, Word2VecConfig(mode="cbow", dim=50, window=3, steps=w2v_cfg.steps),
                       progress=False)  # fmt: skip
-for word in ["king", "night"]:
-    print(f"CBOW {word:>6}:", ", ".join(w for w, _ in cbow.most_similar(word, 5)))
+print(f"skip-gram {skipgram_s:.0f} s, CBOW {time.perf_counter() - t0:.0f} s for "
+      f"{w2v_cfg.steps} steps each")  # fmt: skip
+for word in ["king", "lord", "night", "father"]:
+    print(f"CBOW {word:>7}:", ", ".join(f"{w} {s:.2f}" for w, s in cbow.most_similar(word, 5)))
+for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
+    print(f"CBOW {a} : {b} :: {c} : ?", [w for w, _ in cbow.analogy(a, b, c, 3)])
+
+# %% [markdown] tags=["cites"]
+# With the same settings and steps, CBOW's neighbours are about as sensible as
+# skip-gram's, for some words more so (the names of kings beside "king"; "day"
+# and "light" beside "night"), but neither analogy comes out, where skip-gram
+# found "her". From one seed and a few thousand steps on a million characters,
+# that is all these runs can say; they do not tell which method is better.
+# Mikolov et al. (2013) found CBOW faster to train and skip-gram better on
+# semantic analogies, on corpora of billions of words.
 
 # %% [markdown]
 # ## 2.4 Static and contextual embeddings
@@ -470,13 +545,33 @@ for word in ["king", "night"]:
 # word2vec's is, by gradient descent on a prediction task.
 
 # %% [markdown]
+# ## Summary
+#
+# - Tokenization fixes what one step of a model is: characters (small vocabulary,
+#   long sequences), words (short sequences, a huge vocabulary and unknown words)
+#   or byte-level BPE subwords in between, which never meet an unknown token.
+# - A vocabulary numbers the tokens: special tokens first, then a policy for
+#   unknown ones (an error or `<unk>`), whose price is the OOV rate.
+# - One-hot vectors and bags of words are the first vectors: enough for a linear
+#   classifier, but every pair of words is equally far apart, and with one
+#   weight per word a small training set is easy to overfit.
+# - word2vec learns dense vectors from co-occurrence with negative sampling;
+#   cosine similarity finds neighbours and vector arithmetic answers analogies,
+#   the frequent relations first. These static vectors give a word one vector in
+#   every sentence; the models of the next chapters make it depend on the context.
+#
 # ## Exercises
 #
 # Each exercise is a file in `chapters/04_text_representation/exercises/`: fill in
 # the code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then
-# grade it:
+# grade one file or the whole folder:
 #
 # ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex1_bpe_merge.py
+# python -m minilm grade chapters/04_text_representation/exercises/ex2_bag_of_words.py
+# python -m minilm grade chapters/04_text_representation/exercises/ex3_vocabulary.py
+# python -m minilm grade chapters/04_text_representation/exercises/ex4_negative_sampling.py
+# python -m minilm grade chapters/04_text_representation/exercises/ex5_analogy.py
 # python -m minilm grade chapters/04_text_representation/exercises
 # ```
 #
@@ -487,3 +582,28 @@ for word in ["king", "night"]:
 # | `ex3_vocabulary.py` | a vocabulary with specials, `<unk>`, `min_count` and `max_size` | 4 |
 # | `ex4_negative_sampling.py` | word2vec's negative-sampling loss and its gradients | 4 |
 # | `ex5_analogy.py` | nearest neighbours and analogies by cosine similarity | 3 |
+#
+# Questions to think about:
+#
+# 1. Why does byte-level BPE never need an `<unk>` token, and what does it pay
+#    instead on text unlike its training data (the emoji above)?
+# 2. The logistic regression fits its training sentences almost perfectly and
+#    loses to naive Bayes on the test split. Name two ways to make it generalize
+#    better, and say which one you would try first with 2,400 sentences.
+# 3. Why are noise words drawn from the unigram distribution to the power 3/4
+#    rather than from the unigram distribution itself, or uniformly?
+# 4. "king - man + woman" does not give "queen" here. What in the training data
+#    would have to change for it to, and why do frequent relations (he/she,
+#    his/her) come out first?
+#
+# ## Further reading
+#
+# - Mikolov, Chen, Corrado and Dean (2013), *Efficient estimation of word
+#   representations in vector space*: skip-gram and CBOW; and Mikolov,
+#   Sutskever, Chen, Corrado and Dean (2013), *Distributed representations of
+#   words and phrases and their compositionality*: negative sampling and the
+#   subsampling of frequent words.
+# - Sennrich, Haddow and Birch (2016), *Neural machine translation of rare words
+#   with subword units*: BPE for tokenization.
+# - Jurafsky and Martin, *Speech and Language Processing* (3rd edition draft),
+#   chapter 2 (words and tokens) and chapter 6 (vector semantics and embeddings).

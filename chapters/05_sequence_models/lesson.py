@@ -158,19 +158,38 @@ show(nn.RNN.run)
 # $$ \frac{\partial L}{\partial h_t} = \frac{\partial L_t}{\partial h_t}
 #    + \frac{\partial L}{\partial h_{t+1}} \, \mathrm{diag}(1 - h_{t+1}^2)\, W_{hh}^\top, $$
 #
-# and the weight gradients add up over the steps. Exercise 5 asks you to write
-# this loop by hand; minilm's engine does it for any graph.
+# and the weight gradients add up over the steps. minilm's engine does this for
+# any graph; writing it once by hand is the best way to see what it does.
+
+# %% [markdown]
+# **Exercise 5** (`exercises/ex5_rnn_bptt.py`): the forward pass of a tanh RNN
+# over a sequence and its backward pass through time, by hand in NumPy, checked
+# against the gradients minilm's engine computes. Grade it with
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex5_rnn_bptt.py
+# ```
 
 # %% [markdown]
 # ## 3. Vanishing and exploding gradients
 #
 # Unrolling that recursion, the gradient from step $T$ back to step $t$ is a
-# product of $T - t$ Jacobians $\mathrm{diag}(1 - h^2) W_{hh}^\top$. A product of
-# many matrices shrinks or grows geometrically, with a rate set by the size of
-# $W_{hh}$ (its spectral radius $\rho$, the largest $|\text{eigenvalue}|$) and by
-# how saturated the tanh is. Let us measure it: a random RNN with $W_{hh}$ scaled
-# to a chosen $\rho$ reads 60 random inputs, and we ask for the gradient of
-# $\mathrm{sum}(h_{60})$ with respect to every earlier state.
+# product of $k = T - t$ Jacobians $J_s = \mathrm{diag}(1 - h_s^2)\, W_{hh}^\top$,
+# a different matrix at every step. Its norm is bounded by the product of the
+# norms, and the norm of each is at most the largest singular value
+# $\sigma_\max$ of $W_{hh}$ (the tanh's derivative is at most 1):
+#
+# $$ \Big\lVert \prod_{s} J_s \Big\rVert \le \prod_s \lVert\mathrm{diag}(1 - h_s^2)\rVert\,
+#    \sigma_\max(W_{hh}) \le \sigma_\max(W_{hh})^k. $$
+#
+# So if $\sigma_\max < 1$ the gradient *must* vanish geometrically, and it can
+# explode only if $\sigma_\max > 1$ (Pascanu et al., 2013). The spectral radius
+# $\rho$ (the largest $|\text{eigenvalue}|$) tells how the powers of one fixed
+# matrix grow; it is no bound for a product of changing ones, and it is never
+# larger than $\sigma_\max$ (for a random matrix, clearly smaller). Let us
+# measure it: a random RNN with $W_{hh}$ scaled to a chosen $\rho$ reads 60
+# random inputs, and we ask for the gradient of $\mathrm{sum}(h_{60})$ with
+# respect to every earlier state.
 
 
 # %%
@@ -223,21 +242,38 @@ plt.show()
 print(f"{'':22} {'1 step':>10} {'10 steps':>10} {'50 steps':>10}")
 for label, norms in curves.items():
     print(f"{label:22} {norms[0]:10.2e} {norms[9]:10.2e} {norms[49]:10.2e}")
+for rho in (0.5, 0.9, 1.5, 3.0):
+    W = scaled_rnn(rho).weight_hh.numpy()
+    print(f"rho = {rho}: largest singular value {np.linalg.svd(W, compute_uv=False)[0]:.2f}")
+for label in ("RNN, rho = 0.5", "RNN, rho = 1.5", "LSTM, forget bias 3"):
+    n = curves[label]
+    print(f"{label}: {n[0]:.3g} -> {n[9]:.3g} -> {n[49]:.3g} (1, 10, 50 steps back), "
+          f"{math.log10(n[0] / n[49]):.1f} orders of magnitude lost")  # fmt: skip
 
-# %% [markdown]
+# %% [markdown] tags=["cites"]
 # With $\rho < 1$ the gradient dies geometrically: with $\rho = 0.5$ it has
-# lost about seventeen orders of magnitude after 50 steps, so a vanilla RNN
-# cannot learn that something 50 characters back matters. With $\rho = 3$ it
-# explodes instead (the tanh saturates and holds it back at moderate $\rho$,
-# which is why 1.5 stays near 1 here). The gated cells are only as good as their
-# gates: at minilm's (and PyTorch's) default initialization every gate sits
-# near $\sigma(0) = 0.5$, the LSTM's cell keeps half of itself per step, and its
-# gradient decays like $0.5^k$. But the path along the cell is *additive*
-# ($c_t = f \odot c_{t-1} + i \odot g$): the gradient along it is scaled by the
-# forget gate $f$, not multiplied by a weight matrix. Open the gate (a forget
-# bias of 3 gives $f \approx 0.95$; training learns such values where memory
-# pays) and the gradient survives 50 steps almost intact. The GRU's update gate
-# $z$ plays the same role for $h_t = (1 - z) \odot n + z \odot h_{t-1}$.
+# lost 17.7 orders of magnitude after 50 steps, so a vanilla RNN cannot learn
+# that something 50 characters back matters. With $\rho = 3$ it explodes
+# instead. In between, the tanh decides: at $\rho = 1.5$ the norm goes
+# 14.8 -> 8.72 -> 2.62 over 1, 10 and 50 steps, a slow decay rather than an
+# explosion, because the saturated tanh ($1 - h^2$ near 0) shrinks each Jacobian
+# well below the bound, though $\sigma_\max$ is 2.52 there. Only at $\rho = 0.5$
+# is $\sigma_\max$ (0.84) below 1, so that vanishing is certain; $\rho = 0.9$ has
+# $\sigma_\max$ = 1.51 and vanishes all the same: the bound says when vanishing is
+# certain, not when it happens.
+#
+# The gated cells are only as good as their gates: at minilm's (and PyTorch's)
+# default initialization every gate sits near $\sigma(0) = 0.5$, the LSTM's cell
+# keeps half of itself per step, and its gradient decays like $0.5^k$. But the
+# path along the cell is *additive* ($c_t = f \odot c_{t-1} + i \odot g$): the
+# gradient along it is scaled by the forget gate $f$, not multiplied by a weight
+# matrix. Open the gate (a forget bias of 3 gives $f \approx 0.95$; training
+# learns such values where memory pays) and the gradient goes
+# 2.49 -> 0.576 -> 0.367: it loses most of its size in the first ten steps (the
+# paths through $h$, which the gate does not protect) and then decays slowly
+# along the cell, so that after 50 steps it is still more than $10^9$ times the
+# default LSTM's. The GRU's update gate $z$ plays the same role for
+# $h_t = (1 - z) \odot n + z \odot h_{t-1}$.
 #
 # **Clipping** handles the exploding side. When the gradient's total norm
 # exceeds a threshold $c$, `clip_grad_norm_` scales every gradient by
@@ -281,7 +317,25 @@ print(f"norm before {norm:.1f}, after {np.linalg.norm(flat(after)):.3f}, "
 # In minilm the four (three) gates' weights sit side by side in one matrix,
 # `weight_ih` of shape (input, 4H) and `weight_hh` (H, 4H), so one matrix product
 # computes every gate; PyTorch stores the transposes, with the same gate order.
-# The gate arithmetic, written once for arrays and tensors:
+
+# %% [markdown]
+# **Exercise 1** (`exercises/ex1_lstm_cell.py`): one LSTM step in NumPy, in
+# minilm's weight layout. Grade it with
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex1_lstm_cell.py
+# ```
+
+# %% [markdown]
+# **Exercise 2** (`exercises/ex2_gru_cell.py`): one GRU step in NumPy. Grade it with
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex2_gru_cell.py
+# ```
+
+# %% [markdown]
+# Check your answers (after grading): minilm's gate arithmetic, written once for
+# arrays and tensors.
 
 # %%
 show(F.lstm_gates)
@@ -375,8 +429,19 @@ print(shakespeare.decode(generate(shk, shakespeare.tokenizer.encode("ROMEO:"), 2
 # - **temperature** $T$: sample from $\mathrm{softmax}(z / T)$. $T < 1$ sharpens the
 #   distribution towards greedy, $T > 1$ flattens it towards uniform.
 # - **top-k**: sample among the $k$ most likely tokens only.
-# - **top-p** (nucleus): sample among the smallest set of most likely tokens whose
-#   probabilities sum to at least $p$; the set adapts to how sure the model is.
+# - **top-p** (nucleus, Holtzman et al., 2020): sample among the smallest set of
+#   most likely tokens whose probabilities sum to at least $p$; the set adapts
+#   to how sure the model is.
+
+# %% [markdown]
+# **Exercise 3** (`exercises/ex3_top_p.py`): top-p filtering of a batch of
+# logits. Grade it with
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex3_top_p.py
+# ```
+#
+# Here are the filters at work on the LSTM's distribution of first letters:
 
 # %%
 prompt = [names.pad_id]
@@ -404,12 +469,20 @@ print("top-p 0.8:", ", ".join(names.decode(generate(lstm, prompt, 20, top_p=0.8,
 # **Beam search** looks for the most likely *sequence* rather than choosing
 # token by token. It keeps the `beam_size` best partial sequences; at each step it
 # extends each by every token and keeps the best `beam_size` extensions by total
-# log-probability (exercise 4 is that step). Finished sequences are ranked by
+# log-probability. Finished sequences are ranked by
 # $\log p / \text{length}^\alpha$: with $\alpha = 0$ the raw log-probability, which
 # favours short outputs (every extra token multiplies in a probability below 1);
 # $\alpha = 1$ ranks by log-probability per token. With `beam_size=1` it is greedy
 # decoding; with a beam as large as the number of possible sequences it is exact
 # (both are tested).
+
+# %% [markdown]
+# **Exercise 4** (`exercises/ex4_beam_step.py`): one step of beam search: extend
+# every hypothesis by every token and keep the best. Grade it with
+#
+# ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex4_beam_step.py
+# ```
 
 # %%
 for alpha in (0.0, 1.0):
@@ -434,22 +507,45 @@ for alpha in (0.0, 1.0):
 # %%
 print(format_table(results))
 
-# %% [markdown]
-# The numbers from `python -m minilm tour` (default and `--full`) are in
-# the main README ("The model ladder") and this chapter's README. Two lessons from them.
-# Neural models beat the simple count models by a wide margin (the bigram is at
-# about 2.45 nats per character; the MLP and the recurrent models get near 2.0).
-# And on a corpus this small, a well-smoothed 6-gram (Kneser-Ney) is a hard
-# baseline: it has memorized the common names, and the neural models only pass
-# it with enough capacity and training. The gap grows in the neural models'
-# favour with more data and longer contexts, which is the road to chapter 7.
+# %% [markdown] tags=["cites"]
+# The bigram is at 2.450 nats per character and the 6-gram with Kneser-Ney at
+# 1.990; the small MLP (2.129) and LSTM (2.166) trained here for a few seconds
+# sit between them. The numbers from `python -m minilm tour` (default and
+# `--full`) are in the main README ("The model ladder"). Two lessons from them.
+# Context matters more than how a model is made: every model that sees several
+# characters gets near 2 nats, far from the bigram. And on a corpus this small,
+# a well-smoothed 6-gram is a hard baseline: it has memorized the common names,
+# and the neural models only match it by default and pass it with more capacity
+# and training (`--full`). The gap grows in the neural models' favour with more
+# data and longer contexts, which is the road to chapter 7.
+#
+# ## Summary
+#
+# - A neural language model replaces counts by embeddings and a network, so
+#   similar contexts share what they learn and the parameters grow linearly with
+#   the context, not exponentially.
+# - An RNN reads any length with the same weights; backpropagation through time
+#   is ordinary backpropagation on the unrolled graph, and truncated BPTT with a
+#   carried, detached state trains on long texts.
+# - The gradient through time is a product of changing Jacobians bounded by
+#   $\sigma_\max(W_{hh})^k$: it vanishes for certain when $\sigma_\max < 1$, may
+#   explode above it; clipping bounds the step, gates with an additive path keep
+#   the gradient alive when their gates are open.
+# - Decoding is a choice: greedy and beam search find likely, typical outputs;
+#   temperature, top-k and top-p sample varied ones.
 #
 # ## Exercises
 #
 # Each exercise is a file in `chapters/05_sequence_models/exercises/`: fill in the
-# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade it:
+# code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then grade
+# one file or the whole folder:
 #
 # ```
+# python -m minilm grade chapters/05_sequence_models/exercises/ex1_lstm_cell.py
+# python -m minilm grade chapters/05_sequence_models/exercises/ex2_gru_cell.py
+# python -m minilm grade chapters/05_sequence_models/exercises/ex3_top_p.py
+# python -m minilm grade chapters/05_sequence_models/exercises/ex4_beam_step.py
+# python -m minilm grade chapters/05_sequence_models/exercises/ex5_rnn_bptt.py
 # python -m minilm grade chapters/05_sequence_models/exercises
 # ```
 #
@@ -460,3 +556,31 @@ print(format_table(results))
 # | `ex3_top_p.py` | top-p (nucleus) filtering of logits, batched | 4 |
 # | `ex4_beam_step.py` | one step of beam search | 4 |
 # | `ex5_rnn_bptt.py` | backpropagation through time for a tanh RNN, by hand | 5 |
+#
+# Questions to think about:
+#
+# 1. The MLP model's first layer has $n d$ inputs. How many parameters does an
+#    n-gram table need for the same context, and why can the MLP say something
+#    about a context it has never seen?
+# 2. The default LSTM's gradient decayed like $0.5^k$. What forget-gate value
+#    would keep 10% of the gradient after 100 steps, and what bias gives it?
+# 3. Clipping rescales the whole gradient when its norm is too large. Why does it
+#    fix exploding gradients but do nothing for vanishing ones?
+# 4. Beam search with $\alpha = 0$ prefers short names. Why does every extra
+#    token lower a sequence's log-probability, and why does sampling not have
+#    this problem?
+#
+# ## Further reading
+#
+# - Bengio, Ducharme, Vincent and Jauvin (2003), *A neural probabilistic
+#   language model*.
+# - Elman (1990), *Finding structure in time*: the simple recurrent network.
+# - Hochreiter and Schmidhuber (1997), *Long short-term memory*; the forget gate
+#   is from Gers, Schmidhuber and Cummins (2000).
+# - Cho, van Merriënboer, Gulcehre, Bahdanau, Bougares, Schwenk and Bengio
+#   (2014), *Learning phrase representations using RNN encoder-decoder for
+#   statistical machine translation*: the GRU.
+# - Pascanu, Mikolov and Bengio (2013), *On the difficulty of training recurrent
+#   neural networks*: the singular-value bound and gradient clipping.
+# - Holtzman, Buys, Du, Forbes and Choi (2020), *The curious case of neural text
+#   degeneration*: nucleus (top-p) sampling.

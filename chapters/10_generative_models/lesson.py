@@ -22,12 +22,12 @@
 # 2. **a GAN over text**, where sampling a character is not differentiable and
 #    the Gumbel-softmax relaxation lets gradients through anyway;
 # 3. **autoencoders and VAEs**: learn a code for each name, and a prior over codes
-#    from which new names can be decoded.
+#    from which new names can be decoded; the evidence lower bound derived.
 #
-# The notebook runs on small settings in about a minute on a laptop CPU; the
-# numbers quoted in the text come from the benchmarks named beside them
-# (`python -m minilm.bench gan`, `text_gan`, `vae`). `MINILM_FULL=1` runs the
-# notebook at the benchmarks' sizes.
+# The notebook runs on small settings in a minute or two on a laptop CPU. The
+# tables come from the benchmarks named beside them (`python -m minilm.bench gan`,
+# `text_gan`, `vae`); `MINILM_FULL=1` runs the notebook at the benchmarks' sizes
+# (tens of minutes on a CPU).
 
 # %%
 import os
@@ -35,6 +35,7 @@ import os
 import matplotlib.pyplot as plt
 
 import minilm
+from minilm.backend import np
 from minilm.course import repo_root, show
 from minilm.data import gan_toy
 from minilm.data.gan_toy import (
@@ -66,15 +67,30 @@ minilm.manual_seed(0)
 # $$ \min_G \max_D \; \mathbb E_{x\sim p_\text{data}}[\log \sigma(D(x))]
 #    + \mathbb E_{z}[\log(1 - \sigma(D(G(z))))]. $$
 #
-# For a fixed $G$ the best discriminator is $D^*(x) = p_\text{data}/(p_\text{data} + p_G)$,
-# and against it the generator minimizes the Jensen-Shannon divergence between
-# $p_\text{data}$ and $p_G$. In practice both are small networks trained by
-# alternating gradient steps. $D$ minimizes binary cross-entropy; written with
-# logits it is two softplus terms, which stay finite for any logit:
+# **The best discriminator.** Fix $G$ and look at one point $x$. Its share of
+# the objective is $p_\text{data}(x)\log s + p_G(x)\log(1 - s)$ with
+# $s = \sigma(D(x))$, and setting the derivative in $s$ to zero,
+# $p_\text{data}/s - p_G/(1-s) = 0$, gives
+#
+# $$ \sigma(D^*(x)) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_G(x)}, \qquad
+#    D^*(x) = \log\frac{p_\text{data}(x)}{p_G(x)}. $$
+#
+# The best logit is the log density ratio: where the data is twice as dense as
+# the fakes, $D^* = \log 2$. Putting $D^*$ back in, the objective becomes
+# $2\,\mathrm{JS}(p_\text{data}\,\|\,p_G) - \log 4$, so against a perfect
+# discriminator the generator minimizes the Jensen-Shannon divergence. In
+# practice both are small networks trained by alternating gradient steps. $D$
+# minimizes the binary cross-entropy (real labelled 1, fake 0), which, written
+# with logits, is two softplus terms that stay finite for any logit.
 
-# %%
-show(discriminator_loss)
-show(generator_loss)
+# %% [markdown]
+# **Exercise 1** (`exercises/ex1_gan_losses.py`): write the discriminator loss
+# and the non-saturating generator loss from logits, finite for logits of size
+# 200. Grade it with
+#
+# ```
+# python -m minilm grade chapters/10_generative_models/exercises/ex1_gan_losses.py
+# ```
 
 # %% [markdown]
 # The generator uses the **non-saturating** loss $-\log \sigma(D(G(z)))$ instead
@@ -88,6 +104,13 @@ f = minilm.tensor([-8.0, -4.0, 0.0, 4.0], requires_grad=True)
 print("fake logits              ", f.tolist())
 print("d/df minimax loss        ", [round(v, 4) for v in g_minimax.tolist()])
 print("d/df non-saturating loss ", [round(v, 4) for v in g_nonsat.tolist()])
+
+# %% [markdown]
+# Check your answer (after grading): minilm's two losses.
+
+# %%
+show(discriminator_loss)
+show(generator_loss)
 
 # %% [markdown]
 # ### A 1-D mixture
@@ -129,6 +152,52 @@ print("real vs real:", round(energy_distance(ring.sample(1000, rng=1), real), 4)
       mode_coverage(ring.sample(1000, rng=1), ring))  # fmt: skip
 
 # %% [markdown]
+# A plain GAN on the ring: small networks (64 hidden units), two discriminator
+# steps per generator step, 800 generator steps. The ring
+# is easiest to read by angle: each sample's angle around the centre, in a
+# histogram beside the real data's, where the eight modes are eight spikes at
+# multiples of 45 degrees.
+
+# %%
+minilm.manual_seed(0)
+collapse_steps = 2000 if FULL else 800
+plain = GAN(variant("gan", **({} if FULL else dict(hidden=64, batch_size=128, n_critic=2))))
+collapsed = train_gan(plain, ring.sample, collapse_steps, snapshot_every=collapse_steps,
+                      progress=False).snapshots[-1][1]  # fmt: skip
+
+
+def angles(points):
+    """Degrees around the ring's centre, in [-22.5, 337.5): each mode mid-bin."""
+    return (np.degrees(np.arctan2(points[:, 1], points[:, 0])) + 22.5) % 360 - 22.5
+
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3), sharey=True)
+bins = np.arange(-22.5, 337.6, 5)
+for ax, (title, pts) in zip(axes, [("real data", real), (f"plain GAN, step {collapse_steps}",
+                                                          collapsed)]):  # fmt: skip
+    ax.hist(angles(pts), bins=bins)
+    ax.set_xticks(range(0, 360, 45))
+    ax.set_xlabel("angle (degrees)")
+    ax.set_title(title)
+axes[0].set_ylabel("samples per 5 degrees")
+fig.tight_layout()
+plt.show()
+cov = mode_coverage(collapsed, ring)
+print(f"hits per mode (0, 45, ..., 315 degrees): {cov.counts}; "
+      f"modes {cov.covered}/8, in 3 sd {cov.quality:.1%}, "
+      f"energy distance {energy_distance(collapsed, real):.4f}")  # fmt: skip
+
+# %% [markdown] tags=["cites"]
+# That is mode collapse. The generator has put its spikes on four of the eight
+# modes, every other one (45, 135, 225 and 315 degrees), and smeared the rest of
+# its mass thinly around the ring: only 38.5% of its samples land within three
+# standard deviations of a centre, and the four modes in between get few hits.
+# A discriminator that sees one batch at a time cannot tell that whole modes are
+# missing, only that the samples it sees look a little too much alike. (With
+# `MINILM_FULL=1` this cell trains the benchmark's larger GAN for 2000 steps, which
+# fails differently: see the blurred arc in section 3.)
+
+# %% [markdown]
 # ## 3. Stabilizing tricks
 #
 # - **WGAN** (Arjovsky et al., 2017): replace the classifier by a *critic* with
@@ -145,6 +214,18 @@ print("real vs real:", round(energy_distance(ring.sample(1000, rng=1), real), 4)
 # - **Feature matching** (Salimans et al., 2016): the generator matches the mean
 #   of the discriminator's last hidden features on real and fake batches instead
 #   of fooling its output.
+
+# %% [markdown]
+# **Exercise 2** (`exercises/ex2_gradient_penalty.py`): write the WGAN-GP
+# penalty so that it stays a differentiable function of the critic's weights
+# (`create_graph=True`). Grade it with
+#
+# ```
+# python -m minilm grade chapters/10_generative_models/exercises/ex2_gradient_penalty.py
+# ```
+
+# %% [markdown]
+# Check your answer (after grading): minilm's version.
 
 # %%
 show(gradient_penalty)
@@ -189,7 +270,10 @@ plt.show()
 # | WGAN-GP | **8/8** | 64.9% | **0.005** |
 # | feature matching | 2/8 | 24.1% | 0.021 |
 #
-# The plain GAN collapses: it covers two modes and hops between them. Feature
+# The plain GAN at this size does not spike on a few modes as the small one
+# above did: from step 800 on its samples form a blurred arc that leaves out the
+# top of the ring, and it stays at 2/8 to the end, with no hopping from mode to
+# mode: the arc is too spread out for most modes to collect their hits. Feature
 # matching spreads its samples around the whole ring (a low energy distance) but
 # blurs them, so few land within three standard deviations of a centre. Weight
 # clipping keeps the critic so weak that after 2000 steps the generator has
@@ -219,12 +303,28 @@ for name in ["gan", "wgan", "wgan-gp", "fm"]:
 # gradient in the backward pass, so the discriminator only ever sees one-hot
 # characters, as it does for real names.
 
+# %% [markdown]
+# **Exercise 4** (`exercises/ex4_gumbel_softmax.py`): the soft sample and its
+# straight-through version, with the Gumbel noise passed in. Grade it with
+#
+# ```
+# python -m minilm grade chapters/10_generative_models/exercises/ex4_gumbel_softmax.py
+# ```
+
+# %% [markdown]
+# minilm's version, which draws its own noise, at four temperatures:
+
 # %%
-show(gumbel_softmax)
 logits = minilm.tensor([[2.0, 1.0, 0.0, -1.0]])
 for tau in [5.0, 1.0, 0.3, 0.05]:
     minilm.manual_seed(1)
     print(f"tau {tau:4}: {[round(v, 3) for v in gumbel_softmax(logits, tau).tolist()[0]]}")
+
+# %% [markdown]
+# Check your answer (after grading):
+
+# %%
+show(gumbel_softmax)
 
 # %% [markdown]
 # The text GAN's generator maps noise to logits for all eight character
@@ -264,32 +364,65 @@ print(" ".join(text_gan.generate(20)))
 # An **autoencoder** squeezes each input through a small code and learns to
 # rebuild it. Its codes can sit anywhere, so a random code decodes to nonsense.
 # A **variational autoencoder** (Kingma and Welling, 2014) makes the code a
-# distribution $q(z|x) = \mathcal N(\mu(x), \text{diag}\,\sigma^2(x))$ and trains
-# the evidence lower bound
+# distribution $q(z|x) = \mathcal N(\mu(x), \text{diag}\,\sigma^2(x))$ and
+# decodes with $p(x|z)$, under a prior $p(z) = \mathcal N(0, I)$.
 #
-# $$ \log p(x) \ge \mathbb E_{q(z|x)}[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,\mathcal N(0, I)). $$
+# **The evidence lower bound (ELBO).** We want to maximize $\log p(x) = \log
+# \int p(x|z)p(z)\,dz$, which no one can compute. But for any $q(z|x)$, since
+# $p(x) = p(x, z)/p(z|x)$ for every $z$,
+#
+# $$ \log p(x) = \mathbb E_{q(z|x)}\Big[\log \frac{p(x, z)}{p(z|x)}\Big]
+#    = \underbrace{\mathbb E_{q(z|x)}\Big[\log\frac{p(x, z)}{q(z|x)}\Big]}_{\text{ELBO}}
+#    + \underbrace{\mathbb E_{q(z|x)}\Big[\log\frac{q(z|x)}{p(z|x)}\Big]}_{
+#      \mathrm{KL}(q(z|x)\,\|\,p(z|x))}
+#    \;\ge\; \text{ELBO}, $$
+#
+# because a KL divergence is never negative (chapter 2). The gap is exactly how
+# far $q$ is from the true posterior, so raising the ELBO in the encoder pulls $q$
+# toward $p(z|x)$, and raising it in the decoder raises $\log p(x)$. Writing
+# $p(x, z) = p(x|z)p(z)$ splits the ELBO into the two terms we train:
+#
+# $$ \text{ELBO} = \mathbb E_{q(z|x)}[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,p(z)). $$
 #
 # The first term is a reconstruction loss (here a cross-entropy per character
 # position); the second pulls every code toward the prior, so that codes drawn
-# from $\mathcal N(0, I)$ decode to plausible names. Two pieces make it trainable:
+# from $\mathcal N(0, I)$ decode to plausible names. For one coordinate, with
+# $q = \mathcal N(\mu, \sigma^2)$ and $p = \mathcal N(0, 1)$, $\log q(z) - \log p(z)
+# = -\log\sigma - (z-\mu)^2/2\sigma^2 + z^2/2$, and its mean under $q$ is
+# $\tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)$: the KL has a closed form,
+# summed over the code's coordinates. The other piece is the
+# **reparameterization** $z = \mu + \sigma \epsilon$ with
+# $\epsilon \sim \mathcal N(0, I)$, which moves the randomness into $\epsilon$, so
+# $z$ is a differentiable function of $\mu$ and $\sigma$.
+
+# %% [markdown]
+# **Exercise 3** (`exercises/ex3_vae_terms.py`): the reparameterized sample and
+# the Gaussian KL. Grade it with
+#
+# ```
+# python -m minilm grade chapters/10_generative_models/exercises/ex3_vae_terms.py
+# ```
+
+# %% [markdown]
+# Check your answer (after grading): minilm's two pieces.
 
 # %%
 show(reparameterize)
 show(gaussian_kl)
 
 # %% [markdown]
-# The **reparameterization** $z = \mu + \sigma \epsilon$ moves the randomness into
-# $\epsilon$, so $z$ is a differentiable function of $\mu$ and $\sigma$; the KL of
-# two Gaussians has a closed form. The KL weight is warmed up from 0, which keeps
-# the decoder from learning to ignore the code early on.
+# The model: an MLP encoder from the one-hot name (eight positions) to $\mu$ and
+# $\log\sigma^2$, an MLP decoder from $z$ to eight rows of character logits. The
+# KL weight is warmed up from 0, which keeps the decoder from learning to ignore
+# the code early on. The loss is $-$ELBO, in nats per name.
 
 # %%
 minilm.manual_seed(0)
 vae_config = VAEConfig() if FULL else VAEConfig(kl_warmup=400)
 vae = NameVAE(vae_config)
 val_names = fixed_length_names("val", vae_config.max_len)
-vae_hist = train_vae(vae, train_names, steps=4000 if FULL else 800, val_names=val_names[:1000],
-                     progress=False)  # fmt: skip
+vae_hist = train_vae(vae, train_names, steps=4000 if FULL else 800,
+                     val_names=val_names if FULL else val_names[:1000], progress=False)  # fmt: skip
 e = vae_hist.evals[-1][1]
 print(f"validation: reconstruction {e['recon']:.2f} nats/name, KL {e['kl']:.2f}, "
       f"-ELBO {e['neg_elbo']:.2f}, exact reconstructions {e['exact']:.1%}")  # fmt: skip
@@ -307,12 +440,22 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# Walking the straight line between two names' codes decodes to a path between
-# them:
+# An interpolation walks the straight line between two names' codes (their
+# posterior means) and decodes seven points along it, the two ends included.
+# Before reading the path, look at its ends: what does each name decode to?
 
 # %%
 for a, b in [("emma", "oliver"), ("sophia", "liam")]:
     print(f"{a} -> {b}:", " ".join(vae.interpolate(a, b, steps=7)))
+    print(f"    {a} decodes to {vae.reconstruct([a])[0]!r}, {b} to {vae.reconstruct([b])[0]!r}")
+print(f"validation names decoded exactly from their posterior mean: {e['exact']:.1%}")
+
+# %% [markdown] tags=["cites"]
+# The path is not a path *between the two names*: its ends decode to other
+# names than the ones put in, because the code keeps too little to spell a name
+# back (0.1% of validation names come back exactly after this short run). What
+# the interpolation shows is how the decoder's output changes along a line in
+# code space: gradually, one or two letters at a time, through name-like strings.
 
 # %% [markdown]
 # `python -m minilm.bench vae` (4000 steps, a 16-dimensional code):
@@ -328,14 +471,83 @@ for a, b in [("emma", "oliver"), ("sophia", "liam")]:
 #
 # Samples: *rai kenarie aiya lili elliea alria jasin marrellh kaylen ahrian*;
 # emma -> oliver: *ella elra alii aler alire alile alilen*; sophia -> liam:
-# *sashia sashia sishi siahi siana kian kian*. With $\beta = 1$ the code keeps
-# only about 5 nats per name: enough for the outline of a name (length, first
-# letters, sound), not for its exact spelling, which is why exact
-# reconstructions are rare while samples look like names. A smaller $\beta$
+# *sashia sashia sishi siahi siana kian kian*. Even after 4000 steps the ends
+# decode to other names ("ella" for emma, "alilen" for oliver, "sashia" for
+# sophia, "kian" for liam): only 4.7% of validation names come back exactly.
+# With $\beta = 1$ the code keeps only about 5 nats per name: enough for the
+# outline of a name (length, first letters, sound), not for its exact spelling,
+# which is why exact reconstructions are rare while samples look like names. A smaller $\beta$
 # trades sample quality for reconstruction (`--beta 0.3`).
+#
+# ## Summary
+#
+# - A GAN trains a generator against a discriminator. For a fixed generator the
+#   best discriminator's logit is the log density ratio $\log(p_\text{data}/p_G)$,
+#   and against it the generator minimizes a Jensen-Shannon divergence; the
+#   non-saturating generator loss keeps its gradient when the discriminator wins.
+# - Mode collapse is measurable: modes covered by a stated rule, the share of
+#   samples near a mode, an energy distance, and, on a ring, a histogram of angles.
+# - The Wasserstein critic needs a Lipschitz constraint: weight clipping enforces
+#   it crudely, the gradient penalty (a gradient of a gradient) softly, and only
+#   WGAN-GP covered all eight modes in the benchmark.
+# - Sampling a character has no gradient; the Gumbel-softmax relaxes it and the
+#   straight-through estimator feeds the discriminator one-hot characters anyway.
+# - A VAE maximizes the ELBO, $\log p(x) - \mathrm{KL}(q(z|x)\,\|\,p(z|x))$:
+#   reconstruction minus the KL to the prior, trained through the
+#   reparameterization. Its samples look like names; its codes keep too little to
+#   spell a given name back.
 #
 # ## Exercises
 #
-# In `exercises/`, graded with `python -m minilm grade chapters/10_generative_models`:
-# the GAN losses, the gradient penalty (through `create_graph`), the VAE's
-# reparameterization and KL, and the Gumbel-softmax with straight-through gradients.
+# Each exercise is a file in `chapters/10_generative_models/exercises/`: fill in
+# the code between `### BEGIN YOUR SOLUTION` and `### END YOUR SOLUTION`, then
+# grade one file or the whole folder:
+#
+# ```
+# python -m minilm grade chapters/10_generative_models/exercises/ex1_gan_losses.py
+# python -m minilm grade chapters/10_generative_models/exercises/ex2_gradient_penalty.py
+# python -m minilm grade chapters/10_generative_models/exercises/ex3_vae_terms.py
+# python -m minilm grade chapters/10_generative_models/exercises/ex4_gumbel_softmax.py
+# python -m minilm grade chapters/10_generative_models/exercises
+# ```
+#
+# | exercise | task | points |
+# | --- | --- | --- |
+# | `ex1_gan_losses.py` | the discriminator and non-saturating generator losses, stable | 5 |
+# | `ex2_gradient_penalty.py` | the WGAN-GP penalty, differentiable in the critic's weights | 5 |
+# | `ex3_vae_terms.py` | reparameterization and the Gaussian KL | 4 |
+# | `ex4_gumbel_softmax.py` | the Gumbel-softmax sample and its straight-through version | 5 |
+#
+# Questions to think about:
+#
+# 1. The optimal discriminator's logit is $\log(p_\text{data}/p_G)$. What does it
+#    become where $p_G = 0$ but $p_\text{data} > 0$, and why does that make the
+#    Jensen-Shannon divergence a poor guide when the two distributions do not
+#    overlap (the case WGAN was designed for)?
+# 2. Why can a generator that covers only half the modes still fool a
+#    discriminator that judges one batch at a time? What would a discriminator
+#    have to see to notice (Salimans et al. propose minibatch discrimination)?
+# 3. The ELBO's gap is $\mathrm{KL}(q(z|x)\,\|\,p(z|x))$. If the decoder is
+#    powerful enough to model names without looking at $z$, what is the best
+#    $q$, and what happens to the KL term? (This is posterior collapse, and the
+#    reason for the KL warm-up.)
+# 4. The straight-through estimator's gradient is not the gradient of anything
+#    the forward pass computed. What does it assume, and when would you expect
+#    it to mislead the generator?
+#
+# ## Further reading
+#
+# - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville and
+#   Bengio (2014), *Generative adversarial nets*: the game, the optimal
+#   discriminator and the Jensen-Shannon result.
+# - Arjovsky, Chintala and Bottou (2017), *Wasserstein GAN*: the critic and
+#   weight clipping.
+# - Gulrajani, Ahmed, Arjovsky, Dumoulin and Courville (2017), *Improved
+#   training of Wasserstein GANs*: the gradient penalty.
+# - Salimans, Goodfellow, Zaremba, Cheung, Radford and Chen (2016), *Improved
+#   techniques for training GANs*: feature matching and minibatch discrimination.
+# - Jang, Gu and Poole (2017), *Categorical reparameterization with
+#   Gumbel-softmax*, and Maddison, Mnih and Teh (2017), *The concrete
+#   distribution*.
+# - Kingma and Welling (2014), *Auto-encoding variational Bayes*: the ELBO and
+#   the reparameterization trick.

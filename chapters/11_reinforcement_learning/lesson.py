@@ -47,7 +47,7 @@ from minilm.rl import (
     reinforce_loss,
 )
 from minilm.rl import env as text_env
-from minilm.rl.reinforce import plot_reward_curves
+from minilm.rl.reinforce import discounted_returns, plot_reward_curves
 from minilm.rl.rlhf import (
     NameScorer,
     RLHFConfig,
@@ -96,21 +96,78 @@ except ValueError as e:
 # %% [markdown]
 # ## 2. REINFORCE
 #
-# The objective is the expected return $J(\theta) = \mathbb E_{\pi_\theta}[\sum_t r_t]$.
-# The **policy-gradient theorem** (Williams, 1992) turns its gradient into an
-# expectation we can sample:
+# An episode is a trajectory $\tau = (s_0, a_0, r_0, s_1, a_1, r_1, \dots)$. The
+# **return** from step $t$ is $G_t = \sum_{k\ge t} \gamma^{k-t} r_k$, with a
+# discount $0 < \gamma \le 1$, and the objective is the expected return from the
+# start, $J(\theta) = \mathbb E_{\tau\sim p_\theta}[G_0]
+# = \mathbb E[\sum_t \gamma^t r_t]$. Every run in this chapter uses $\gamma = 1$
+# (minilm's default; episodes are a few characters long), where $J$ is the expected
+# total reward.
+
+# %% [markdown]
+# **Exercise 1** (`exercises/ex1_discounted_returns.py`): compute $G_t$ for a
+# padded batch of episodes, backwards with $G_t = r_t + \gamma G_{t+1}$. Grade it with
 #
-# $$ \nabla_\theta J = \mathbb E\Big[\sum_t \nabla_\theta \log \pi_\theta(a_t\mid s_t)\,
-#    (G_t - b(s_t))\Big], \qquad G_t = \sum_{k\ge t} \gamma^{k-t} r_k. $$
+# ```
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex1_discounted_returns.py
+# ```
+
+# %% [markdown]
+# **The policy gradient, derived** (Williams, 1992). The probability of a
+# trajectory is a product of the policy's choices and the environment's answers:
 #
-# Why it holds: $\nabla \mathbb E_{a\sim\pi}[R(a)] = \sum_a R(a)\nabla\pi(a)
-# = \mathbb E[R(a)\nabla\log\pi(a)]$.
-# Any **baseline** $b$ that does not depend on the action leaves it unchanged,
-# because $\mathbb E[\nabla\log\pi(a)] = \nabla\sum_a\pi(a) = 0$, but a baseline close
-# to the expected return makes the estimate far less noisy. minilm writes the
-# estimate as a loss whose gradient is its negative:
+# $$ p_\theta(\tau) = \rho(s_0)\prod_t \pi_\theta(a_t\mid s_t)\,P(s_{t+1}, r_t\mid s_t, a_t). $$
+#
+# Write $R(\tau)$ for the return of a whole trajectory. Since
+# $\nabla p_\theta = p_\theta\nabla\log p_\theta$ (the log-derivative trick),
+#
+# $$ \nabla_\theta J = \nabla_\theta \sum_\tau p_\theta(\tau) R(\tau)
+#    = \mathbb E_\tau\big[R(\tau)\,\nabla_\theta\log p_\theta(\tau)\big], \qquad
+#    \nabla_\theta\log p_\theta(\tau) = \sum_t \nabla_\theta\log\pi_\theta(a_t\mid s_t). $$
+#
+# The **dynamics drop out**: $\rho$ and $P$ do not depend on $\theta$, so their logs
+# have no gradient, and we never need a model of the environment, only the
+# log-probabilities of the actions the agent took. Next, **causality**: an action
+# cannot change rewards that came before it. Given the history up to $s_t$,
+# $\mathbb E_{a_t\sim\pi}[\nabla\log\pi(a_t\mid s_t)] = \nabla\sum_a\pi(a\mid s_t)
+# = \nabla 1 = 0$, so every product of $\nabla\log\pi(a_t\mid s_t)$ with a reward
+# $r_k$, $k < t$, has mean zero and can be dropped. With $R(\tau) = \sum_k\gamma^k r_k$,
+# what is left of the rewards for step $t$ is $\sum_{k\ge t}\gamma^k r_k
+# = \gamma^t G_t$, the **reward-to-go**:
+#
+# $$ \nabla_\theta J = \mathbb E\Big[\sum_t \gamma^t\,\nabla_\theta\log\pi_\theta(a_t\mid s_t)
+#    \,\big(G_t - b(s_t)\big)\Big]. $$
+#
+# The same zero-mean argument shows that any **baseline** $b(s_t)$ that does not
+# depend on the action leaves the expectation unchanged, while one close to the
+# expected return makes the estimate far less noisy. With $\gamma = 1$ the factor
+# $\gamma^t$ is 1. With $\gamma < 1$ most implementations, minilm's included,
+# leave it out and weigh every step's advantage alike: a common choice that is no
+# longer the exact gradient of $J$.
+
+# %% [markdown]
+# **Exercise 2** (`exercises/ex2_reinforce_loss.py`): write that estimate as a
+# loss, a one-number Tensor whose gradient is minus the estimate (optimizers
+# minimize), with the advantage held constant. Grade it with
+#
+# ```
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex2_reinforce_loss.py
+# ```
+
+# %% [markdown]
+# A returns example by hand: rewards 1, 0, 2 with $\gamma = 0.5$ give
+# $G_2 = 2$, $G_1 = 0 + 0.5 \cdot 2 = 1$, $G_0 = 1 + 0.5 \cdot 1 = 1.5$; the second
+# episode ended after two steps (mask 0 after it).
 
 # %%
+rewards = [[1.0, 0.0, 2.0], [1.0, 1.0, 0.0]]
+print(discounted_returns(rewards, [[1, 1, 1], [1, 1, 0]], gamma=0.5))
+
+# %% [markdown]
+# Check your answers (after grading): minilm's returns and loss.
+
+# %%
+show(discounted_returns)
 show(reinforce_loss)
 
 # %% [markdown]
@@ -133,6 +190,11 @@ for b in ["none", "mean", "value"]:
 for b, v in variances.items():
     print(f"baseline {b:5s}: gradient variance {v:9.4g} ({v / variances['none']:.2f} of none)")
 
+# %% [markdown] tags=["cites"]
+# On this small run (10 batches of 16 episodes) the running mean leaves 0.25 of
+# the variance without a baseline, and the value head, fit for only 30 steps,
+# 0.36. The benchmark, with more batches and a better-fit value head:
+
 # %% [markdown]
 # `python -m minilm.bench reinforce` (30 batches of 32 episodes):
 #
@@ -150,7 +212,17 @@ for b, v in variances.items():
 #
 # The same policy trained with each baseline, from the same seed, on the dense
 # pattern task (6 is the best return). The entropy bonus (0.01 times the mean
-# per-step entropy) is on in all three runs.
+# per-step entropy $H(\pi(\cdot\mid s_t)) = -\sum_a \pi_a\log\pi_a$, added to the
+# objective) is on in all three runs: it rewards keeping some doubt, so the
+# policy does not become deterministic before it has found what pays.
+
+# %% [markdown]
+# **Exercise 4** (`exercises/ex4_policy_entropy.py`): the entropy of a softmax
+# policy from its logits, finite for logits of size 1000. Grade it with
+#
+# ```
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex4_policy_entropy.py
+# ```
 
 # %%
 steps = 150 if FULL else 40
@@ -163,6 +235,13 @@ for b in ["none", "mean", "value"]:
           " ".join(hists[b].samples[-1][1]))  # fmt: skip
 plot_reward_curves(hists, title="REINFORCE on PatternEnv('cvcvcv')")
 plt.show()
+
+# %% [markdown] tags=["cites"]
+# Forty updates are only the start: every run begins at a return of 2.62 (a
+# freshly initialized policy), and the running-mean
+# baseline has moved furthest (to 3.50), while the value head, which must first
+# learn to predict returns, is still near the start (2.78). The benchmark's
+# longer runs show where they end.
 
 # %% [markdown]
 # With `python -m minilm.bench reinforce` (150 updates of 32 episodes, mean
@@ -202,6 +281,17 @@ plt.show()
 #
 # whose expectation is $\mathbb E[r] - \beta\,\mathrm{KL}(\pi\,\|\,\pi_\text{ref})$, then takes a
 # REINFORCE step with the batch mean of $R$ as the baseline.
+
+# %% [markdown]
+# **Exercise 3** (`exercises/ex3_kl_penalized_reward.py`): the KL-penalized
+# reward of a batch of samples. Grade it with
+#
+# ```
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex3_kl_penalized_reward.py
+# ```
+
+# %% [markdown]
+# Check your answer (after grading):
 
 # %%
 show(kl_penalized_reward)
@@ -264,8 +354,63 @@ plt.show()
 # penalty slows the drift and keeps variety, but 300 steps at $\beta = 0.1$
 # still move the policy far (5.7 nats): a larger $\beta$ holds it closer.
 #
+# ## Summary
+#
+# - An agent's policy picks actions, an environment answers with rewards; the
+#   objective is the expected return $J = \mathbb E[G_0]$.
+# - REINFORCE follows from the log-derivative trick on the trajectory
+#   probability: the dynamics drop out, causality leaves the reward-to-go $G_t$,
+#   and a baseline that ignores the action changes the variance, not the mean.
+# - Baselines cut the gradient's variance where rewards vary (the dense pattern
+#   task) and do not help where a random policy almost never earns one (the
+#   sparse names task): there a pretrained policy is the way in.
+# - RL fine-tuning toward a learned reward model needs the KL penalty: without it
+#   the policy finds strings the proxy overrates and loses everything the score
+#   was meant to stand for (reward hacking).
+#
 # ## Exercises
 #
-# In `exercises/`, graded with `python -m minilm grade chapters/11_reinforcement_learning`:
-# discounted returns, the REINFORCE loss with a baseline, the KL-penalized reward,
-# and a stable policy entropy.
+# Each exercise is a file in `chapters/11_reinforcement_learning/exercises/`:
+# fill in the code between `### BEGIN YOUR SOLUTION` and
+# `### END YOUR SOLUTION`, then grade one file or the whole folder:
+#
+# ```
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex1_discounted_returns.py
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex2_reinforce_loss.py
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex3_kl_penalized_reward.py
+# python -m minilm grade chapters/11_reinforcement_learning/exercises/ex4_policy_entropy.py
+# python -m minilm grade chapters/11_reinforcement_learning/exercises
+# ```
+#
+# | exercise | task | points |
+# | --- | --- | --- |
+# | `ex1_discounted_returns.py` | returns $G_t$ for padded batches of episodes | 4 |
+# | `ex2_reinforce_loss.py` | the REINFORCE loss with a baseline | 4 |
+# | `ex3_kl_penalized_reward.py` | the KL-penalized reward of RL fine-tuning | 4 |
+# | `ex4_policy_entropy.py` | the entropy of a softmax policy, stable for huge logits | 3 |
+#
+# Questions to think about:
+#
+# 1. Without a baseline every return on the pattern task is positive, so every
+#    sampled action is pushed up. Why does the policy still improve on average,
+#    and why is it slower than with a baseline?
+# 2. The derivation dropped the rewards before step $t$ because their products
+#    with $\nabla\log\pi(a_t\mid s_t)$ have mean zero. Keeping them is still
+#    unbiased; what does it cost?
+# 3. A learned value baseline made the variance *larger* on the sparse names
+#    task. Why can a baseline that is a poor estimate of the return hurt?
+# 4. In RL fine-tuning, what does $\beta \to \infty$ give, and what does
+#    $\beta = 0$ give? Why is the reward model only trustworthy near the
+#    reference model's samples?
+#
+# ## Further reading
+#
+# - Williams (1992), *Simple statistical gradient-following algorithms for
+#   connectionist reinforcement learning*: REINFORCE and baselines.
+# - Sutton and Barto (2018), *Reinforcement Learning: An Introduction*, 2nd
+#   edition, chapter 13 (policy-gradient methods).
+# - Ziegler, Stiennon, Wu, Brown, Radford, Amodei, Christiano and Irving (2019),
+#   *Fine-tuning language models from human preferences*: a reward model and a
+#   KL penalty to the pretrained model.
+# - Ouyang et al. (2022), *Training language models to follow instructions with
+#   human feedback* (InstructGPT): RLHF at scale.

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..recipes.finetune import CompareConfig, compare, format_tables
+from ..recipes.finetune import (
+    CompareConfig,
+    TextTask,
+    compare,
+    format_tables,
+    pretrain_encoder,
+    save_encoder,
+)
 
 
 def main(argv=None) -> int:
@@ -64,6 +71,12 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=argtypes.seed, default=d.seed)
     p.add_argument("--no-multilabel", action="store_true", help="the sentiment table only")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--save-encoder",
+        metavar="PATH",
+        help="only MLM-pretrain the encoder (these options) and write it to PATH (.safetensors): "
+        "how minilm/data/pretrained/ch08_mlm_encoder.safetensors was made",
+    )
     args = p.parse_args(argv)
     base = small if args.small else d
     given = {
@@ -84,6 +97,13 @@ def main(argv=None) -> int:
     if c.d_model % c.n_head:
         p.error(f"--d-model ({c.d_model}) must be divisible by --n-head ({c.n_head})")
     print(f"config: {c}")
+    if args.save_encoder:
+        task = TextTask.load()
+        bert, info = pretrain_encoder(c, task, progress=not args.no_progress)
+        save_encoder(args.save_encoder, bert, task, info)
+        print(f"MLM loss {info['first_loss']:.2f} -> {info['last_loss']:.2f} nats in "
+              f"{info['seconds']:.0f} s; wrote {args.save_encoder}")  # fmt: skip
+        return 0
     results = compare(c, progress=not args.no_progress)
     print(format_tables(results))
     return 0

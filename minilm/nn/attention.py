@@ -223,6 +223,11 @@ class MultiHeadAttention(Module):
         return x.transpose((0, 2, 1, 3)).reshape(B, T, H * hd)
 
     def _project(self, x, context):
+        """q, k, v, each (B, T|S, d), from one fused projection."""
+        if x.ndim != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(
+                f"MultiHeadAttention: input must be (B, T, {self.d_model}), got {x.shape}"
+            )
         d = self.d_model
         if self.cross:
             if context is None:
@@ -236,28 +241,27 @@ class MultiHeadAttention(Module):
 
     def forward(self, x, context=None, mask=None, key_padding_mask=None, causal=False,
                 cache=None, return_weights=False):  # fmt: skip
-        if x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(
-                f"MultiHeadAttention: input must be (B, T, {self.d_model}), got {x.shape}"
-            )
         q, k, v = (self.split_heads(t) for t in self._project(x, context))  # (B, H, T|S, hd)
         if cache is not None:
             if self.cross:
                 raise ValueError("a KVCache is for self-attention; cache the context's k, v once")
-            k, v = cache.append(k, v)  # (B, H, S_cached + T, hd)
-        allowed = None if mask is None else mask_array(mask, q)
-        if key_padding_mask is not None:
-            pad = mask_array(key_padding_mask, q)[:, None, None, :]  # (B, 1, 1, S)
-            allowed = pad if allowed is None else allowed & pad
+            k, v = cache.append(k, v)  # (B, H, S_cached + T, hd): every key so far
+        allowed = _allowed(mask, key_padding_mask, q)  # broadcasts to (B, H, T, S)
         p = self.attn_dropout.p if self.training else 0.0
-        out = F.scaled_dot_product_attention(
-            q, k, v, mask=allowed, causal=causal, return_weights=return_weights, dropout_p=p
-        )
-        weights = None
-        if return_weights:
-            out, weights = out  # (B, H, T, hd), (B, H, T, S) before dropout
+        out, weights = F.scaled_dot_product_attention(
+            q, k, v, mask=allowed, causal=causal, return_weights=True, dropout_p=p
+        )  # (B, H, T, hd), (B, H, T, S)
         y = self.resid_dropout(self.out_proj(self.merge_heads(out)))  # (B, T, d)
         return (y, weights) if return_weights else y
+
+
+def _allowed(mask, key_padding_mask, like):
+    """One boolean mask from a general ``mask`` and a key padding mask (B, S)."""
+    allowed = None if mask is None else mask_array(mask, like)
+    if key_padding_mask is not None:
+        pad = mask_array(key_padding_mask, like)[:, None, None, :]  # (B, 1, 1, S)
+        allowed = pad if allowed is None else allowed & pad
+    return allowed
 
 
 # ---- positional encodings ----

@@ -10,21 +10,29 @@
   loops; :func:`bow_features` for the bag-of-words baseline, which is a
   ``nn.Linear`` on word counts trained by the same loop.
 - :func:`tune_thresholds`: per-label decision thresholds for the multi-label task.
+- :func:`pooled_features` (what a linear probe trains on) and :func:`mlm_eval_loss`
+  (the MLM loss on held-out sentences).
 - :func:`compare` and ``python -m minilm finetune``: the
   chapter's measurement: pretrained vs from-scratch transformer vs bag of words,
   on sentiment and on the multi-label task, scored on the test split.
+- :func:`pretrain_encoder`, :func:`load_encoder` and ``python -m minilm finetune
+  --save-encoder PATH``: the MLM-pretrained encoder of
+  :func:`compare` written to a file and read back (the one chapter 08's lesson
+  loads, :data:`PRETRAINED`, was made this way).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from importlib import resources
 
 from .. import functional as F
 from .. import optim
 from ..backend import np
 from ..data import load_sentiment, load_split, pad_batch
 from ..data.corpora import SENTIMENT_SOURCES
+from ..io import CheckpointError, load, save
 from ..metrics import accuracy, confusion_matrix, f1_score, precision_recall_f1
 from ..tensor import manual_seed, no_grad, tensor
 from ..text import WordTokenizer
@@ -32,7 +40,9 @@ from ..train import fit
 
 __all__ = ["SPECIALS", "LABELS", "TextTask", "pretraining_text", "pretrain_mlm",
            "train_classifier", "classifier_loss", "predict_logits", "bow_features",
-           "sigmoid", "tune_thresholds", "CompareConfig", "compare", "format_tables"]  # fmt: skip
+           "sigmoid", "tune_thresholds", "pooled_features", "mlm_eval_loss", "CompareConfig",
+           "compare", "format_tables", "PRETRAINED", "pretrain_encoder", "save_encoder",
+           "load_encoder"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..3; "[UNK]" is 4
 # The multi-label task: a review router tags each sentence with its sentiment
@@ -193,6 +203,53 @@ def predict_logits(model, inputs, batch_size: int = 256):
     return np.concatenate(out)
 
 
+def pooled_features(encoder, inputs, pooling: str = "mean", batch_size: int = 256):
+    """What a :class:`~minilm.models.bert.BERTClassifier` with ``pooling`` hands its
+    head: (N, d) NumPy features of ``encoder`` in eval mode. A linear probe trains a
+    ``nn.Linear`` on these with the encoder frozen (:func:`train_classifier` on an array).
+
+    >>> from minilm.models.bert import BERT, BERTConfig
+    >>> bert = BERT(BERTConfig(vocab_size=20, max_len=8, n_layer=1, n_head=2, d_model=16))
+    >>> pooled_features(bert, [[1, 5, 6], [1, 7]]).shape
+    (2, 16)
+    """
+    from ..models.bert import BERTClassifier
+    from ..nn import Identity
+
+    pool = BERTClassifier(encoder, 1, pooling)
+    pool.head = Identity()  # the pooled vector itself, not a class score
+    return predict_logits(pool, inputs, batch_size)
+
+
+def mlm_eval_loss(bert, seqs, seed: int = 0, repeats: int = 4, batch_size: int = 256) -> float:
+    """Mean MLM cross-entropy (nats per masked token) of ``bert`` on id lists ``seqs``
+    (held-out sentences), in eval mode, over ``repeats`` fresh maskings drawn from ``seed``.
+
+    >>> from minilm.models.bert import BERT, BERTConfig
+    >>> bert = BERT(BERTConfig(vocab_size=20, max_len=8, n_layer=1, n_head=2, d_model=16))
+    >>> round(mlm_eval_loss(bert, [[1, 5, 6, 7, 8, 9, 10]] * 8), 1)  # untrained: about ln 20
+    3.0
+    """
+    from ..models.bert import IGNORE, mask_tokens
+
+    c, gen = bert.config, np.random.default_rng(seed)
+    was = bert.training
+    bert.eval()
+    total = count = 0.0
+    with no_grad():
+        for _ in range(repeats):
+            for i in range(0, len(seqs), batch_size):
+                ids, _ = pad_batch(seqs[i : i + batch_size], device=bert.tok.weight.device)
+                draw = int(gen.integers(2**31))  # the same draws for the count and the loss
+                _, targets = mask_tokens(ids, c.vocab_size, c.mask_id, c.num_special, draw)
+                picked = int((targets != IGNORE).sum())
+                if picked:
+                    total += float(bert.mlm_loss(ids, rng=draw).item()) * picked
+                    count += picked
+    bert.train(was)
+    return total / count
+
+
 def bow_features(task: TextTask, split: str):
     """Bag of words: (N, V) word counts (``[CLS]`` and padding excluded), float32."""
     V = task.tokenizer.vocab_size
@@ -299,14 +356,9 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     from ..models.bert import BERTClassifier
 
     task = TextTask.load() if task is None else task
-    t0 = time.perf_counter()
-    bert = _fresh_bert(task, c)
-    hist = pretrain_mlm(bert, task, c.pretrain_steps, c.pretrain_batch, c.pretrain_lr,
-                        seed=c.seed, progress=progress)  # fmt: skip
-    k = max(1, min(50, len(hist.loss) // 10))
-    pretrain = {"seconds": time.perf_counter() - t0, "steps": c.pretrain_steps,
-                "first_loss": float(np.mean(hist.loss[:k])),
-                "last_loss": float(np.mean(hist.loss[-k:]))}  # fmt: skip
+    bert, info = pretrain_encoder(c, task, progress)
+    pretrain = {"seconds": info["seconds"], "steps": c.pretrain_steps,
+                "first_loss": info["first_loss"], "last_loss": info["last_loss"]}  # fmt: skip
     pretrained = {name: v.data.copy() for name, v in bert.state_dict().items()}
     V = task.tokenizer.vocab_size
     bow = {split: bow_features(task, split) for split in ("train", "val", "test")}
@@ -383,3 +435,79 @@ def format_tables(results: dict) -> str:
                 f"{r['seconds']:7.1f}"
             )
     return "\n".join(lines)
+
+
+# --- a pretrained encoder on disk: python -m minilm finetune --save-encoder PATH ---
+
+# The encoder chapter 08's lesson fine-tunes (made by the command in the chapter README).
+PRETRAINED = resources.files("minilm.data") / "pretrained" / "ch08_mlm_encoder.safetensors"
+
+
+def pretrain_encoder(c: CompareConfig, task: TextTask | None = None, progress: bool = True):
+    """The encoder :func:`compare` pretrains for ``c`` (same init, same MLM steps), and
+    a record of how: ``(bert, info)`` with ``info`` holding the config, the steps,
+    the seconds and the MLM loss at the start and the end (means of 50 steps)."""
+    task = TextTask.load() if task is None else task
+    t0 = time.perf_counter()
+    bert = _fresh_bert(task, c)
+    hist = pretrain_mlm(bert, task, c.pretrain_steps, c.pretrain_batch, c.pretrain_lr,
+                        seed=c.seed, progress=progress)  # fmt: skip
+    k = max(1, min(50, len(hist.loss) // 10))
+    info = {"compare_config": asdict(c), "seconds": time.perf_counter() - t0,
+            "first_loss": float(np.mean(hist.loss[:k])),
+            "last_loss": float(np.mean(hist.loss[-k:])),
+            "loss_curve": [float(np.mean(hist.loss[i : i + k]))
+                           for i in range(0, len(hist.loss), k)]}  # fmt: skip
+    return bert, info
+
+
+def save_encoder(path, bert, task: TextTask, info: dict | None = None) -> None:
+    """Write ``bert`` (a :class:`~minilm.models.bert.BERT`), its config, the vocabulary
+    its ids refer to and ``info`` to ``path`` (a :func:`minilm.save` file: no code)."""
+    save({"config": bert.config.to_dict(), "vocab": list(task.tokenizer.vocab.itos),
+          "info": dict(info or {}), "state": bert.state_dict()}, path)  # fmt: skip
+
+
+def load_encoder(path=None, task: TextTask | None = None):
+    """``(bert, info)`` read from a file written by :func:`save_encoder` (default
+    :data:`PRETRAINED`). Refused with :class:`minilm.io.CheckpointError` when its
+    config is not a BERT config or its vocabulary is not ``task``'s (the ids would
+    mean other words).
+
+    >>> bert, info = load_encoder()  # the encoder chapter 08 fine-tunes
+    >>> info["compare_config"]["pretrain_steps"], round(info["last_loss"], 2)
+    (9000, 2.94)
+    """
+    from ..models.bert import BERT, BERTConfig
+
+    path = PRETRAINED if path is None else path
+    task = TextTask.load() if task is None else task
+    obj = load(path)  # safetensors: no code runs
+    known = {f.name for f in fields(BERTConfig)}
+    config = obj.get("config") if isinstance(obj, dict) else None
+    if (
+        not isinstance(config, dict)
+        or not set(config) <= known
+        or not all(type(v) in (int, float, type(None)) for v in config.values())
+    ):
+        raise CheckpointError(f"{str(path)!r}: no BERT config in it")
+    if obj.get("vocab") != list(task.tokenizer.vocab.itos):
+        raise CheckpointError(f"{str(path)!r}: its vocabulary is not this task's")
+    state = obj.get("state")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{str(path)!r}: no weights in it")
+    try:  # a small file must not describe a huge model: bound what building it allocates
+        c = BERTConfig(**config)
+        d, ff = int(c.d_model), int(c.d_ff or 4 * c.d_model)
+        least = c.n_layer * (4 * d * d + 2 * d * ff) + (c.vocab_size + c.max_len) * d
+        ok = c.vocab_size == len(task.tokenizer.vocab.itos) and min(d, ff, c.n_layer, c.n_head) > 0
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{str(path)!r}: a bad BERT config ({e})") from None
+    stored = sum(int(getattr(v, "size", 0)) for v in state.values())
+    if not ok or least > stored:
+        raise CheckpointError(
+            f"{str(path)!r}: its config ({config}) does not match the {stored} weights it holds"
+        )
+    bert = BERT(c)
+    bert.load_state_dict(obj["state"])
+    return bert, obj.get("info", {})

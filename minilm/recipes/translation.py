@@ -26,6 +26,7 @@ from ..train import fit
 
 __all__ = [
     "SPECIALS",
+    "IGNORE",
     "TranslationData",
     "train_translation",
     "translate",
@@ -34,7 +35,8 @@ __all__ = [
     "build_model",
 ]
 
-SPECIALS = ("<pad>", "<bos>", "<eos>")  # ids 0, 1, 2; "<unk>" is 3
+SPECIALS = ("<pad>", "<bos>", "<eos>")  # the first ids of both vocabularies; "<unk>" follows
+IGNORE = -100  # a target that F.cross_entropy skips (its default ignore_index)
 
 
 @dataclass
@@ -60,23 +62,42 @@ class TranslationData:
             len(tgt_tok.tokenize(p[1])) <= max_len  # fmt: skip
         return cls(src_tok, tgt_tok, {s: [p for p in ps if short(p)] for s, ps in pairs.items()})
 
+    @property
+    def pad_id(self) -> int:
+        """The id of ``<pad>`` (the same in both vocabularies, as are the two below)."""
+        return self.tgt_tok.vocab.stoi["<pad>"]
+
+    @property
+    def bos_id(self) -> int:
+        return self.tgt_tok.vocab.stoi["<bos>"]
+
+    @property
+    def eos_id(self) -> int:
+        return self.tgt_tok.vocab.stoi["<eos>"]
+
+    def special_ids(self) -> dict:
+        """``pad_id``, ``bos_id`` and ``eos_id``, as keyword arguments for a model config."""
+        return dict(pad_id=self.pad_id, bos_id=self.bos_id, eos_id=self.eos_id)
+
     def encode_src(self, sentences) -> list[list[int]]:
-        return [self.src_tok.encode(s) + [2] for s in sentences]
+        """Each English sentence as ids followed by ``<eos>``."""
+        eos = self.src_tok.vocab.stoi["<eos>"]
+        return [self.src_tok.encode(s) + [eos] for s in sentences]
 
     def batch(self, pairs, device: str = "cpu"):
         """(src (B, S), tgt_in (B, T), tgt_out (B, T)): source ids + EOS; target
-        BOS + ids as input and ids + EOS as output, all right-padded with 0;
-        padded outputs are -100 so the loss skips them."""
+        BOS + ids as input and ids + EOS as output, right-padded with ``<pad>``;
+        padded outputs are :data:`IGNORE` so the loss skips them."""
         src = self.encode_src(en for en, _ in pairs)
         tgt = [self.tgt_tok.encode(fr) for _, fr in pairs]
         S, T = max(map(len, src)), max(map(len, tgt)) + 1
-        s = np.zeros((len(pairs), S), dtype=np.int64)
-        t_in = np.zeros((len(pairs), T), dtype=np.int64)
-        t_out = np.full((len(pairs), T), -100, dtype=np.int64)
+        s = np.full((len(pairs), S), self.src_tok.vocab.stoi["<pad>"], dtype=np.int64)
+        t_in = np.full((len(pairs), T), self.pad_id, dtype=np.int64)
+        t_out = np.full((len(pairs), T), IGNORE, dtype=np.int64)
         for i, (a, b) in enumerate(zip(src, tgt)):
             s[i, : len(a)] = a
-            t_in[i, : len(b) + 1] = [1, *b]
-            t_out[i, : len(b) + 1] = [*b, 2]
+            t_in[i, : len(b) + 1] = [self.bos_id, *b]
+            t_out[i, : len(b) + 1] = [*b, self.eos_id]
         return tensor(s, device=device), tensor(t_in, device=device), tensor(t_out, device=device)
 
     def references(self, split: str) -> tuple[list[str], list[list[list[str]]]]:
@@ -102,7 +123,7 @@ def train_translation(model, data: TranslationData, steps: int, batch_size: int 
 
     def loss_fn(model, b):
         src, t_in, t_out = b
-        return F.cross_entropy(model(src, t_in), t_out)
+        return F.cross_entropy(model(src, t_in), t_out, ignore_index=IGNORE)
 
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = optim.WarmupCosineLR(opt, min(warmup, steps - 1), steps, eta_min=lr / 10)
@@ -132,7 +153,7 @@ def translate(model, data: TranslationData, sentences, batch_size: int = 128,
                 bar.update()
         else:
             S = max(map(len, chunk))
-            src = np.zeros((len(chunk), S), dtype=np.int64)
+            src = np.full((len(chunk), S), data.src_tok.vocab.stoi["<pad>"], dtype=np.int64)
             for j, s in enumerate(chunk):
                 src[j, : len(s)] = s
             ids = model.greedy_decode(tensor(src, device=device))
@@ -193,5 +214,5 @@ def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float 
     vocab = (data.src_tok.vocab_size, data.tgt_tok.vocab_size)
     manual_seed(seed)
     if kind == "rnn":
-        return Seq2Seq(Seq2SeqConfig(*vocab, **size)), lr
+        return Seq2Seq(Seq2SeqConfig(*vocab, **size, **data.special_ids())), lr
     return Transformer(TransformerConfig(*vocab, **size)), lr

@@ -2,14 +2,18 @@
 advantage normalization, for agents that write text character by character.
 
 A policy pi_theta(a | s) is a distribution over actions. Its expected return
-``J(theta) = E[sum_t r_t]`` has the gradient (the policy-gradient theorem)
+``J(theta) = E[G_0]``, with ``G_t = sum_{k >= t} gamma^(k-t) r_k`` the return
+from step t on, has the gradient (the policy-gradient theorem)
 
-    grad J = E[ sum_t grad log pi(a_t | s_t) * (G_t - b(s_t)) ]
+    grad J = E[ sum_t gamma^t grad log pi(a_t | s_t) * (G_t - b(s_t)) ]
 
-with ``G_t = sum_{k >= t} gamma^(k-t) r_k`` the return from step t on and any
-baseline ``b`` that does not depend on the action: subtracting it leaves the
-expectation unchanged (``E[grad log pi] = 0``) and, when b is close to the
-expected return, shrinks the variance of the estimate. REINFORCE samples a
+for any baseline ``b`` that does not depend on the action: subtracting it
+leaves the expectation unchanged (``E[grad log pi] = 0``) and, when b is close
+to the expected return, shrinks the variance of the estimate. With the default
+``gamma = 1`` the factor ``gamma^t`` is 1 and J is the expected total reward;
+with ``gamma < 1`` minilm, like most implementations, leaves the factor out
+(every step's advantage counts alike), which is no longer the exact gradient
+of J. REINFORCE samples a
 batch of episodes, computes :func:`reinforce_loss` (whose gradient is minus
 that estimate) and steps the optimizer. Baselines here (``ReinforceConfig.baseline``):
 
@@ -175,14 +179,17 @@ def reinforce_loss(log_probs: Tensor, returns, baseline=None, mask=None) -> Tens
     >>> reinforce_loss(lp, [[3.0, 1.0]], baseline=[[1.0, 1.0]]).item()
     2.0
     """
-    xp, dt = log_probs.xp, log_probs.dtype
-    const = lambda v: xp.asarray(getattr(v, "data", v), dtype=dt)
-    adv = const(returns)
+
+    def constant(v):  # a copy without a graph: no gradient flows into it
+        return tensor(v, dtype=log_probs.dtype, device=log_probs.device)
+
+    advantage = constant(returns)
     if baseline is not None:
-        adv = adv - const(baseline)
+        advantage = advantage - constant(baseline)
     if mask is not None:
-        adv = adv * const(mask)
-    return -(log_probs * as_tensor(adv)).sum() * (1.0 / log_probs.shape[0])
+        advantage = advantage * constant(mask)
+    B = log_probs.shape[0]
+    return -(log_probs * advantage).sum() / B
 
 
 @dataclass

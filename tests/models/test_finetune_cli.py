@@ -161,3 +161,47 @@ def test_module_runs_as_a_script():
     r = subprocess.run([sys.executable, "-m", "minilm", "finetune", "--n-layer", "0"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 2 and "argument --n-layer: must be a whole number >= 1" in r.stderr
+
+
+# --- the shipped encoder: written, read back, and refused when it does not fit ---
+
+
+def test_save_encoder_writes_what_load_encoder_reads(task, tmp_path, capsys):
+    path = tmp_path / "enc.safetensors"
+    assert (
+        main(["--small", "--pretrain-steps", "2", "--no-progress", "--save-encoder", str(path)])
+        == 0
+    )
+    assert "wrote" in capsys.readouterr().out
+    bert, info = ft.load_encoder(path, task)
+    assert info["compare_config"]["pretrain_steps"] == 2
+    again, _ = ft.load_encoder(path, task)
+    for (name, a), (_, b) in zip(bert.state_dict().items(), again.state_dict().items()):
+        assert np.array_equal(a, b), name
+
+
+def test_the_shipped_encoder_loads_and_its_features_are_finite(task):
+    bert, info = ft.load_encoder()
+    features = ft.pooled_features(bert, task.ids["test"][:8])
+    assert features.shape[1] == bert.config.d_model and np.isfinite(features).all()
+
+
+def test_an_encoder_file_that_does_not_fit_is_refused(task, tmp_path):
+    from minilm.io import CheckpointError, load, save
+
+    good = tmp_path / "good.safetensors"
+    assert (
+        main(["--small", "--pretrain-steps", "1", "--no-progress", "--save-encoder", str(good)])
+        == 0
+    )
+    obj = load(good)
+    bad_vocab = {**obj, "vocab": obj["vocab"][:-1] + ["zzz"]}
+    huge = {**obj, "config": {**obj["config"], "d_model": 2**20, "n_layer": 64}}
+    no_config = {**obj, "config": {"vocab_size": "many"}}
+    for name, record, match in [("vocab", bad_vocab, "vocabulary"),
+                                ("huge", huge, "does not match"),
+                                ("config", no_config, "BERT config")]:  # fmt: skip
+        path = tmp_path / f"{name}.safetensors"
+        save(record, path)
+        with pytest.raises(CheckpointError, match=match):
+            ft.load_encoder(path, task)
