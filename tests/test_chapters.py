@@ -9,7 +9,6 @@ tests/test_chapters.py`` runs the full-size versions.
 """
 
 import ast
-import importlib
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ import pytest
 
 from minilm import course
 from minilm.grading import discover
+from minilm.sandbox.worker import resolve
 
 ROOT = course.repo_root()
 LESSONS = course.lessons(ROOT)
@@ -179,19 +179,6 @@ def test_a_cited_number_must_be_printed():
 # -- no exercise is given away -------------------------------------------------
 
 
-def _resolve(dotted: str):
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise LookupError(dotted)
-
-
 def _aliases(tree) -> dict:
     names = {}
     for node in ast.walk(tree):
@@ -233,7 +220,7 @@ def shown_before(cells: list[str]) -> list:
             if head not in aliases:
                 continue
             try:
-                shown.append((dotted, _resolve(aliases[head] + ("." + rest if rest else ""))))
+                shown.append((dotted, resolve(aliases[head] + ("." + rest if rest else ""))))
             except (LookupError, AttributeError):
                 continue
     return shown
@@ -264,7 +251,7 @@ def test_the_lesson_does_not_show_the_reference_before_the_exercise(exercise):
     where = [i for i, c in enumerate(cells) if f"{exercise.name}.py" in c.source]
     assert where, f"{lesson} never introduces exercises/{exercise.name}.py (name it in a cell)"
     before = [c.source for c in cells[: where[0]] if c.cell_type == "code"]
-    targets = [(d, _resolve(d)) for d in getattr(exercise.grader(), "REIMPLEMENTS", ())]
+    targets = [(d, resolve(d)) for d in getattr(exercise.grader(), "REIMPLEMENTS", ())]
     for shown_name, shown in shown_before(before):
         for name, target in targets:
             assert not reveals(shown, target), (
@@ -278,7 +265,7 @@ def test_the_reveal_check_sees_a_class_and_its_method():
 
     [(name, shown)] = shown_before(["from minilm.ops.arith import Mul\nshow(Mul)"])
     assert name == "Mul" and reveals(shown, Mul.backward) and reveals(shown, Mul)
-    assert not reveals(shown, _resolve("minilm.ops.arith.Div.backward"))
+    assert not reveals(shown, resolve("minilm.ops.arith.Div.backward"))
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.parent.name)

@@ -33,13 +33,25 @@ import threading
 import traceback
 import types
 
-__all__ = ["Session", "main", "Refused"]
+__all__ = ["Session", "main", "Refused", "resolve"]
 
 MAX_TEXT = 2000
 
 
 class Refused(Exception):
     """Raised in the student's process for a refused import or call."""
+
+
+def resolve(dotted: str):
+    """The object a dotted name like ``minilm.ngram.model.NgramModel.fit`` names.
+
+    >>> resolve("minilm.ops.arith.Mul.backward").__qualname__
+    'Mul.backward'
+    """
+    obj, attrs = _import_owner(dotted)
+    for attr in attrs:
+        obj = getattr(obj, attr)
+    return obj
 
 
 def _import_owner(dotted: str):
