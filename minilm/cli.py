@@ -39,7 +39,7 @@ COMMANDS = {
         True,
     ),
     "bench": ("minilm.bench.__main__", "run a benchmark (speed, or a method comparison)", True),
-    "course": ("minilm.course", "keep the notebooks in sync with the lessons", True),
+    "course": ("minilm.course", "sync the notebooks with the lessons; build the website", True),
 }
 
 

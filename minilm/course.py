@@ -6,8 +6,10 @@ outputs, so the two can be compared cell by cell.
 
     python -m minilm.course sync     # regenerate every notebook from its lesson
     python -m minilm.course check    # exit 1 when a notebook has drifted
+    python -m minilm.course build OUT/ [--executed DIR]   # the course website
 
-Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat.
+Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat; ``build``
+needs the ``[docs]`` extra (see :mod:`minilm.site`).
 """
 
 from __future__ import annotations
@@ -130,10 +132,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m minilm.course", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=["sync", "check"])
+    parser.add_argument("command", choices=["sync", "check", "build"])
+    parser.add_argument("out", nargs="?", type=Path, help="build: the website's folder")
     parser.add_argument("--root", type=Path, default=None, help="the checkout (default: found)")
+    parser.add_argument(
+        "--executed", type=Path, metavar="DIR", help="build: executed notebooks (NN_slug.ipynb)"
+    )
+    parser.add_argument(
+        "--chapters", nargs="+", metavar="NN", help="build: only these chapters (e.g. 03 10)"
+    )
     args = parser.parse_args(argv)
     root = args.root or repo_root()
+    if args.command == "build":
+        if args.out is None:
+            parser.error("build needs the output folder: python -m minilm.course build OUT/")
+        from minilm.site import build_site
+
+        index = build_site(args.out, root, args.executed, args.chapters, quiet=False)
+        print(f"wrote the course website: {index} (serve it: python -m http.server -d {args.out})")
+        return 0
     if args.command == "sync":
         for path in sync(root):
             print(f"wrote {path.relative_to(root)}")

@@ -94,7 +94,9 @@ def _execute(lesson, folder):
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """Every notebook, run two at a time (``MINILM_NOTEBOOK_JOBS``), as a 2-core
-    machine can: lesson -> a future of (notebook, seconds)."""
+    machine can: lesson -> a future of (notebook, seconds). With
+    ``MINILM_EXECUTED_NOTEBOOKS=DIR`` each executed notebook is also written to
+    ``DIR/NN_slug.ipynb`` (``python -m minilm.course build OUT --executed DIR``)."""
     pytest.importorskip("nbclient")
     pytest.importorskip("nbformat")
     from concurrent.futures import ThreadPoolExecutor
@@ -108,8 +110,19 @@ def executed(tmp_path_factory):
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    save_to = os.environ.get("MINILM_EXECUTED_NOTEBOOKS")  # CI's website build reuses them
+
+    def run(lesson, folder):
+        nb, seconds = _execute(lesson, folder)
+        if save_to:
+            import nbformat
+
+            os.makedirs(save_to, exist_ok=True)
+            nbformat.write(nb, os.path.join(save_to, f"{lesson.parent.name}.ipynb"))
+        return nb, seconds
+
     pool = ThreadPoolExecutor(int(os.environ.get("MINILM_NOTEBOOK_JOBS", "2")))
-    futures = {lesson: pool.submit(_execute, lesson, tmp_path_factory.mktemp(lesson.parent.name))
+    futures = {lesson: pool.submit(run, lesson, tmp_path_factory.mktemp(lesson.parent.name))
                for lesson in LESSONS}  # fmt: skip
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)

@@ -195,12 +195,12 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), stable for large |x|."""
+    """1 / (1 + exp(-x)), stable for large ``|x|``."""
     return Sigmoid.apply(x)
 
 
 def softplus(x):
-    """log(1 + exp(x)), a smooth relu; stable for large |x|."""
+    """log(1 + exp(x)), a smooth relu; stable for large ``|x|``."""
     return Softplus.apply(x)
 
 
