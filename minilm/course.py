@@ -6,7 +6,8 @@ outputs, so the two can be compared cell by cell.
 
     python -m minilm.course sync     # regenerate every notebook from its lesson
     python -m minilm.course check    # exit 1 when a notebook has drifted
-    python -m minilm.course build OUT/ [--executed DIR]   # the course website
+    python -m minilm.course build OUT/   # the course website (runs every notebook once)
+    python -m minilm.course build OUT/ --executed DIR   # ... with notebooks run already
 
 Needs the ``[dev]`` (or ``[notebooks]``) extra: jupytext and nbformat; ``build``
 needs the ``[docs]`` extra (see :mod:`minilm.site`).
@@ -90,6 +91,53 @@ def build(lesson: Path):
     return nb
 
 
+def execute(lesson: Path, root: Path, folder: Path, timeout: float | None = None):
+    """Run ``lesson``'s committed notebook top to bottom in ``folder`` with this
+    Python's kernel; return ``(notebook with outputs, seconds)``. ``timeout`` is
+    per cell (default 600 s, 3600 s with ``MINILM_FULL=1``)."""
+    import time
+
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(notebook_path(lesson, root), as_version=4)
+    if timeout is None:
+        timeout = 3600 if os.environ.get("MINILM_FULL") == "1" else 600
+    client = nbclient.NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    start = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - start
+
+
+def execute_all(root: Path, out: Path, chapters=None, jobs: int = 2) -> Path:
+    """Execute every lesson's notebook (``jobs`` at a time) and write each, with
+    its outputs, to ``out/NN_slug.ipynb``: what ``build`` shows."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [les for les in lessons(root)
+            if not chapters or les.parent.name.startswith(tuple(chapters))]  # fmt: skip
+    os.environ.setdefault("MINILM_COURSE_ROOT", str(root))  # the kernels run in temporary folders
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+
+    def run(lesson):
+        with tempfile.TemporaryDirectory(prefix="minilm-lesson-") as folder:
+            nb, seconds = execute(lesson, root, Path(folder))
+        nbformat.write(nb, out / f"{lesson.parent.name}.ipynb")
+        print(f"executed {lesson.parent.name} in {seconds:.0f} s", flush=True)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(run, todo))
+    return out
+
+
 def _cells(nb) -> list[tuple[str, str, tuple]]:
     return [(c.cell_type, c.source, tuple(c.metadata.get("tags", ()))) for c in nb.cells]
 
@@ -141,6 +189,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--chapters", nargs="+", metavar="NN", help="build: only these chapters (e.g. 03 10)"
     )
+    parser.add_argument(
+        "--no-execute",
+        action="store_true",
+        help="build: show the committed notebooks, without outputs (seconds, not minutes)",
+    )
     args = parser.parse_args(argv)
     root = args.root or repo_root()
     if args.command == "build":
@@ -148,7 +201,13 @@ def main(argv=None) -> int:
             parser.error("build needs the output folder: python -m minilm.course build OUT/")
         from minilm.site import build_site
 
-        index = build_site(args.out, root, args.executed, args.chapters, quiet=False)
+        executed = args.executed
+        if executed is None and not args.no_execute:  # run the notebooks once, for their outputs
+            import tempfile
+
+            executed = Path(tempfile.mkdtemp(prefix="minilm-executed-"))
+            execute_all(root, executed, args.chapters)
+        index = build_site(args.out, root, executed, args.chapters, quiet=False)
         print(f"wrote the course website: {index} (serve it: python -m http.server -d {args.out})")
         return 0
     if args.command == "sync":

@@ -74,21 +74,8 @@ def test_chapters_marked_complete_are_complete():
 
 
 def _execute(lesson, folder):
-    """Run ``lesson``'s notebook top to bottom in ``folder``; return it with its
-    outputs and the seconds it took."""
-    import time
-
-    import nbclient
-    import nbformat
-
-    nb = nbformat.read(course.notebook_path(lesson, ROOT), as_version=4)
-    timeout = 3600 if os.environ.get("MINILM_FULL") == "1" else 600  # seconds per cell
-    client = nbclient.NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-    )
-    start = time.perf_counter()
-    client.execute()
-    return nb, time.perf_counter() - start
+    """Run ``lesson``'s notebook top to bottom in ``folder`` (minilm.course.execute)."""
+    return course.execute(lesson, ROOT, folder)
 
 
 @pytest.fixture(scope="module")

@@ -230,3 +230,17 @@ def test_a_chapter_page_renders_offline_in_chromium(served, browser, tmp_path):
     shot = Path(os.environ.get("MINILM_SITE_SCREENSHOT") or tmp_path / "chapter.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_build_runs_the_notebooks_once_for_their_outputs(tmp_path, capsys):
+    """``python -m minilm.course build OUT/`` executes each notebook (here one
+    chapter's) and shows its outputs; ``--no-execute`` shows none."""
+    for module in ("sphinx", "myst_nb", "jupyter_server_mathjax", "nbclient"):
+        need(f"{module} (pip install '.[dev]')", _missing_module(module))
+    assert course.main(["build", str(tmp_path / "run"), "--chapters", "02"]) == 0
+    assert "executed 02_math_foundations" in capsys.readouterr().out
+    page = (tmp_path / "run" / "02_math_foundations" / "lesson.html").read_text()
+    assert 'class="cell_output' in page
+    assert course.main(["build", str(tmp_path / "plain"), "--chapters", "02", "--no-execute"]) == 0
+    page = (tmp_path / "plain" / "02_math_foundations" / "lesson.html").read_text()
+    assert 'class="cell_output' not in page
