@@ -125,7 +125,9 @@ def execute_all(root: Path, out: Path, chapters=None, jobs: int = 2) -> Path:
             if not chapters or les.parent.name.startswith(tuple(chapters))]  # fmt: skip
     os.environ.setdefault("MINILM_COURSE_ROOT", str(root))  # the kernels run in temporary folders
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+    here = os.path.dirname(sys.executable)  # the "python3" kernelspec runs the python on PATH
+    if not os.environ["PATH"].startswith(here + os.pathsep):
+        os.environ["PATH"] = here + os.pathsep + os.environ["PATH"]
 
     def run(lesson):
         with tempfile.TemporaryDirectory(prefix="minilm-lesson-") as folder:

@@ -290,10 +290,6 @@ class Submission:
         call.__name__ = name
         return call
 
-    def attr(self, dotted: str):
-        """A callable for a dotted name such as ``Mul.apply``."""
-        return self.__getattr__(dotted)
-
     def probe(self, name: str, *args, **kwargs):
         return self._request({"probe": name, "args": list(args), "kwargs": kwargs})
 

@@ -100,7 +100,7 @@ def grade_class(root: Path, jobs: int = 2, limits: Limits | None = None,
     for (student, exercise), result in zip(todo, batch.results):
         by_student[student][exercise.chapter, exercise.name] = result
     rows, results = [], {}
-    totals = _totals()
+    totals = _totals(assigned)
     for student, graded in by_student.items():
         results[student] = []
         for chapter, name in assigned:
@@ -117,17 +117,17 @@ def grade_class(root: Path, jobs: int = 2, limits: Limits | None = None,
     return ClassResult(rows, results, batch.isolation, batch.uids)
 
 
-def _totals() -> dict:
+def _totals(assigned) -> dict:
+    """Points each assigned exercise is worth: what a missing one is out of."""
     from .core import checks_of
 
     totals = {}
-    for chapter, names in all_exercises().items():
-        for name in names:
-            try:
-                grader = Exercise(chapter, name, Path()).grader()
-                totals[chapter, name] = sum(c.points for c in checks_of(grader))
-            except Exception:  # noqa: BLE001 - a broken grader shows up when graded
-                totals[chapter, name] = 0
+    for chapter, name in assigned:
+        try:
+            grader = Exercise(chapter, name, Path()).grader()
+            totals[chapter, name] = sum(c.points for c in checks_of(grader))
+        except Exception:  # noqa: BLE001 - a broken grader shows up when graded
+            totals[chapter, name] = 0
     return totals
 
 

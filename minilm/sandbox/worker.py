@@ -296,12 +296,14 @@ class Session:
 def _snapshot(value):
     import numpy as np
 
+    from ..autograd import TensorBase
+
     found = []
 
     def walk(v, where):
         if isinstance(v, np.ndarray):
             found.append((where, v, v.copy()))
-        elif hasattr(v, "_vbox") and hasattr(v, "data"):  # a Tensor: its values
+        elif isinstance(v, TensorBase):  # a Tensor: its values
             found.append((where, v.data, v.data.copy()))
         elif isinstance(v, (list, tuple)):
             for i, x in enumerate(v):

@@ -1,6 +1,7 @@
 """The sandbox's parts: the data-only message format, and a student's process
 answering calls (refusals, in-place changes, limits, time)."""
 
+import contextlib
 import json
 import struct
 
@@ -88,10 +89,16 @@ def test_malformed_messages_are_refused_before_allocating(message, match):
         wire.decode(*wire.split(message))
 
 
-def _child(tmp_path, source: str, reimplements=(), **limits) -> Child:
+@contextlib.contextmanager
+def _child(tmp_path, source: str, reimplements=(), **limits):
+    """A running student's process for ``source``, ended and removed afterwards."""
     path = tmp_path / "ex1_task.py"
     path.write_text(source)
-    return Child(path, "ex1_task", reimplements, Limits(**{"timeout": 30.0, **limits}))
+    child = Child(path, "ex1_task", reimplements, Limits(**{"timeout": 30.0, **limits}))
+    try:
+        yield child
+    finally:
+        child.cleanup()
 
 
 def _call(child, name, *args):
@@ -99,36 +106,27 @@ def _call(child, name, *args):
 
 
 def test_a_call_returns_data_and_an_error_names_the_line(tmp_path):
-    child = _child(
+    with _child(
         tmp_path, "def f(x):\n    return x * 2\n\ndef g(x):\n    raise ValueError('no')\n"
-    )
-    try:
+    ) as child:
         assert _call(child, "f", np.arange(3.0)).tolist() == [0.0, 2.0, 4.0]
         with pytest.raises(StudentError, match=r"ValueError: no \(at ex1_task.py line 5\)"):
             _call(child, "g", 1)
         with pytest.raises(StudentError, match="defines no 'h'"):
             _call(child, "h")
-    finally:
-        child.cleanup()
 
 
 def test_an_input_changed_in_place_fails_the_call(tmp_path):
-    child = _child(tmp_path, "def f(x):\n    x += 1\n    return x\n")
-    try:
+    with _child(tmp_path, "def f(x):\n    x += 1\n    return x\n") as child:
         with pytest.raises(StudentError, match="changed its input argument 1 in place") as e:
             _call(child, "f", np.zeros(3))
         assert e.value.kind == "InputModified"
-    finally:
-        child.cleanup()
 
 
 def test_a_result_that_is_not_data_fails_the_call(tmp_path):
-    child = _child(tmp_path, "def f():\n    return print\n")
-    try:
+    with _child(tmp_path, "def f():\n    return print\n") as child:
         with pytest.raises(StudentError, match="not data"):
             _call(child, "f")
-    finally:
-        child.cleanup()
 
 
 def test_a_reimplemented_function_is_refused_from_student_code_and_threads(tmp_path):
@@ -140,38 +138,30 @@ def test_a_reimplemented_function_is_refused_from_student_code_and_threads(tmp_p
         "    t.start(); t.join()\n    return out[0] if out else 0.0\n"
     )
     for name in ("direct", "threaded"):
-        child = _child(tmp_path, source, ["minilm.generate.filter_top_p"])
-        try:
+        with _child(tmp_path, source, ["minilm.generate.filter_top_p"]) as child:
             with pytest.raises(Refusal, match="minilm.generate.filter_top_p"):
                 _call(child, name, np.zeros(4))
-        finally:
-            child.cleanup()
 
 
 def test_the_graders_cannot_be_imported(tmp_path):
     with pytest.raises(Refusal, match="minilm.grading"):
-        _child(tmp_path, "import minilm.grading\n")
+        with _child(tmp_path, "import minilm.grading\n"):
+            pass
 
 
 def test_memory_and_time_are_limited(tmp_path):
     source = "import numpy as np\ndef f():\n    return np.ones(2**33).sum()\n"
     source += "def g():\n    while True:\n        pass\n"
-    child = _child(tmp_path, source, memory_mb=1024, timeout=5.0)
-    try:
+    with _child(tmp_path, source, memory_mb=1024, timeout=5.0) as child:
         with pytest.raises(StudentError, match="MemoryError"):
             _call(child, "f")
         with pytest.raises(ChildGone, match="time limit") as e:
             _call(child, "g")
         assert e.value.status == "timeout"
-    finally:
-        child.cleanup()
 
 
 def test_a_process_that_dies_is_reported_with_its_exit(tmp_path):
-    child = _child(tmp_path, "import os\ndef f():\n    os._exit(3)\n")
-    try:
+    with _child(tmp_path, "import os\ndef f():\n    os._exit(3)\n") as child:
         with pytest.raises(ChildGone, match="exit code 3") as e:
             _call(child, "f")
         assert e.value.status == "crashed"
-    finally:
-        child.cleanup()
