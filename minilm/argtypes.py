@@ -27,6 +27,7 @@ __all__ = [
     "nonnegative_int",
     "seed",
     "positive_float",
+    "loss_scale",
     "int_between",
     "batch_size",
     "ngram_order",
@@ -110,6 +111,19 @@ def positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
     return value
+
+
+def loss_scale(text: str):
+    """``dynamic`` or a positive number (fp16's loss scale)."""
+    if text == "dynamic":
+        return text
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'dynamic' or a positive number (e.g. 65536, or 1 for no scaling), "
+            f"got {text!r}"
+        ) from None
 
 
 def probability(text: str) -> float:

@@ -8,6 +8,7 @@ corpora) uses ``from minilm.backend import np``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -108,6 +109,24 @@ def rng(device: str = "cpu"):
     if device not in _rngs:
         _rngs[device] = (cp if device == "cuda" else np).random.default_rng()
     return _rngs[device]
+
+
+@contextlib.contextmanager
+def seeded_rng(device: str, *seed: int):
+    """Inside the ``with``, :func:`rng` (device) is a fresh generator seeded by the
+    integers ``seed`` (mixed by NumPy's SeedSequence); the one before comes back
+    after, untouched. ``fit`` draws each micro-batch's dropout masks this way, so
+    they depend on (seed, step, micro-batch) alone, whichever process draws them."""
+    n = int(np.random.SeedSequence(list(seed)).generate_state(1)[0])
+    saved = _rngs.get(device)
+    _rngs[device] = (cp if device == "cuda" else np).random.default_rng(n)
+    try:
+        yield
+    finally:
+        if saved is None:
+            _rngs.pop(device, None)
+        else:
+            _rngs[device] = saved
 
 
 def get_rng_state() -> dict:

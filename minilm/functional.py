@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from . import backend, fast, ops
-from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, Softmax
+from . import backend, fast, ops, precision
+from .ops import CrossEntropy, Gelu, LayerNorm, LogSoftmax, MatMul, Softmax
 from .ops.index import out_of_range
 from .tensor import Tensor, as_tensor, tensor  # noqa: F401 - used by the docstring examples
 
@@ -71,6 +71,7 @@ def softmax(x: Tensor, axis: int = -1, mask=None) -> Tensor:
     >>> [round(v, 4) for v in softmax(tensor([1.0, 2.0, 3.0]), mask=[True, True, False]).tolist()]
     [0.2689, 0.7311, 0.0]
     """
+    x = precision.to_float32(x)  # under autocast: in float32 (so are the functions below)
     return Softmax.apply(x, axis=axis, mask=None if mask is None else mask_array(mask, x))
 
 
@@ -83,7 +84,7 @@ def mask_array(mask, like: Tensor):
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)), computed without overflow even for logits of size 1e4."""
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(precision.to_float32(x), axis=axis)
 
 
 def _targets_array(logits: Tensor, targets) -> object:
@@ -114,6 +115,7 @@ def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduc
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     t = _targets_array(logits, targets)
+    logits = precision.to_float32(logits)
     return CrossEntropy.apply(
         logits,
         targets=t,
@@ -221,7 +223,7 @@ def layer_norm(x: Tensor, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     >>> [round(v, 3) for v in y.tolist()[0]]
     [-1.225, 0.0, 1.225]
     """
-    D = x.shape[-1]
+    D, x = x.shape[-1], precision.to_float32(x)
     if weight is None:
         weight = as_tensor(x.xp.ones(D, dtype=x.dtype))
     if bias is None:
@@ -253,11 +255,13 @@ def linear(x: Tensor, weight: Tensor, bias=None) -> Tensor:
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
             f"{weight.shape} expects {weight.shape[0]}"
         )
+    if precision.active():  # autocast: operands and result in the low precision
+        x, weight, bias = precision.to_low(x), precision.to_low(weight), precision.to_low(bias)
     one_op = fast.lookup("linear", x.device) if bias is not None and x.ndim > 1 else None
     if one_op is not None:  # the fast layer's: the bias added into the product's array
-        return one_op(x, weight, bias)
-    y = x @ weight
-    return y + bias if bias is not None else y
+        return precision.to_low(one_op(x, weight, bias))
+    y = MatMul.apply(x, weight)
+    return precision.to_low(y + bias if bias is not None else y)
 
 
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride: int = 1, padding: int = 0) -> Tensor:

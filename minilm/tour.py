@@ -57,6 +57,9 @@ class Settings:
     vocab_size: int = 512  # BPE's vocabulary
     split_by: str | None = None  # "lines" or "blocks" for your text (default: decided)
     accumulate: int = 1  # micro-batches per optimizer step (neural rungs)
+    precision: str = "fp32"  # fp32, fp16, bf16 (neural rungs; minilm.precision)
+    loss_scale: object = "dynamic"  # fp16's loss scaling
+    world: object = None  # a minilm.distributed.World: data-parallel training (neural rungs)
 
     @property
     def size(self) -> str:
@@ -94,6 +97,7 @@ class Trained:
     samples: list = field(default_factory=list)
     lm: object = None
     steps: int = 0
+    history: object = None  # fit's History (neural rungs)
 
 
 @dataclass
@@ -218,10 +222,20 @@ def _eval_every(settings: Settings, train_kw: dict) -> int | None:
     return max(train_kw["steps"] // 10, 1) if settings.progress else None
 
 
-def _trained(label, model, corpus, settings, train_s, evaluate, steps) -> Trained:
+def _train_options(settings: Settings) -> dict:
+    """The fields every neural rung's train config takes from the settings."""
+    return {"accumulate": settings.accumulate, "precision": settings.precision,
+            "loss_scale": settings.loss_scale}  # fmt: skip
+
+
+def _trained(label, model, corpus, settings, train_s, evaluate, steps, history) -> Trained:
+    if settings.world is not None and not settings.world.is_root:  # rank 0 reports
+        return Trained(label, model.num_parameters(), train_s, math.nan, lm=model, steps=steps,
+                       history=history)  # fmt: skip
     nats = corpus.nats_per_char(evaluate(model, corpus, "test"), "test")
     return Trained(label, model.num_parameters(), train_s, nats,
-                   neural_samples(model, corpus, settings), lm=model, steps=steps)  # fmt: skip
+                   neural_samples(model, corpus, settings), lm=model, steps=steps,
+                   history=history)  # fmt: skip
 
 
 def neural_bigram_rung(corpus: CharCorpus, settings: Settings) -> Trained:
@@ -229,12 +243,13 @@ def neural_bigram_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     train_kw = {"steps": settings.steps_for(BigramTrainConfig.steps)}
     manual_seed(settings.seed)
     model = BigramLM(BigramConfig(corpus.vocab_size, pad_id=corpus.pad_id), settings.device)
-    config = BigramTrainConfig(seed=settings.seed, accumulate=settings.accumulate, **train_kw)
+    config = BigramTrainConfig(seed=settings.seed, **_train_options(settings), **train_kw)
     t0 = time.perf_counter()
-    train_bigram(model, corpus, config, progress=settings.progress,
-                 eval_every=_eval_every(settings, train_kw))  # fmt: skip
+    history = train_bigram(model, corpus, config, progress=settings.progress,
+                           eval_every=_eval_every(settings, train_kw),
+                           world=settings.world)  # fmt: skip
     return _trained("bigram, neural (Adam)", model, corpus, settings, time.perf_counter() - t0,
-                    evaluate_bigram, train_kw["steps"])  # fmt: skip
+                    evaluate_bigram, train_kw["steps"], history)  # fmt: skip
 
 
 def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
@@ -245,13 +260,13 @@ def mlp_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     cfg = MLPLMConfig(corpus.vocab_size, pad_id=corpus.pad_id, **model_kw)
     model = MLPLM(cfg, device=settings.device)
     t0 = time.perf_counter()
-    train_mlp_lm(model, corpus, MLPTrainConfig(seed=settings.seed, accumulate=settings.accumulate,
-                                               **train_kw),
-                 progress=settings.progress,
-                 eval_every=_eval_every(settings, train_kw))  # fmt: skip
+    config = MLPTrainConfig(seed=settings.seed, **_train_options(settings), **train_kw)
+    history = train_mlp_lm(model, corpus, config, progress=settings.progress,
+                           eval_every=_eval_every(settings, train_kw),
+                           world=settings.world)  # fmt: skip
     label = f"MLP (context {cfg.context}, hidden {cfg.hidden})"
     return _trained(label, model, corpus, settings, time.perf_counter() - t0, evaluate_mlp_lm,
-                    train_kw["steps"])  # fmt: skip
+                    train_kw["steps"], history)  # fmt: skip
 
 
 def rnn_rung(cell: str):
@@ -264,14 +279,14 @@ def rnn_rung(cell: str):
         cfg = RNNLMConfig(corpus.vocab_size, cell=cell, **model_kw)
         model = RNNLM(cfg, device=settings.device)
         t0 = time.perf_counter()
-        train_rnn_lm(model, corpus, RNNTrainConfig(seed=settings.seed,
-                                                   accumulate=settings.accumulate, **train_kw),
-                     progress=settings.progress,
-                     eval_every=_eval_every(settings, train_kw))  # fmt: skip
+        config = RNNTrainConfig(seed=settings.seed, **_train_options(settings), **train_kw)
+        history = train_rnn_lm(model, corpus, config, progress=settings.progress,
+                               eval_every=_eval_every(settings, train_kw),
+                               world=settings.world)  # fmt: skip
         layers = f"{cfg.num_layers}x" if cfg.num_layers > 1 else ""
         label = f"{cell.upper()} ({layers}{cfg.hidden_size} hidden)"
         return _trained(label, model, corpus, settings, time.perf_counter() - t0,
-                        evaluate_rnn_lm, train_kw["steps"])  # fmt: skip
+                        evaluate_rnn_lm, train_kw["steps"], history)  # fmt: skip
 
     return run
 
@@ -287,12 +302,13 @@ def gpt_rung(corpus: CharCorpus, settings: Settings) -> Trained:
     cfg = GPTConfig(vocab_size=corpus.vocab_size, **model_kw)
     model = GPT(cfg).to(settings.device)
     t0 = time.perf_counter()
-    train_gpt(model, corpus, GPTTrainConfig(seed=settings.seed, accumulate=settings.accumulate,
-                                            **train_kw),
-              progress=settings.progress, eval_every=_eval_every(settings, train_kw))  # fmt: skip
+    config = GPTTrainConfig(seed=settings.seed, **_train_options(settings), **train_kw)
+    history = train_gpt(model, corpus, config, progress=settings.progress,
+                        eval_every=_eval_every(settings, train_kw),
+                        world=settings.world)  # fmt: skip
     label = f"GPT ({cfg.n_layer} layers, width {cfg.n_embd})"
     return _trained(label, model, corpus, settings, time.perf_counter() - t0, evaluate_gpt,
-                    train_kw["steps"])  # fmt: skip
+                    train_kw["steps"], history)  # fmt: skip
 
 
 # The longest record (a line, with its boundaries) the GPT reads whole: its attention

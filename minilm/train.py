@@ -6,7 +6,9 @@ One call trains a model for a number of optimizer steps and returns a
 needs: gradient accumulation and clipping, a learning-rate schedule, periodic
 evaluation, early stopping, a progress bar (loss, lr, tokens/s), checkpoints
 every N steps and on Ctrl-C, exact resumption, a guard against a non-finite
-loss, and a seed.
+loss, a seed, mixed precision with loss scaling (``precision="fp16"``, see
+:mod:`minilm.precision`) and data-parallel training across MPI processes
+(``world=``, see :mod:`minilm.distributed`).
 
 >>> import minilm, minilm.nn as nn, minilm.optim as optim
 >>> from minilm.train import fit
@@ -29,6 +31,7 @@ so the checkpoint always holds the state after the last completed step.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -38,10 +41,12 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 
-from . import backend
+from . import backend, precision
 from . import functional as F
+from .distributed import GradientSync, World, broadcast_parameters
 from .io import load_checkpoint, save_checkpoint
 from .optim.clip import clip_grad_norm_
+from .precision import LossScaler, low_dtype
 from .progress import progress_bar
 from .tensor import Tensor, manual_seed, no_grad
 
@@ -62,13 +67,19 @@ class History:
     """What happened during training: one entry per step in ``step``, ``loss`` and
     ``lr``; one dict per evaluation in ``eval`` (with its ``step``); in ``skipped``
     the steps whose batch was skipped for a non-finite loss or gradient norm
-    (``on_nonfinite="skip"``: no update, but they count as steps)."""
+    (``on_nonfinite="skip"``: no update, but they count as steps). Under
+    ``precision="fp16"``: ``loss_scale``, the loss scale each step used, and
+    ``overflows``, the steps the loss scaler skipped (their scaled gradients
+    overflowed; the scale was halved)."""
 
     step: list = field(default_factory=list)
     loss: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     eval: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    loss_scale: list = field(default_factory=list)
+    overflows: list = field(default_factory=list)
+    parallel: dict = field(default_factory=dict)  # several processes: GradientSync.summary()
     best_step: int | None = None
     stopped_early: bool = False
     interrupted: bool = False
@@ -144,25 +155,64 @@ def _evaluate(model, eval_fn) -> dict:
     return {k: float(v.item() if isinstance(v, Tensor) else v) for k, v in result.items()}
 
 
-def _forward_backward(model, stream, loss_fn, accumulate, step):
-    """``accumulate`` micro-batches' forward and backward passes; returns (mean loss,
-    tokens, problem). ``problem`` describes the first non-finite loss, or is None: a
-    non-finite loss is never backpropagated, and the step's remaining batches are
-    drawn but not used (each step uses ``accumulate`` batches, whatever happens)."""
-    loss_sum, tokens, problem = 0.0, 0, None
-    for i in range(accumulate):
-        batch = stream.next(step)
-        if problem is not None:
-            continue
-        loss = loss_fn(model, batch)
-        value = float(loss.item())
-        loss_sum, tokens = loss_sum + value, tokens + _count_tokens(batch)
-        if not math.isfinite(value):
-            where = f" (micro-batch {i + 1} of {accumulate})" if accumulate > 1 else ""
-            problem = f"the loss is {value}{where}"
-            continue
-        (loss * (1.0 / accumulate) if accumulate > 1 else loss).backward()
-    return loss_sum / accumulate, tokens, problem
+class _Step:
+    """How one step's micro-batches are computed: ``accumulate`` per process,
+    ``world.size`` processes (rank r takes micro-batches r, r + size, ... of the
+    ``accumulate * size`` drawn), in ``precision``, the loss multiplied by the
+    scaler's scale. With more than one micro-batch a step, each draws its dropout
+    masks from a generator seeded by (``seed``, step, micro-batch), so that
+    ``accumulate=K`` in one process and K processes draw the same masks."""
+
+    def __init__(self, accumulate, world, precision_, scaler, seed, device):
+        self.accumulate, self.world, self.precision = accumulate, world, precision_
+        self.scaler, self.seed, self.device = scaler, seed, device
+        self.total = accumulate * world.size
+
+    def quiet(self):
+        """Under loss scaling, NumPy's overflow warnings silenced: an overflowed
+        step is expected now and then, and the scaler deals with it."""
+        if self.scaler is None:
+            return contextlib.nullcontext()
+        return backend.np.errstate(over="ignore", invalid="ignore")
+
+    def rng(self, step, i):
+        if self.total == 1:
+            return contextlib.nullcontext()
+        return backend.seeded_rng(self.device, self.seed, step, i)
+
+    def run(self, model, stream, loss_fn, step, sync):
+        """Forward and backward of the step's micro-batches; returns (mean loss,
+        tokens, problem), all three the same on every process. ``problem``
+        describes the first non-finite loss, or is None: a non-finite loss is
+        never backpropagated, and the step's remaining batches are drawn but not
+        used (each step draws ``accumulate * size`` batches, whatever happens)."""
+        total, size, rank = self.total, self.world.size, self.world.rank
+        loss_sum, tokens, problem = 0.0, 0, None
+        scale = 1.0 if self.scaler is None else self.scaler.scale_value
+        for i in range(total):
+            batch = stream.next(step)
+            if problem is not None or i % size != rank:
+                continue
+            with self.rng(step, i):
+                with precision.autocast(self.precision, self.device):
+                    loss = loss_fn(model, batch)
+                value = float(loss.item())
+                loss_sum, tokens = loss_sum + value, tokens + _count_tokens(batch)
+                if not math.isfinite(value):
+                    where = f" (micro-batch {i + 1} of {total})" if total > 1 else ""
+                    problem = f"the loss is {value}{where}"
+                    continue
+                factor = scale / total
+                with self.quiet():  # an overflow here is the scaler's to handle
+                    (loss * factor if factor != 1.0 else loss).backward()
+        if size > 1:  # every process must agree on the loss and on whether to go on
+            loss_sum, tokens, bad = self.world.sum([loss_sum, tokens, problem is not None])
+            tokens = int(tokens)
+            if bad and problem is None:
+                problem = "the loss is not finite on another process"
+            if problem is None:
+                sync()
+        return loss_sum / total, tokens, problem
 
 
 class _Commit:
@@ -212,12 +262,27 @@ def _set_rng_states(states, generators) -> None:
         gen.bit_generator.state = state
 
 
+def _loss_scaler(precision_: str, loss_scale) -> LossScaler | None:
+    if precision_ != "fp16":
+        if loss_scale != "dynamic":
+            raise ValueError(f"fit: loss_scale is for precision='fp16', got precision="
+                             f"{precision_!r} with loss_scale={loss_scale!r}")  # fmt: skip
+        return None
+    if loss_scale == "dynamic":
+        return LossScaler()
+    if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
+        return LossScaler(init_scale=float(loss_scale), dynamic=False)
+    raise ValueError(f"fit: loss_scale must be 'dynamic' or a positive number, got {loss_scale!r}")
+
+
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
         eval_fn=None, eval_every: int | None = None, clip_grad_norm: float | None = None,
         accumulate: int = 1, patience: int | None = None, monitor: str = "loss",
         restore_best: bool = True, checkpoint_path=None, checkpoint_every: int | None = None,
         resume: bool | str = False, config=None, seed: int | None = None,
-        progress: bool = True, on_nonfinite: str = "raise", generators=()) -> History:  # fmt: skip
+        progress: bool = True, on_nonfinite: str = "raise", generators=(),
+        precision: str = "fp32", loss_scale="dynamic", world: World | None = None,
+        bucket_bytes: int = 4 << 20) -> History:  # fmt: skip
     """Train ``model`` for ``steps`` optimizer steps; return a :class:`History`.
 
     - ``data``: a function returning a batch, or an iterable of batches (looped over).
@@ -254,6 +319,23 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       replayed and the batches used skipped). Other state in ``data`` or
       ``loss_fn``, and CuPy's generator on the GPU, are not saved.
     - ``seed``: calls ``minilm.manual_seed(seed)`` first.
+    - ``precision``: "fp32" (default), or "fp16" / "bf16" mixed precision (see
+      :mod:`minilm.precision`): the forward pass runs under ``autocast``, the
+      parameters and optimizer stay float32. With "fp16" a :class:`LossScaler`
+      scales the loss (``loss_scale="dynamic"``: from 2**16, halved on every
+      overflow, doubled after 1000 clean steps; a number: a fixed scale, 1.0 for
+      none); a step whose scaled gradients overflow is skipped by the scaler
+      (listed in ``History.overflows``), not by ``on_nonfinite``, which still
+      guards the loss itself.
+    - ``world``: a :class:`minilm.distributed.World` of K processes (from
+      ``minilm.distributed.world()`` under ``mpiexec -n K``): data-parallel
+      training. Each step draws ``accumulate * K`` micro-batches on every
+      process, each process computes its share, the gradients are summed with
+      MPI allreduce in buckets of ``bucket_bytes``; parameters start as rank 0's.
+      The result equals one process with ``accumulate * K``. Only rank 0 shows
+      progress, evaluates (and shares the result) and writes checkpoints.
+      With more than one micro-batch a step (either way), each micro-batch's
+      dropout masks come from a generator seeded by (seed, step, micro-batch).
     """
     if steps < 0 or accumulate < 1:
         raise ValueError(f"fit: need steps >= 0 and accumulate >= 1, got {steps}, {accumulate}")
@@ -265,6 +347,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         raise ValueError(f"fit: resume must be False, True or 'must', got {resume!r}")
     if resume == "must" and checkpoint_path is None:
         raise ValueError("fit: resume='must' needs a checkpoint_path")
+    low_dtype(precision)  # a clear error for an unknown precision
+    scaler = _loss_scaler(precision, loss_scale)
+    world = world if world is not None else World()
     generators = list(generators)
     if seed is not None:
         manual_seed(seed)
@@ -281,6 +366,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                              f"{len(generators)}")  # fmt: skip
         for gen, state in zip(generators, saved_gens):
             gen.bit_generator.state = state
+        if scaler is not None and ckpt.get("loss_scaler") is not None:
+            scaler.load_state_dict(ckpt["loss_scaler"])
     elif resume == "must":
         raise FileNotFoundError(errno.ENOENT, "fit: resume='must' but there is no checkpoint",
                                 os.fspath(checkpoint_path))  # fmt: skip
@@ -288,7 +375,17 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         where = f"at {os.fspath(checkpoint_path)!r}" if checkpoint_path is not None else "path"
         warnings.warn(f"fit: resume=True but there is no checkpoint {where}; "
                       "training starts from step 0", stacklevel=2)  # fmt: skip
-    stream, position = _Batches(data), ckpt.get("data_position", start * accumulate)
+    params = list(model.parameters())
+    device = params[0].device if params else "cpu"
+    if world.size > 1:
+        broadcast_parameters(model, world)
+    microbatch_seed = ckpt.get("microbatch_seed")
+    if microbatch_seed is None and accumulate * world.size > 1:  # alike on every process
+        microbatch_seed = seed if seed is not None else int(backend.rng("cpu").integers(2**31))
+    plan = _Step(accumulate, world, precision, scaler, microbatch_seed, device)
+    sync = GradientSync(params, world, bucket_bytes)
+    progress = progress and world.is_root
+    stream, position = _Batches(data), ckpt.get("data_position", start * plan.total)
     if not callable(data):  # an iterable replays from the start: skip what was used
         for _ in range(position):
             stream.next(None)
@@ -308,7 +405,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     commit = _Commit()
 
     def checkpoint():
-        if checkpoint_path is None:
+        if checkpoint_path is None or not world.is_root:
             return
         for name, value in model.named_parameters():  # buffers may hold -inf on purpose
             if not bool(value.xp.isfinite(value.data).all()):
@@ -320,12 +417,15 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler,
                         step=point["step"], config=config, history=history.as_dict(),
                         data_position=point["position"], eval_pending=point["eval_pending"],
-                        early_stopping=early, generators=point["rng"][1:])  # fmt: skip
+                        early_stopping=early, generators=point["rng"][1:],
+                        loss_scaler=None if scaler is None else scaler.state_dict(),
+                        microbatch_seed=microbatch_seed)  # fmt: skip
 
     def evaluate(done) -> bool:
         """Evaluate after step ``done``; True when early stopping says stop."""
         nonlocal best, bad_evals, best_state
-        metrics = _evaluate(model, eval_fn)
+        metrics = _evaluate(model, eval_fn) if world.is_root else None
+        metrics = world.bcast(metrics)  # rank 0 evaluates; all decide alike
         with commit:
             history.eval.append({"step": done, **metrics})
             if metrics.get(monitor, math.inf) < best:
@@ -352,9 +452,11 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             if history.stopped_early:
                 break
             lr = optimizer.param_groups[0]["lr"]
-            loss, n_tokens, problem = _forward_backward(model, stream, loss_fn, accumulate,
-                                                        step + 1)  # fmt: skip
-            if problem is None:
+            loss, n_tokens, problem = plan.run(model, stream, loss_fn, step + 1, sync)
+            overflow = False
+            if problem is None and scaler is not None:  # the scaler's business, not the guard's
+                overflow = scaler.unscale_(params)
+            if problem is None and not overflow:
                 max_norm = math.inf if clip_grad_norm is None else clip_grad_norm
                 norm = float(clip_grad_norm_(model.parameters(), max_norm).item())
                 problem = None if math.isfinite(norm) else f"the gradient norm is {norm}"
@@ -365,10 +467,16 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                     "gradients, or pass on_nonfinite='skip' to skip such batches",
                     step + 1, history)  # fmt: skip
             with commit:  # the step is applied whole, or not at all
-                if problem is None:
+                if scaler is not None:
+                    history.loss_scale.append(scaler.scale_value)
+                if problem is None and not overflow:
                     optimizer.step()
+                elif overflow:
+                    history.overflows.append(step + 1)
                 else:
                     history.skipped.append(step + 1)
+                if scaler is not None and problem is None:
+                    scaler.update(overflow)
                 optimizer.zero_grad()
                 if scheduler is not None:
                     scheduler.step()
@@ -385,6 +493,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             postfix = {"loss": f"{loss:.4f}", "lr": f"{lr:.2e}", "tok/s": f"{rate:,.0f}"}
             if history.skipped:
                 postfix["skipped"] = len(history.skipped)
+            if scaler is not None:
+                postfix["scale"] = f"{scaler.scale_value:g}"
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             if eval_due and evaluate(done):
@@ -407,6 +517,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         if held:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         bar.close()
+    if world.size > 1:
+        history.parallel = sync.summary()
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
     checkpoint()

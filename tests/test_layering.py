@@ -87,7 +87,9 @@ ENGINE = {
     "backend.py": {"minilm.backend"},
     "fast/__init__.py": {"minilm.backend"},
     "autograd.py": {"minilm.backend", "minilm.fast"},
-    "ops": {"minilm.backend", "minilm.autograd", "minilm.ops"},
+    # autocast's policy (which values a matmul rounds): the ops and functional ask it
+    "precision.py": {"minilm.backend", "minilm.autograd"},
+    "ops": {"minilm.backend", "minilm.autograd", "minilm.precision", "minilm.ops"},
     "tensor.py": {"minilm.backend", "minilm.autograd", "minilm.ops", "minilm.tensor"},
 }
 # the fast layer's alternatives sit above functional and below nn/optim

@@ -1017,12 +1017,13 @@ show(minilm.ops.composite.LayerNorm)
 # evaluation every few steps, a schedule, clipping, gradient accumulation, early
 # stopping, a guard against a NaN loss, checkpoints and a progress bar. The first
 # half of each of its steps, the forward and backward passes over `accumulate`
-# micro-batches (a non-finite loss is never backpropagated):
+# micro-batches (a non-finite loss is never backpropagated; the mixed precision
+# and the several processes it also handles are chapter 09's):
 
 # %%
-from minilm.train import _forward_backward
+from minilm.train import _Step
 
-show(_forward_backward)
+show(_Step.run)
 
 # %% [markdown]
 # Now everything together on the names task: an MLP with layer norm and dropout,

@@ -3,6 +3,12 @@
     python -m minilm train --model gpt --text my.txt --save my-gpt.safetensors
     python -m minilm generate my-gpt.safetensors --prompt "Once upon"
 
+Data-parallel across K processes: ``mpiexec -n K python -m minilm train ...``
+(``pip install 'minilm[parallel]'``) trains the same model as one process with
+``--accumulate K`` would, to rounding; only rank 0 prints and saves. Mixed
+precision: ``--precision fp16`` (dynamic loss scaling; ``--loss-scale`` fixes
+it) or ``bf16``, emulated on the CPU (:mod:`minilm.precision`).
+
 The text is a bundled corpus (``--corpus names``) or your own UTF-8 file
 (``--text PATH``), split 90/5/5 by lines or by blocks (see
 :mod:`minilm.data.text`). The model trains with the tour's settings for that
@@ -18,9 +24,11 @@ import math
 import os
 import sys
 
-from .. import argtypes
+from .. import argtypes, distributed
 from ..checkpoint import save_model
 from ..ngram import SMOOTHINGS
+from ..precision import PRECISIONS
+from ..precision import describe as describe_precision
 from ..tour import (
     Settings,
     gpt_rung,
@@ -85,6 +93,20 @@ def add_arguments(parser) -> None:
         default=1,
         help="micro-batches per optimizer step (a K times larger batch)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="fp32 (default), fp16 (with loss scaling) or bf16 mixed precision; "
+        "emulated on the CPU (neural models)",
+    )
+    parser.add_argument(
+        "--loss-scale",
+        type=argtypes.loss_scale,
+        default="dynamic",
+        help="fp16's loss scale: dynamic (default: from 65536, halved on overflow) "
+        "or a fixed number (1 = no scaling)",
+    )
     parser.add_argument("--full", action="store_true", help="the tour's bigger sizes")
     parser.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
     parser.add_argument("--seed", type=argtypes.seed, default=0)
@@ -139,6 +161,31 @@ def main(args) -> int:
     if args.model == "ngram" and args.tokenizer != "char":
         print("train: error: n-gram models count characters: use --tokenizer char", file=sys.stderr)
         return 2
+    problem = None
+    if args.loss_scale != "dynamic" and args.precision != "fp16":
+        problem = "--loss-scale is for --precision fp16"
+    elif args.model == "ngram" and args.precision != "fp32":
+        problem = "--precision is for the neural models (an n-gram model counts)"
+    try:
+        world = distributed.world()
+    except RuntimeError as e:
+        problem = str(e)
+        world = None
+    if world is not None and world.size > 1 and args.model == "ngram":
+        problem = "an n-gram model counts, it does not train: run it as one process"
+    if problem:
+        print(f"train: error: {problem}", file=sys.stderr)
+        return 2
+    root = world.is_root
+    out = sys.stdout if root else open(os.devnull, "w")  # noqa: SIM115 - closed below
+    try:
+        return _main(args, world, out)
+    finally:
+        if not root:
+            out.close()
+
+
+def _main(args, world, out) -> int:
     settings = Settings(
         corpus=args.corpus or "names",
         device=args.device,
@@ -152,15 +199,26 @@ def main(args) -> int:
         vocab_size=args.vocab_size,
         split_by=args.split_by,
         accumulate=args.accumulate,
+        precision=args.precision,
+        loss_scale=args.loss_scale,
+        world=world if world.size > 1 else None,
     )
     try:
         rung = rung_for(args)
         corpus = load_corpus(settings)
-        print(describe(corpus), flush=True)
+        print(describe(corpus), flush=True, file=out)
+        if args.model != "ngram" and args.precision != "fp32":
+            print(describe_precision(args.precision, args.device), flush=True, file=out)
+        if world.size > 1:
+            print(f"data parallel: {world.size} processes, {args.accumulate} micro-batch(es) "
+                  f"each a step (as one process with --accumulate "
+                  f"{world.size * args.accumulate})", flush=True, file=out)  # fmt: skip
         result = rung(corpus, settings)
     except (ValueError, OSError) as e:
         print(f"train: error: {e}", file=sys.stderr)
         return 2
+    if not world.is_root:
+        return 0  # rank 0 reports and saves
     ppl = math.exp(result.test_nats)
     scale = (
         ""
@@ -175,6 +233,15 @@ def main(args) -> int:
         f"test loss   {result.test_nats:.3f} nats per character "
         f"(perplexity {ppl:.2f}){scale}"
     )
+    history = result.history
+    if history is not None and history.loss_scale:
+        print(f"loss scale  {history.loss_scale[-1]:g} at the end; "
+              f"{len(history.overflows)} step(s) skipped for overflow")  # fmt: skip
+    if history is not None and history.parallel:
+        par = history.parallel
+        print(f"allreduce   {par['allreduces_per_step']} a step ({par['buckets']} buckets), "
+              f"{par['mb_per_step']:.2f} MB a step, "
+              f"{1000 * par['comm_seconds_per_step']:.1f} ms a step communicating")  # fmt: skip
     for sample in result.samples:
         shown = sample.replace("\n", " / ") if not corpus.stream else sample
         print(f"sample      {shown}" if not corpus.stream else f"--- sample ---\n{shown}")

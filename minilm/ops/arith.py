@@ -1,6 +1,7 @@
 """Arithmetic: + - * / ** @ and negation. Broadcasting follows NumPy; the
 engine sums each gradient back to its input's shape."""
 
+from .. import precision
 from ..autograd import Function
 from .index import where
 
@@ -148,7 +149,12 @@ def matmul(a, b):
     >>> import minilm
     >>> matmul(minilm.tensor([[1.0, 2.0]]), minilm.tensor([[3.0], [4.0]])).item()
     11.0
+
+    Inside :func:`minilm.precision.autocast` the operands and the result are
+    held in the low precision.
     """
+    if precision.active():
+        return precision.to_low(MatMul.apply(precision.to_low(a), precision.to_low(b)))
     return MatMul.apply(a, b)
 
 

@@ -24,6 +24,8 @@ class BigramTrainConfig:
     batch_size: int = 4096
     lr: float = 0.5  # a lone table of logits learns fast: no layer before it to break
     accumulate: int = 1
+    precision: str = "fp32"  # or fp16, bf16 (minilm.precision)
+    loss_scale: object = "dynamic"  # fp16's loss scaling: dynamic, or a fixed number
     seed: int = 0
 
 
@@ -33,7 +35,7 @@ def _pairs(corpus: CharCorpus, split: str):
 
 
 def train_bigram(model: BigramLM, corpus: CharCorpus, config: BigramTrainConfig,
-                 progress: bool = True, eval_every: int | None = None):  # fmt: skip
+                 progress: bool = True, eval_every: int | None = None, world=None):  # fmt: skip
     """Adam with a cosine schedule on random batches of (previous, next) pairs."""
     X, Y = _pairs(corpus, "train")
     device = model.table.weight.device
@@ -46,7 +48,8 @@ def train_bigram(model: BigramLM, corpus: CharCorpus, config: BigramTrainConfig,
     opt = optim.Adam(model.parameters(), lr=config.lr)
     sched = optim.CosineAnnealingLR(opt, T_max=config.steps)
     return fit(model, opt, batch, config.steps, scheduler=sched, seed=config.seed,
-               accumulate=config.accumulate, progress=progress,
+               accumulate=config.accumulate, precision=config.precision,
+               loss_scale=config.loss_scale, world=world, progress=progress,
                eval_fn=val_loss_fn(evaluate_bigram, corpus, eval_every), eval_every=eval_every,
                config=asdict(config))  # fmt: skip
 

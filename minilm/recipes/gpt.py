@@ -19,7 +19,7 @@ from ..data import lm_batch, lm_batches
 from ..data.lm_corpus import CharCorpus, padded_batch
 from ..models.gpt import CONFIGS, GPT, GPTConfig
 from ..tensor import no_grad
-from ..train import fit
+from ..train import cross_entropy_loss, fit
 
 __all__ = ["GPTSetup", "SETUPS", "GPTTrainConfig", "train_gpt", "evaluate_gpt"]
 
@@ -49,6 +49,8 @@ class GPTTrainConfig:
     weight_decay: float = 0.1
     clip: float = 1.0
     accumulate: int = 1  # micro-batches per optimizer step
+    precision: str = "fp32"  # or fp16, bf16 (minilm.precision)
+    loss_scale: object = "dynamic"  # fp16's loss scaling: dynamic, or a fixed number
     seed: int = 0
 
 
@@ -64,9 +66,11 @@ def _names_batch(corpus, config, device, gen):
 
 
 def train_gpt(model: GPT, corpus: CharCorpus, config: GPTTrainConfig, progress: bool = True,
-              eval_every: int | None = None, eval_split: str = "val"):  # fmt: skip
+              eval_every: int | None = None, eval_split: str = "val", world=None,
+              loss_fn=cross_entropy_loss):  # fmt: skip
     """AdamW (no decay on biases and norms), linear warmup then cosine decay,
-    gradient clipping; returns :func:`minilm.train.fit`'s history."""
+    gradient clipping; returns :func:`minilm.train.fit`'s history. ``world``:
+    data-parallel processes; ``loss_fn(model, batch)``: the training loss."""
     device = model.wte.weight.device
     gen = np.random.default_rng(config.seed)
     if corpus.stream:
@@ -80,8 +84,10 @@ def train_gpt(model: GPT, corpus: CharCorpus, config: GPTTrainConfig, progress: 
     warmup = min(config.warmup, config.steps - 1) if config.steps > 1 else 0
     sched = optim.WarmupCosineLR(opt, warmup, max(config.steps, 1),
                                  eta_min=config.lr * config.min_lr_ratio)  # fmt: skip
-    return fit(model, opt, batch, config.steps, scheduler=sched, clip_grad_norm=config.clip,
-               accumulate=config.accumulate,
+    return fit(model, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
+               clip_grad_norm=config.clip,
+               accumulate=config.accumulate, precision=config.precision,
+               loss_scale=config.loss_scale, world=world,
                seed=config.seed, eval_fn=lambda m: evaluate_gpt(m, corpus, eval_split),
                eval_every=eval_every, progress=progress, config=asdict(config))  # fmt: skip
 

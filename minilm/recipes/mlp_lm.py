@@ -24,11 +24,13 @@ class MLPTrainConfig:
     lr: float = 3e-3
     weight_decay: float = 0.01
     accumulate: int = 1  # micro-batches per optimizer step
+    precision: str = "fp32"  # or fp16, bf16 (minilm.precision)
+    loss_scale: object = "dynamic"  # fp16's loss scaling: dynamic, or a fixed number
     seed: int = 0
 
 
 def train_mlp_lm(model: MLPLM, corpus: CharCorpus, config: MLPTrainConfig, progress=True,
-                 eval_every: int | None = None):  # fmt: skip
+                 eval_every: int | None = None, world=None):  # fmt: skip
     """Train on random (context, next char) pairs of the train split with AdamW and
     a cosine schedule; with ``eval_every``, evaluate on the val split that often.
     Returns the ``History``."""
@@ -46,7 +48,8 @@ def train_mlp_lm(model: MLPLM, corpus: CharCorpus, config: MLPTrainConfig, progr
                       lr=config.lr, weight_decay=config.weight_decay)  # fmt: skip
     sched = optim.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
     return fit(model, opt, batch, config.steps, scheduler=sched, seed=config.seed,
-               accumulate=config.accumulate,
+               accumulate=config.accumulate, precision=config.precision,
+               loss_scale=config.loss_scale, world=world,
                eval_fn=val_loss_fn(evaluate_mlp_lm, corpus, eval_every), eval_every=eval_every,
                progress=progress, config=asdict(config))  # fmt: skip
 

@@ -27,11 +27,13 @@ class RNNTrainConfig:
     weight_decay: float = 0.01
     clip: float = 1.0  # max gradient norm
     accumulate: int = 1  # micro-batches per optimizer step
+    precision: str = "fp32"  # or fp16, bf16 (minilm.precision)
+    loss_scale: object = "dynamic"  # fp16's loss scaling: dynamic, or a fixed number
     seed: int = 0
 
 
 def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progress=True,
-                 eval_every: int | None = None):  # fmt: skip
+                 eval_every: int | None = None, world=None):  # fmt: skip
     """Train with AdamW, a cosine schedule and gradient clipping; with ``eval_every``,
     evaluate on the val split that often.
 
@@ -72,6 +74,7 @@ def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progr
     sched = optim.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
     return fit(model, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
                clip_grad_norm=config.clip, seed=config.seed, accumulate=config.accumulate,
+               precision=config.precision, loss_scale=config.loss_scale, world=world,
                eval_fn=val_loss_fn(evaluate_rnn_lm, corpus, eval_every), eval_every=eval_every,
                progress=progress, config=asdict(config))  # fmt: skip
 
