@@ -28,6 +28,7 @@ from minilm.fast import cuda as fast_cuda
 from minilm.fast import optim as fast_optim
 from minilm.fast.arrays import Linear
 from minilm.fast.recurrent import GRUGates, LSTMGates
+from minilm.precision import RoundTo, round_to
 from minilm.ops.reduce import normalize_axis
 from minilm.testing import shapes
 
@@ -74,6 +75,11 @@ CASES = {
     Linear: lambda r: (lambda x, w, b: F.linear(x, w, b),
                        [r.standard_normal((2, 3, 4)), r.standard_normal((4, 5)),
                         r.standard_normal(5)]),
+    # float32 values across float16's range, its subnormals, overflow, and exact ties
+    RoundTo: lambda r: (lambda a: round_to(a.astype(np.float32) * 1e-4, "fp16") +
+                        round_to(a.astype(np.float32) * 3e4, "fp16"),
+                        [np.concatenate([r.standard_normal(64) * 10.0 ** r.integers(-5, 1, 64),
+                                         (np.arange(1, 9) + 0.5) * 2e4 / 3e4])]),
     LSTMGates: lambda r: (LSTMGates.apply, [2 * r.standard_normal((3, 8)),
                                             r.standard_normal((3, 2))]),
     GRUGates: lambda r: (GRUGates.apply, [r.standard_normal((3, 6)), r.standard_normal((3, 6)),

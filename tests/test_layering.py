@@ -93,7 +93,7 @@ ENGINE = {
     "tensor.py": {"minilm.backend", "minilm.autograd", "minilm.ops", "minilm.tensor"},
 }
 # the fast layer's alternatives sit above functional and below nn/optim
-FAST_MAY_IMPORT = ("backend", "fast", "autograd", "ops", "tensor", "functional")
+FAST_MAY_IMPORT = ("backend", "fast", "autograd", "precision", "ops", "tensor", "functional")
 
 
 def _minilm_imports(path):

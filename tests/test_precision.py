@@ -249,3 +249,13 @@ def test_gradient_underflow_is_what_loss_scaling_fixes():
     assert bf16["underflow"] < 0.01
     assert all(p.grad is None for p in model.parameters())
     assert math.isfinite(unscaled["rel_error"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(width=32, allow_nan=False), min_size=1, max_size=40),
+       st.integers(-30, 20))  # fmt: skip
+def test_the_fast_float16_rounding_is_the_cast_bit_for_bit(values, exponent):
+    x = np.array(values, dtype=np.float32) * np.float32(2.0**exponent)
+    got = round_to(minilm.tensor(x), "fp16").numpy()  # the fast layer's, on float32
+    want = round_array(x, np.float16)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
