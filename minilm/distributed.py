@@ -28,6 +28,7 @@ standing in for the ranks.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from . import backend
@@ -137,9 +138,23 @@ def world() -> World:
             comm = MPI.COMM_WORLD
             _WORLD = World(comm.Get_rank(), comm.Get_size(), comm)
             _share_cores(comm.Get_size())
+            _abort_on_error(comm)
         else:
             _WORLD = World()
     return _WORLD
+
+
+def _abort_on_error(comm) -> None:
+    """An error that ends one process ends them all: the others would otherwise
+    wait forever in their next allreduce for a process that is gone."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    sys.excepthook = hook
 
 
 def _share_cores(size: int) -> None:

@@ -333,7 +333,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       process, each process computes its share, the gradients are summed with
       MPI allreduce in buckets of ``bucket_bytes``; parameters start as rank 0's.
       The result equals one process with ``accumulate * K``. Only rank 0 shows
-      progress, evaluates (and shares the result) and writes checkpoints.
+      progress, evaluates (and shares the result) and writes checkpoints; to
+      resume, every process reads ``checkpoint_path`` (one shared file).
       With more than one micro-batch a step (either way), each micro-batch's
       dropout masks come from a generator seeded by (seed, step, micro-batch).
     """
@@ -378,6 +379,13 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     params = list(model.parameters())
     device = params[0].device if params else "cpu"
     if world.size > 1:
+        root_start = world.bcast(start)
+        if root_start != start:
+            raise RuntimeError(
+                f"fit: rank {world.rank} resumes from step {start} but rank 0 from step "
+                f"{root_start}: every process must read the same checkpoint_path (one file "
+                "on a file system they share)"
+            )
         broadcast_parameters(model, world)
     microbatch_seed = ckpt.get("microbatch_seed")
     if microbatch_seed is None and accumulate * world.size > 1:  # alike on every process
@@ -522,6 +530,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
     checkpoint()
+    if world.size > 1 and checkpoint_path is not None:
+        world.barrier()  # rank 0's file is whole before any process goes on (to resume)
     return history
 
 

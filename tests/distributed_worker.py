@@ -16,7 +16,7 @@ from minilm.train import fit
 STEPS = 6
 
 
-def train(accumulate, world, precision, checkpoint_path=None):
+def train(accumulate, world, precision, checkpoint_path=None, steps=STEPS, resume=False):
     minilm.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16,
                           dropout=0.2))  # fmt: skip
@@ -30,15 +30,20 @@ def train(accumulate, world, precision, checkpoint_path=None):
         return minilm.tensor(x), minilm.tensor((x + 1) % 11)
 
     opt = optim.AdamW(model.parameters(), lr=1e-2)
-    fit(model, opt, batch, STEPS, accumulate=accumulate, seed=3, progress=False,
+    fit(model, opt, batch, steps, accumulate=accumulate, seed=3, progress=False,
         precision=precision, world=world, checkpoint_path=checkpoint_path,
-        generators=[gen])  # fmt: skip
+        generators=[gen], resume=resume)  # fmt: skip
     return {name: p.numpy() for name, p in model.named_parameters()}
 
 
 if __name__ == "__main__":
     out, precision = sys.argv[1], sys.argv[2]
     w = get_world()
-    params = train(1, w, precision, os.path.join(out, f"ckpt-{w.rank}.ckpt"))
+    if sys.argv[3:] == ["resume"]:  # 2 steps, then resumed from the one shared file to STEPS
+        shared = os.path.join(out, "shared.ckpt")
+        train(1, w, precision, shared, steps=2)
+        params = train(1, w, precision, shared, resume="must")
+    else:
+        params = train(1, w, precision, os.path.join(out, f"ckpt-{w.rank}.ckpt"))
     if w.is_root:
         np.savez(os.path.join(out, "params.npz"), size=w.size, **params)

@@ -120,6 +120,15 @@ def test_two_processes_train_what_one_does_with_accumulate_two(tmp_path, precisi
     assert any(np.abs(other[k] - want[k]).max() > 1e-4 for k in want)
 
 
+def test_two_processes_resume_from_one_shared_checkpoint_exactly(tmp_path):
+    need_mpi()
+    mpiexec(2, str(TESTS / "distributed_worker.py"), str(tmp_path), "fp16", "resume")
+    got = np.load(tmp_path / "params.npz")
+    want = distributed_worker.train(2, None, "fp16")
+    for name, value in want.items():
+        np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-5, err_msg=name)
+
+
 def test_the_train_command_under_mpiexec_equals_accumulate(tmp_path):
     """The issue's contract, as a user types it."""
     need_mpi()
@@ -148,3 +157,17 @@ def test_train_refuses_what_cannot_run_in_parallel_or_in_low_precision(tmp_path,
                  "--save", str(tmp_path / "m.safetensors")]) == 2  # fmt: skip
     assert "--loss-scale is for --precision fp16" in capsys.readouterr().err
     minilm.manual_seed(0)
+
+
+def test_an_error_on_one_process_ends_them_all(tmp_path):
+    """Rank 1 raises; rank 0 waits in a barrier: without the abort it would wait forever."""
+    need_mpi()
+    script = tmp_path / "fail.py"
+    lines = ["import minilm.distributed as d", "w = d.world()",
+             "if w.rank == 1:", "    raise ValueError('rank 1 fails')", "w.barrier()"]  # fmt: skip
+    script.write_text("\n".join(lines) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, str(script)], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0
+    assert "rank 1 fails" in proc.stderr + proc.stdout
