@@ -262,6 +262,14 @@ def _set_rng_states(states, generators) -> None:
         gen.bit_generator.state = state
 
 
+def _peek_seed() -> int:
+    """A seed drawn from a copy of minilm's generator: the generator itself does not
+    move, so the batches a data function draws are those of ``accumulate=1``."""
+    copy = backend.np.random.default_rng()
+    copy.bit_generator.state = backend.rng("cpu").bit_generator.state
+    return int(copy.integers(2**31))
+
+
 def _loss_scaler(precision_: str, loss_scale) -> LossScaler | None:
     if precision_ != "fp16":
         if loss_scale != "dynamic":
@@ -289,7 +297,10 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     - ``loss_fn(model, batch) -> scalar Tensor``; by default cross-entropy of
       ``model(x)`` against ``y`` for ``batch = (x, y)``.
     - ``accumulate``: micro-batches per step (their gradients add up, each loss
-      scaled by 1/accumulate); ``clip_grad_norm``: clip the total gradient norm.
+      scaled by 1/accumulate: the step's loss is the mean of the micro-batches'
+      losses, which for a loss averaged over a varying count of tokens, padded
+      names say, is not quite the mean over all tokens of one big batch);
+      ``clip_grad_norm``: clip the total gradient norm.
     - ``scheduler``: stepped after every optimizer step.
     - ``on_nonfinite``: every loss is checked before its backward pass, and the
       total gradient norm before each update. A NaN or infinity raises
@@ -389,7 +400,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         broadcast_parameters(model, world)
     microbatch_seed = ckpt.get("microbatch_seed")
     if microbatch_seed is None and accumulate * world.size > 1:  # alike on every process
-        microbatch_seed = seed if seed is not None else int(backend.rng("cpu").integers(2**31))
+        microbatch_seed = seed if seed is not None else _peek_seed()
     plan = _Step(accumulate, world, precision, scaler, microbatch_seed, device)
     sync = GradientSync(params, world, bucket_bytes)
     progress = progress and world.is_root

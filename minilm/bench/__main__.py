@@ -14,10 +14,11 @@ def main(argv=None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m minilm.bench NAME [ARGS]\nbenchmarks: " + ", ".join(names))
         return 0 if argv else 2
-    if argv[0] not in names:
+    name = argv[0].replace("-", "_")  # batch-size runs minilm.bench.batch_size
+    if name not in names:
         print(f"unknown benchmark {argv[0]!r}; available: {', '.join(names)}", file=sys.stderr)
         return 2
-    return importlib.import_module(f"minilm.bench.{argv[0]}").main(argv[1:]) or 0
+    return importlib.import_module(f"minilm.bench.{name}").main(argv[1:]) or 0
 
 
 if __name__ == "__main__":
