@@ -1,0 +1,1 @@
+"""Graders for chapter 09, training and optimization."""

@@ -1,0 +1,1 @@
+"""Reference solutions for chapter 09, training and optimization."""

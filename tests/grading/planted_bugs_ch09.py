@@ -1,0 +1,130 @@
+"""Planted bugs in chapter 09's reference solutions (format: see planted_bugs.py)."""
+
+BUGS = [
+    (
+        "ex1_bfloat16_rounding",
+        "truncation instead of rounding",
+        "(bits + np.uint32(0x7FFF) + keep) & np.uint32(0xFFFF0000)",
+        "bits & np.uint32(0xFFFF0000)",
+    ),
+    (
+        "ex1_bfloat16_rounding",
+        "ties always round up (away from zero), not to even",
+        "(bits + np.uint32(0x7FFF) + keep)",
+        "(bits + np.uint32(0x8000))",
+    ),
+    (
+        "ex1_bfloat16_rounding",
+        "NaN not kept: a NaN can round to infinity",
+        "return np.where(np.isnan(x), x, out)",
+        "return out",
+    ),
+    (
+        "ex1_bfloat16_rounding",
+        "keeps 8 mantissa bits instead of 7 (rounds at bit 15)",
+        "keep = (bits >> 16) & 1",
+        "keep = np.uint32(0)",
+    ),
+    (
+        "ex2_loss_scaler",
+        "multiplies by the scale instead of dividing",
+        "g / g.dtype.type(scale)",
+        "g * g.dtype.type(scale)",
+    ),
+    (
+        "ex2_loss_scaler",
+        "checks only for infinities, not NaN",
+        "not np.isfinite(g).all()",
+        "np.isinf(g).any()",
+    ),
+    (
+        "ex2_loss_scaler",
+        "the count is not restarted after an overflow",
+        "return scale * backoff_factor, 0",
+        "return scale * backoff_factor, good_steps",
+    ),
+    (
+        "ex2_loss_scaler",
+        "grows one step late (> instead of >=)",
+        "if good_steps >= growth_interval:",
+        "if good_steps > growth_interval:",
+    ),
+    (
+        "ex2_loss_scaler",
+        "the count is not restarted after growing",
+        "return scale * growth_factor, 0",
+        "return scale * growth_factor, good_steps",
+    ),
+    (
+        "ex2_loss_scaler",
+        "backs off by the growth factor",
+        "return scale * backoff_factor, 0",
+        "return scale / growth_factor, 0",
+    ),
+    (
+        "ex3_ring_allreduce",
+        "reduce-scatter sends chunk r + s instead of r - s",
+        "part = _chunk(n, k, r - step)",
+        "part = _chunk(n, k, r + step)",
+    ),
+    (
+        "ex3_ring_allreduce",
+        "reduce-scatter sends to the left neighbour",
+        "out[(r + 1) % k][part] += buffers[r][part]",
+        "out[(r - 1) % k][part] += buffers[r][part]",
+    ),
+    (
+        "ex3_ring_allreduce",
+        "all-gather adds instead of overwriting",
+        "out[(r + 1) % k][part] = buffers[r][part]",
+        "out[(r + 1) % k][part] += buffers[r][part]",
+    ),
+    (
+        "ex3_ring_allreduce",
+        "all-gather sends chunk r - s (the reduce-scatter's) instead of r + 1 - s",
+        "part = _chunk(n, k, r + 1 - step)",
+        "part = _chunk(n, k, r - step)",
+    ),
+    (
+        "ex3_ring_allreduce",
+        "chunks of n // K each, the remainder dropped",
+        "return slice(n * i // k, n * (i + 1) // k)",
+        "return slice(n // k * i, n // k * (i + 1))",
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "interleaved micro-batches instead of consecutive ones",
+        "(x[i * n : (i + 1) * n], y[i * n : (i + 1) * n])",
+        "(x[i::n_micro], y[i::n_micro])",
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "no error for a batch that does not split evenly",
+        "    if len(x) % n_micro:\n        raise",
+        "    if False:\n        raise",
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "backward phase in forward order (the first stage starts it)",
+        'schedule[2 * span - 1 - (s + m)].append((s, "B", m))',
+        'schedule[span + s + m].append((s, "B", m))',
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "backward phase starts with micro-batch 0 on the last stage",
+        'schedule[2 * span - 1 - (s + m)].append((s, "B", m))',
+        'schedule[span + (n_stages - 1 - s) + m].append((s, "B", m))',
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "no micro-batch overlap: one micro-batch runs through all stages at a time",
+        'schedule[s + m].append((s, "F", m))',
+        'schedule[min(s + m * n_stages, 2 * span - 1)].append((s, "F", m))',
+    ),
+    (
+        "ex4_gpipe_schedule",
+        "bubble counted over one phase's ticks minus one",
+        "return (n_stages - 1) / (n_micro + n_stages - 1)",
+        "return (n_stages - 1) / (n_micro + n_stages - 2) if n_micro + n_stages > 2 else 0.0",
+    ),
+]
