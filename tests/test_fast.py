@@ -28,8 +28,8 @@ from minilm.fast import cuda as fast_cuda
 from minilm.fast import optim as fast_optim
 from minilm.fast.arrays import Linear
 from minilm.fast.recurrent import GRUGates, LSTMGates
-from minilm.precision import RoundTo, round_to
 from minilm.ops.reduce import normalize_axis
+from minilm.precision import RoundTo, round_to
 from minilm.testing import shapes
 
 cuda = pytest.mark.skipif(not minilm.cuda.is_available(), reason="no CUDA GPU (CuPy)")
