@@ -17,3 +17,13 @@ def available() -> list[str]:
     """
     names = (m.name for m in pkgutil.iter_modules(__path__))
     return sorted(n for n in names if not n.startswith("_"))
+
+
+def argument_parser(name: str, doc: str):
+    """The ``python -m minilm.bench NAME`` parser, with the module's docstring
+    (line breaks kept) as its description."""
+    import argparse
+
+    raw = argparse.RawDescriptionHelpFormatter
+    return argparse.ArgumentParser(prog=f"python -m minilm.bench {name}", description=doc,
+                                   formatter_class=raw)  # fmt: skip

@@ -63,6 +63,7 @@ import time
 
 import minilm
 from minilm import argtypes
+from minilm.bench import argument_parser
 from minilm.data.lm_corpus import CharCorpus
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.recipes.gpt import GPTTrainConfig, train_gpt
@@ -339,11 +340,7 @@ def plot(rows, path: str | None = None):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m minilm.bench batch-size",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argument_parser("batch-size", __doc__)
     parser.add_argument("--quick", action="store_true",
                         help=f"rules {','.join(QUICK['rules'])}, {QUICK['examples']} names, one "
                              "seed, no sweep")  # fmt: skip

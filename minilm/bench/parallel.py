@@ -30,6 +30,7 @@ import sys
 import time
 
 from minilm import argtypes
+from minilm.bench import argument_parser
 
 __all__ = ["main", "worker"]
 
@@ -83,11 +84,7 @@ def _run(processes: int, args, bucket_bytes: int, threads: int | None = None) ->
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m minilm.bench parallel",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argument_parser("parallel", __doc__)
     parser.add_argument("--processes", type=argtypes.int_between(2, 64), default=2)
     parser.add_argument("--steps", type=argtypes.positive_int, default=30)
     parser.add_argument(

@@ -20,13 +20,13 @@ low-precision matmuls are the fast part). Writes ``precision.json`` and
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 
 import minilm
 from minilm import argtypes
+from minilm.bench import argument_parser
 from minilm.data import lm_batch
 from minilm.data.lm_corpus import CharCorpus, padded_batch
 from minilm.models.gpt import CONFIGS, GPT, GPTConfig
@@ -182,11 +182,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m minilm.bench precision",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argument_parser("precision", __doc__)
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_STEPS} steps on 200k characters (a smoke run)")  # fmt: skip
     parser.add_argument("--models", type=argtypes.comma_list(["gpt", "lstm"]),
