@@ -26,6 +26,15 @@ from minilm.train import fit
 STEPS = 12  # evaluations after steps 3, 6, 9, 12; checkpoints after 4 and 8
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own SIGINT handler, as in a terminal: a process started in the
+    background (``nohup cmd &``) inherits SIGINT ignored, and Ctrl-C could not be tested."""
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
 def sigint():
     """What Ctrl-C does, right here: the handler fit installed (or Python's) runs now."""
     signal.raise_signal(signal.SIGINT)
