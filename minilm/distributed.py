@@ -82,20 +82,16 @@ class World:
             return
         from mpi4py import MPI
 
-        host = backend.to_numpy(array)
-        if host is array:
-            self.comm.Allreduce(MPI.IN_PLACE, host, op=MPI.SUM)
-        else:  # a CuPy array: through the host
-            self.comm.Allreduce(MPI.IN_PLACE, host, op=MPI.SUM)
+        host = backend.to_numpy(array)  # a CuPy array goes through the host
+        self.comm.Allreduce(MPI.IN_PLACE, host, op=MPI.SUM)
+        if host is not array:
             array[...] = backend.to_device(host, backend.device_of(array))
 
     def sum(self, values: list[float]) -> list[float]:
         """Each float summed over all ranks (one small allreduce)."""
         if self.size == 1:
             return list(values)
-        import numpy
-
-        buf = numpy.asarray(values, dtype=numpy.float64)
+        buf = backend.np.asarray(values, dtype=backend.np.float64)
         self.allreduce_(buf)
         return buf.tolist()
 
@@ -116,6 +112,14 @@ class World:
     def barrier(self) -> None:
         if self.size > 1:
             self.comm.Barrier()
+
+    def abort(self, code: int = 1) -> None:
+        """End every process of the world now, with exit status ``code`` (a rank
+        that stops on an error it handled would leave the others waiting)."""
+        if self.size > 1:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self.comm.Abort(code)
 
 
 _WORLD: World | None = None

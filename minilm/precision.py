@@ -30,7 +30,7 @@ float16 arrays and CuPy runs real float16 kernels; CuPy has no bfloat16, so
 ``bf16`` on the GPU is refused with an error.
 
 >>> import minilm
->>> x = minilm.tensor([[1.0 + 2**-12]])  # needs 13 mantissa bits: float16 has 10
+>>> x = minilm.tensor([[1.0 + 2**-12]])  # needs 12 fraction bits: float16 has 10
 >>> with autocast("fp16"):
 ...     y = x @ minilm.tensor([[1.0]])
 >>> y.item(), y.dtype
@@ -130,6 +130,8 @@ def describe(precision: str, device: str = "cpu") -> str:
         return "precision fp32: float32 everywhere"
     name = "float16" if precision == "fp16" else "bfloat16"
     scaled = ", with dynamic loss scaling" if precision == "fp16" else ""
+    if device != "cpu" and precision == "bf16":
+        return "precision bf16: refused on the GPU (CuPy has no bfloat16); use fp16 there"
     if device == "cpu":
         return (
             f"precision {precision}: emulated on the CPU: every matmul's inputs, output and "

@@ -180,9 +180,10 @@ class _Step:
             return contextlib.nullcontext()
         return backend.seeded_rng(self.device, self.seed, step, i)
 
-    def run(self, model, stream, loss_fn, step, sync):
+    def run(self, model, stream, loss_fn, step, sync, stop_requested=False):
         """Forward and backward of the step's micro-batches; returns (mean loss,
-        tokens, problem), all three the same on every process. ``problem``
+        tokens, problem, stop), all four the same on every process; ``stop``: some
+        process was asked to stop (Ctrl-C), so all stop after this step. ``problem``
         describes the first non-finite loss, or is None: a non-finite loss is
         never backpropagated, and the step's remaining batches are drawn but not
         used (each step draws ``accumulate * size`` batches, whatever happens)."""
@@ -205,14 +206,17 @@ class _Step:
                 factor = scale / total
                 with self.quiet():  # an overflow here is the scaler's to handle
                     (loss * factor if factor != 1.0 else loss).backward()
+        stop = False
         if size > 1:  # every process must agree on the loss and on whether to go on
-            loss_sum, tokens, bad = self.world.sum([loss_sum, tokens, problem is not None])
-            tokens = int(tokens)
+            loss_sum, tokens, bad, stop = self.world.sum(
+                [loss_sum, tokens, problem is not None, bool(stop_requested)]
+            )
+            tokens, stop = int(tokens), stop > 0
             if bad and problem is None:
                 problem = "the loss is not finite on another process"
             if problem is None:
                 sync()
-        return loss_sum / total, tokens, problem
+        return loss_sum / total, tokens, problem, stop
 
 
 class _Commit:
@@ -222,11 +226,14 @@ class _Commit:
     KeyboardInterrupt that got inside anyway (raised by code, or with SIGINT not
     held: outside the main thread, or under someone else's SIGINT handler)."""
 
-    def __init__(self):
+    def __init__(self, defer: bool = False):
         self.inside = self.pending = self.torn = False
+        self.defer, self.requested = defer, False  # several processes: agree, then stop
 
     def _on_sigint(self, signum, frame):
-        if self.inside:
+        if self.defer:  # only note it: the ranks agree at the next step to stop after it
+            self.requested = True
+        elif self.inside:
             self.pending = True
         else:
             signal.default_int_handler(signum, frame)
@@ -278,9 +285,12 @@ def _loss_scaler(precision_: str, loss_scale) -> LossScaler | None:
         return None
     if loss_scale == "dynamic":
         return LossScaler()
+    if isinstance(loss_scale, LossScaler):
+        return loss_scale
     if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
         return LossScaler(init_scale=float(loss_scale), dynamic=False)
-    raise ValueError(f"fit: loss_scale must be 'dynamic' or a positive number, got {loss_scale!r}")
+    raise ValueError(f"fit: loss_scale must be 'dynamic', a positive number or a LossScaler, "
+                     f"got {loss_scale!r}")  # fmt: skip
 
 
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
@@ -332,12 +342,15 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     - ``seed``: calls ``minilm.manual_seed(seed)`` first.
     - ``precision``: "fp32" (default), or "fp16" / "bf16" mixed precision (see
       :mod:`minilm.precision`): the forward pass runs under ``autocast``, the
-      parameters and optimizer stay float32. With "fp16" a :class:`LossScaler`
+      parameters and optimizer stay float32 (``eval_fn`` runs in float32,
+      outside autocast). With "fp16" a :class:`LossScaler`
       scales the loss (``loss_scale="dynamic"``: from 2**16, halved on every
-      overflow, doubled after 1000 clean steps; a number: a fixed scale, 1.0 for
-      none); a step whose scaled gradients overflow is skipped by the scaler
+      overflow, doubled after 1000 clean steps; a :class:`LossScaler` of your own
+      for other settings; a number: a fixed scale, 1.0 for none). With a dynamic
+      scale a step whose scaled gradients overflow is skipped by the scaler
       (listed in ``History.overflows``), not by ``on_nonfinite``, which still
-      guards the loss itself.
+      guards the loss itself; a fixed scale cannot adapt, so its overflows go to
+      ``on_nonfinite`` (raise, by default).
     - ``world``: a :class:`minilm.distributed.World` of K processes (from
       ``minilm.distributed.world()`` under ``mpiexec -n K``): data-parallel
       training. Each step draws ``accumulate * K`` micro-batches on every
@@ -345,7 +358,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       MPI allreduce in buckets of ``bucket_bytes``; parameters start as rank 0's.
       The result equals one process with ``accumulate * K``. Only rank 0 shows
       progress, evaluates (and shares the result) and writes checkpoints; to
-      resume, every process reads ``checkpoint_path`` (one shared file).
+      resume, every process reads ``checkpoint_path`` (one shared file). A
+      Ctrl-C (mpiexec passes it to every process) stops all of them after the
+      same step. ``eval_fn`` must be given on every process (rank 0 runs it).
       With more than one micro-batch a step (either way), each micro-batch's
       dropout masks come from a generator seeded by (seed, step, micro-batch).
     """
@@ -383,12 +398,15 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     elif resume == "must":
         raise FileNotFoundError(errno.ENOENT, "fit: resume='must' but there is no checkpoint",
                                 os.fspath(checkpoint_path))  # fmt: skip
-    elif resume:
+    elif resume and world.is_root:
         where = f"at {os.fspath(checkpoint_path)!r}" if checkpoint_path is not None else "path"
         warnings.warn(f"fit: resume=True but there is no checkpoint {where}; "
                       "training starts from step 0", stacklevel=2)  # fmt: skip
     params = list(model.parameters())
     device = params[0].device if params else "cpu"
+    if precision == "bf16" and device != "cpu":
+        raise ValueError("fit: precision='bf16' on the GPU is not available (CuPy has no "
+                         "bfloat16); use precision='fp16' there")  # fmt: skip
     if world.size > 1:
         root_start = world.bcast(start)
         if root_start != start:
@@ -421,7 +439,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     # updated only inside `with commit:` blocks, so it always describes a whole step.
     point = {"step": start, "rng": _rng_states(generators), "position": stream.position,
              "eval_pending": bool(ckpt.get("eval_pending", False))}  # fmt: skip
-    commit = _Commit()
+    commit = _Commit(defer=world.size > 1)
 
     def checkpoint():
         if checkpoint_path is None or not world.is_root:
@@ -471,10 +489,15 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             if history.stopped_early:
                 break
             lr = optimizer.param_groups[0]["lr"]
-            loss, n_tokens, problem = plan.run(model, stream, loss_fn, step + 1, sync)
+            loss, n_tokens, problem, stop = plan.run(model, stream, loss_fn, step + 1, sync,
+                                                     commit.requested)  # fmt: skip
             overflow = False
-            if problem is None and scaler is not None:  # the scaler's business, not the guard's
+            if problem is None and scaler is not None:  # a dynamic scaler's business
                 overflow = scaler.unscale_(params)
+                if overflow and not scaler.dynamic:  # a fixed scale cannot adapt: the guard's
+                    overflow = False
+                    problem = (f"the gradients overflowed float16 (a fixed loss scale of "
+                               f"{scaler.scale_value:g})")  # fmt: skip
             if problem is None and not overflow:
                 max_norm = math.inf if clip_grad_norm is None else clip_grad_norm
                 norm = float(clip_grad_norm_(model.parameters(), max_norm).item())
@@ -516,6 +539,12 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                 postfix["scale"] = f"{scaler.scale_value:g}"
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
+            if stop:  # Ctrl-C under mpiexec: every process stops after this same step
+                history.interrupted = True
+                if progress:
+                    saved = f"; checkpoint saved to {checkpoint_path}" if checkpoint_path else ""
+                    bar.write(f"interrupted after step {done}{saved}")
+                break
             if eval_due and evaluate(done):
                 break
             if checkpoint_every and done % checkpoint_every == 0 and done != steps:

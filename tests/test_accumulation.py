@@ -119,8 +119,8 @@ def test_accumulating_k_micro_batches_equals_one_batch_of_k_times_b_from_a_funct
     # A data function drawing from minilm's generator (as a resumable one must): the big
     # batch's function calls the micro-batch function K times, so both runs read the same
     # numbers from the generator, which fit(seed=0) seeds. (Without a seed, fit with K > 1
-    # first draws the micro-batches' dropout seed from that generator, one number that
-    # moves every later batch: the two runs would then see different batches.)
+    # draws the micro-batches' dropout seed from a copy of that generator, which leaves
+    # the batches as they are.)
     pool = micro_batches(kind, 7, seed=1)
 
     def micro():

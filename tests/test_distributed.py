@@ -5,8 +5,10 @@ allreduce sums; gradient buckets cover every parameter once."""
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +173,27 @@ def test_an_error_on_one_process_ends_them_all(tmp_path):
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode != 0
     assert "rank 1 fails" in proc.stderr + proc.stdout
+
+
+def test_ctrl_c_under_mpiexec_stops_every_process_after_the_same_step(tmp_path):
+    """Each rank gets the SIGINT at another point of its step: they agree (in the
+    step's allreduce) to stop after the same step, and none waits forever."""
+    need_mpi()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    proc = subprocess.Popen(["mpiexec", "-n", "2", sys.executable,
+                             str(TESTS / "distributed_worker.py"), str(tmp_path), "fp32",
+                             "forever"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        time.sleep(3)  # some steps
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    import minilm as m
+
+    step = m.load(tmp_path / "shared.ckpt")["step"]
+    assert step > 0 and (tmp_path / "params.npz").exists()

@@ -23,7 +23,7 @@ from minilm.precision import (
     round_to,
     scaler_update,
 )
-from minilm.train import cross_entropy_loss, fit
+from minilm.train import NonFiniteError, cross_entropy_loss, fit
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 
@@ -200,12 +200,36 @@ def test_fit_skips_overflowed_steps_and_halves_the_scale():
     assert not all(np.array_equal(p.numpy(), b) for p, b in zip(model.parameters(), before))
 
 
-def test_fit_fp16_without_scaling_lets_the_guard_see_an_overflow():
-    model, opt, data = xor_setup()
+def test_a_fixed_loss_scale_leaves_overflows_to_the_guard():
+    """A fixed scale cannot adapt: an overflow raises (or is skipped with
+    on_nonfinite='skip'), never skipped silently on every step."""
     big = lambda m, b: cross_entropy_loss(m, b) * 1e6
+    model, opt, data = xor_setup()
+    with pytest.raises(NonFiniteError, match="fixed loss scale of 1"):
+        fit(model, opt, data, steps=3, loss_fn=big, progress=False, precision="fp16",
+            loss_scale=1.0)  # fmt: skip
+    model, opt, data = xor_setup()
     hist = fit(model, opt, data, steps=3, loss_fn=big, progress=False, precision="fp16",
-               loss_scale=1.0)  # fmt: skip
-    assert hist.loss_scale == [1.0, 1.0, 1.0]  # a fixed scale is never changed
+               loss_scale=1.0, on_nonfinite="skip")  # fmt: skip
+    assert hist.skipped == [1, 2, 3] and hist.overflows == []
+    assert hist.loss_scale == [1.0, 1.0, 1.0]
+
+
+def test_fit_takes_a_loss_scaler_of_your_own():
+    model, opt, data = xor_setup()
+    scaler = LossScaler(init_scale=4.0, growth_interval=2)
+    hist = fit(model, opt, data, steps=5, progress=False, precision="fp16", loss_scale=scaler)
+    assert hist.loss_scale == [4.0, 4.0, 8.0, 8.0, 16.0]
+
+
+def test_rounding_a_scalar_and_a_vector_product():
+    x = minilm.tensor(np.float32(1.0 + 2**-12))
+    assert round_to(x, "fp16").item() == 1.0
+    with autocast("fp16"):
+        assert (minilm.tensor([1.0, 2.0**-12]) @ minilm.tensor([1.0, 1.0])).item() == 1.0
+    from minilm.precision import describe
+
+    assert "refused" in describe("bf16", "cuda")
 
 
 def test_fp16_resume_is_exact(tmp_path):
@@ -231,7 +255,7 @@ def test_fit_rejects_bad_precision_arguments():
         fit(model, opt, data, steps=1, progress=False, precision="half")
     with pytest.raises(ValueError, match="loss_scale is for precision='fp16'"):
         fit(model, opt, data, steps=1, progress=False, loss_scale=128.0)
-    with pytest.raises(ValueError, match="'dynamic' or a positive number"):
+    with pytest.raises(ValueError, match="'dynamic', a positive number or a LossScaler"):
         fit(model, opt, data, steps=1, progress=False, precision="fp16", loss_scale="big")
 
 

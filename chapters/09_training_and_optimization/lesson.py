@@ -502,7 +502,7 @@ gpt.zero_grad()
 
 # %% [markdown]
 # Only the token embedding, which this GPT also uses as its output layer (tied
-# weights), gets a gradient. Of the logits' gradient $(p - 	ext{onehot})/N$,
+# weights), gets a gradient. Of the logits' gradient $(p - \text{onehot})/N$,
 # only the largest entries survive the rounding: the $(p_y - 1)/N$ at each
 # target, "raise the right letter", without the small "lower every other
 # letter" entries. Nothing reaches the layers below. AdamW, which gives every

@@ -175,14 +175,19 @@ def main(args) -> int:
         problem = "an n-gram model counts, it does not train: run it as one process"
     if problem:
         print(f"train: error: {problem}", file=sys.stderr)
+        if world is not None:
+            world.abort(2)  # under mpiexec: the other processes must not wait for this one
         return 2
     root = world.is_root
     out = sys.stdout if root else open(os.devnull, "w")  # noqa: SIM115 - closed below
     try:
-        return _main(args, world, out)
+        code = _main(args, world, out)
     finally:
         if not root:
             out.close()
+    if code != 0:
+        world.abort(code)
+    return code
 
 
 def _main(args, world, out) -> int:

@@ -368,8 +368,6 @@ def round_to_float16(fn, x):
     with np.errstate(over="ignore", invalid="ignore"):
         t = x * f32(8193.0)
         r = t - (t - x)
-        small = a < f32(2.0**-14)
-        r[small] = xp.round(x[small] * f32(2.0**24)) * f32(2.0**-24)
-        big = a >= f32(65520.0)
-        r[big] = xp.copysign(f32(xp.inf), x[big])
-    return r
+        r = xp.where(a < f32(2.0**-14), xp.round(x * f32(2.0**24)) * f32(2.0**-24), r)
+        r = xp.where(a >= f32(65520.0), xp.copysign(f32(xp.inf), x), r)
+    return xp.asarray(r, dtype=f32)

@@ -21,7 +21,7 @@ BUGS = [
     ),
     (
         "ex1_bfloat16_rounding",
-        "keeps 8 mantissa bits instead of 7 (rounds at bit 15)",
+        "ties round down (toward zero), not to even",
         "keep = (bits >> 16) & 1",
         "keep = np.uint32(0)",
     ),
