@@ -1,0 +1,179 @@
+"""Post-training quantization: weights as 8- or 4-bit integers and a scale.
+
+A float32 weight costs 4 bytes; an int8 one costs 1 and an int4 one half a byte.
+*Symmetric* quantization maps a tensor's values onto the integers
+-Q..Q (Q = 2**(bits-1) - 1, 127 for int8, 7 for int4) with one scale
+``s = max|w| / Q``: ``q = round(w / s)``, and ``w ≈ q * s``. The rounding error of
+each value is at most ``s / 2``, so one large value makes every other value's
+error large: a scale per output channel (``axis``, *per-channel*) or per group of
+``group_size`` consecutive inputs (*group-wise*, used for int4) keeps the scales
+small where the values are.
+
+A quantized matmul (:func:`int8_matmul`) multiplies the integers and accumulates
+in int32 (products of 127 * 127 overflow an int16 sum by the third term, an
+int32 one only after about 133,000), then applies the two scales once to the result: exact
+integer arithmetic, then one float multiply. The activations are quantized on
+the fly, one scale per row (*dynamic* quantization, :func:`quantize_rows`).
+NumPy has no fast int8 matrix product (it loops in C without BLAS), so on the
+CPU this is slower than float32: the saving here is memory, and the arithmetic
+is the lesson; int8 hardware (and PyTorch's fbgemm) makes it fast.
+
+>>> import numpy as np
+>>> q, s = quantize_symmetric(np.array([0.5, -1.0, 0.25], np.float32))
+>>> q.tolist(), round(float(s), 6)
+([64, -127, 32], 0.007874)
+>>> [round(float(v), 3) for v in dequantize(q, s)]
+[0.504, -1.0, 0.252]
+"""
+
+from __future__ import annotations
+
+from .backend import get_array_module, np
+
+__all__ = [
+    "qmax",
+    "quantize_symmetric",
+    "dequantize",
+    "quantize_groupwise",
+    "dequantize_groupwise",
+    "pack_int4",
+    "unpack_int4",
+    "quantize_rows",
+    "int8_matmul",
+]
+
+
+def qmax(bits: int) -> int:
+    """The largest integer symmetric ``bits``-bit quantization uses: 2**(bits-1) - 1."""
+    if not isinstance(bits, int) or not 2 <= bits <= 8:
+        raise ValueError(f"quantize: bits must be an integer from 2 to 8, got {bits!r}")
+    return 2 ** (bits - 1) - 1
+
+
+def _scale(amax, q: int):
+    """``amax / q``, with 1 where a tensor (or channel) is all zeros (any scale
+    represents zeros exactly) or so small that amax / q underflows to 0."""
+    xp = get_array_module(amax)
+    s = xp.asarray(amax, dtype=xp.float32) / xp.float32(q)
+    return xp.where(s > 0, s, xp.float32(1.0)).astype(xp.float32)  # also when amax/q underflows
+
+
+def _check_float(w, where: str):
+    if w.dtype.kind != "f":
+        raise TypeError(f"{where}: needs a floating-point array, got {w.dtype}")
+    xp = get_array_module(w)
+    if not bool(xp.isfinite(w).all()):
+        raise ValueError(f"{where}: the array holds inf or NaN, which no scale can represent")
+
+
+def quantize_symmetric(w, bits: int = 8, axis: int | None = None):
+    """``(q, scale)``: ``w`` as int8 integers in -Q..Q and float32 scales, with
+    ``w ≈ q * scale``. ``axis=None``: one scale (per-tensor); ``axis=k``: one scale
+    per index along axis k (per-channel: for minilm's (in, out) Linear weight,
+    ``axis=1`` is one scale per output); ``scale`` keeps w's number of dimensions
+    so that ``q * scale`` broadcasts."""
+    _check_float(w, "quantize_symmetric")
+    Q = qmax(bits)
+    xp = get_array_module(w)
+    if axis is None:
+        amax = xp.abs(w).max() if w.size else xp.float32(0)
+    else:
+        axis = axis % w.ndim
+        others = tuple(i for i in range(w.ndim) if i != axis)
+        amax = xp.abs(w).max(axis=others, keepdims=True)
+    scale = _scale(amax, Q)
+    q = xp.clip(xp.rint(w / scale), -Q, Q).astype(xp.int8)
+    return q, scale
+
+
+def dequantize(q, scale):
+    """``q * scale`` in float32: the values the quantized tensor stands for."""
+    xp = get_array_module(q)
+    return q.astype(xp.float32) * scale
+
+
+def quantize_groupwise(w, bits: int = 4, group_size: int = 32):
+    """``(q, scales)`` for a 2-D (in, out) weight with one scale per group of
+    ``group_size`` consecutive inputs of each output: ``scales`` is
+    (in / group_size, out) and ``q`` int8 holding values in -Q..Q (see
+    :func:`pack_int4` for two int4 values a byte). ``in`` must be a multiple of
+    ``group_size``."""
+    _check_float(w, "quantize_groupwise")
+    if w.ndim != 2:
+        raise ValueError(f"quantize_groupwise: needs a 2-D (in, out) weight, got shape {w.shape}")
+    if not isinstance(group_size, int) or group_size < 1 or w.shape[0] % group_size:
+        raise ValueError(
+            f"quantize_groupwise: group_size must divide the weight's {w.shape[0]} inputs, "
+            f"got {group_size!r}"
+        )
+    Q = qmax(bits)
+    xp = get_array_module(w)
+    n_in, n_out = w.shape
+    groups = w.reshape(n_in // group_size, group_size, n_out)
+    scales = _scale(xp.abs(groups).max(axis=1), Q)  # (G, out)
+    q = xp.clip(xp.rint(groups / scales[:, None, :]), -Q, Q).astype(xp.int8)
+    return q.reshape(n_in, n_out), scales
+
+
+def dequantize_groupwise(q, scales):
+    """The float32 (in, out) weight that :func:`quantize_groupwise`'s output stands for."""
+    xp = get_array_module(q)
+    n_in, n_out = q.shape
+    group_size = n_in // scales.shape[0]
+    groups = q.reshape(scales.shape[0], group_size, n_out).astype(xp.float32)
+    return (groups * scales[:, None, :]).reshape(n_in, n_out)
+
+
+def pack_int4(q):
+    """Two int4 values (-8..7) a byte: a (..., n) int8 array with n even -> (..., n/2)
+    uint8, the first of each pair in the low nibble."""
+    if q.shape[-1] % 2:
+        raise ValueError(f"pack_int4: the last axis must be even, got shape {q.shape}")
+    if q.size and (int(q.min()) < -8 or int(q.max()) > 7):
+        raise ValueError("pack_int4: values must lie in -8..7")
+    xp = get_array_module(q)
+    u = (q.astype(xp.int16) & 0xF).astype(xp.uint8)
+    return u[..., 0::2] | (u[..., 1::2] << 4)
+
+
+def unpack_int4(packed):
+    """The int8 array :func:`pack_int4` packed (sign-extended nibbles)."""
+    xp = get_array_module(packed)
+    lo = (packed & 0xF).astype(xp.int8)
+    hi = (packed >> 4).astype(xp.int8)
+    out = xp.stack([lo, hi], axis=-1).reshape(*packed.shape[:-1], packed.shape[-1] * 2)
+    return xp.where(out > 7, out - 16, out).astype(xp.int8)
+
+
+def quantize_rows(x, bits: int = 8):
+    """Dynamic activation quantization: one scale per row of ``x`` (..., k) (each
+    token's features), computed from the values at hand; ``(q, scale (..., 1))``."""
+    _check_float(x, "quantize_rows")
+    if x.ndim == 0:
+        raise ValueError("quantize_rows: needs an array with rows (..., k), got a scalar")
+    xp = get_array_module(x)
+    Q = qmax(bits)
+    scale = _scale(xp.abs(x).max(axis=-1, keepdims=True), Q)
+    return xp.clip(xp.rint(x / scale), -Q, Q).astype(xp.int8), scale
+
+
+def int8_matmul(xq, x_scale, wq, w_scale):
+    """``(xq * x_scale) @ (wq * w_scale)`` computed as a quantized kernel does: the
+    integer product accumulated in int32, then the scales applied once. ``xq``
+    (..., k) int8 with ``x_scale`` (..., 1) per row (or a scalar); ``wq`` (k, n)
+    int8 with ``w_scale`` a scalar or (1, n) per output channel. Per-input scales
+    cannot be taken out of the sum: use group-wise weights dequantized instead."""
+    if xq.dtype != np.int8 or wq.dtype != np.int8:
+        raise TypeError(f"int8_matmul: needs int8 operands, got {xq.dtype} and {wq.dtype}")
+    xp = get_array_module(xq)
+    w_scale = xp.asarray(w_scale, dtype=xp.float32)
+    if w_scale.ndim == 2 and w_scale.shape[0] != 1:
+        raise ValueError(
+            f"int8_matmul: the weight's scale must be one number or one per output "
+            f"(1, {wq.shape[1]}), got shape {w_scale.shape}"
+        )
+    k = wq.shape[0]
+    if k * 127 * 127 >= 2**31:
+        raise ValueError(f"int8_matmul: {k} inputs could overflow the int32 accumulator")
+    acc = xq.astype(xp.int32) @ wq.astype(xp.int32)  # exact: |sum| <= 127 * 127 * k
+    return acc.astype(xp.float32) * (xp.asarray(x_scale, dtype=xp.float32) * w_scale)

@@ -1,0 +1,113 @@
+"""Quantization (minilm.quantize): the rounding error is at most half a step,
+per-channel and group-wise scales are never coarser than one per tensor, int4
+packs and unpacks, and the int8 matmul's int32 accumulation is exact."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from minilm.quantize import (
+    dequantize,
+    dequantize_groupwise,
+    int8_matmul,
+    pack_int4,
+    qmax,
+    quantize_groupwise,
+    quantize_rows,
+    quantize_symmetric,
+    unpack_int4,
+)
+
+values = st.floats(-1e3, 1e3, width=32)
+matrices = arrays(np.float32, st.tuples(st.integers(1, 9), st.integers(1, 9)), elements=values)
+
+
+@settings(max_examples=80, deadline=None)
+@given(matrices, st.sampled_from([None, 0, 1]), st.sampled_from([8, 4]))
+def test_the_error_is_at_most_half_a_step(w, axis, bits):
+    q, scale = quantize_symmetric(w, bits, axis)
+    Q = qmax(bits)
+    assert q.dtype == np.int8 and int(np.abs(q).max()) <= Q
+    assert scale.dtype == np.float32 and (scale > 0).all()
+    err = np.abs(dequantize(q, scale).astype(np.float64) - w)
+    assert (err <= np.broadcast_to(scale, w.shape) * (0.5 + 1e-5) + 1e-30).all()
+    if axis is not None:  # per channel: never coarser than one scale for all
+        _, s_all = quantize_symmetric(w, bits)
+        others = tuple(i for i in range(w.ndim) if i != axis)
+        nonzero = np.abs(w).max(axis=others, keepdims=True) / Q > 0  # a zero channel gets 1
+        assert (scale[nonzero] <= s_all * (1 + 1e-6)).all()
+
+
+def test_the_largest_value_maps_to_q_and_zeros_stay_zero():
+    q, s = quantize_symmetric(np.array([[0.0, 3.0], [-6.0, 1.5]], np.float32), axis=1)
+    assert q.tolist() == [[0, 127], [-127, 64]]
+    q, s = quantize_symmetric(np.zeros((2, 3), np.float32))
+    assert (q == 0).all() and float(s) == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.sampled_from([1, 2, 4, 8]), st.integers(1, 5), st.integers(0, 2**31))
+def test_groupwise_scales_bound_each_group(groups, group_size, n_out, seed):
+    w = np.random.default_rng(seed).standard_normal((groups * group_size, n_out)).astype(np.float32)
+    w[0, 0] = 50.0  # one outlier: only its own group's scale grows
+    q, scales = quantize_groupwise(w, 4, group_size)
+    assert scales.shape == (groups, n_out) and int(np.abs(q).max()) <= 7
+    err = np.abs(dequantize_groupwise(q, scales) - w)
+    per_value = np.repeat(scales, group_size, axis=0)
+    assert (err <= per_value * (0.5 + 1e-5)).all()
+    if groups > 1:
+        assert scales[1:, 0].max() < scales[0, 0]
+
+
+def test_groupwise_refuses_what_does_not_split():
+    with pytest.raises(ValueError, match="group_size must divide"):
+        quantize_groupwise(np.ones((6, 2), np.float32), group_size=4)
+    with pytest.raises(ValueError, match="2-D"):
+        quantize_groupwise(np.ones(8, np.float32))
+    with pytest.raises(ValueError, match="inf or NaN"):
+        quantize_symmetric(np.array([1.0, np.nan], np.float32))
+    with pytest.raises(TypeError, match="floating-point"):
+        quantize_symmetric(np.arange(4))
+    with pytest.raises(ValueError, match="bits"):
+        quantize_symmetric(np.ones(2, np.float32), bits=16)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int8, st.tuples(st.integers(1, 4), st.integers(1, 6).map(lambda n: 2 * n)),
+              elements=st.integers(-8, 7)))  # fmt: skip
+def test_int4_packs_two_a_byte_and_unpacks(q):
+    packed = pack_int4(q)
+    assert packed.dtype == np.uint8 and packed.shape == (q.shape[0], q.shape[1] // 2)
+    np.testing.assert_array_equal(unpack_int4(packed), q)
+    with pytest.raises(ValueError, match="-8..7"):
+        pack_int4(np.array([8, 0], np.int8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 40), st.integers(1, 6), st.booleans(),
+       st.integers(0, 2**31))  # fmt: skip
+def test_int8_matmul_is_exact_integer_arithmetic_then_the_scales(n, k, m, per_channel, seed):
+    gen = np.random.default_rng(seed)
+    x = gen.standard_normal((n, k)).astype(np.float32) * 3
+    w = gen.standard_normal((k, m)).astype(np.float32)
+    xq, xs = quantize_rows(x)
+    wq, ws = quantize_symmetric(w, axis=1 if per_channel else None)
+    got = int8_matmul(xq, xs, wq, ws)
+    # integers up to 127*127*40 are exact in float64: the same sum, done independently
+    exact = (xq.astype(np.float64) @ wq.astype(np.float64)) * xs.astype(np.float64) * ws
+    np.testing.assert_allclose(got, exact, rtol=1e-6, atol=1e-6)
+    # and close to the float product: the error of two roundings
+    bound = (np.abs(x) @ np.abs(w)).max() * 2 / 127 + 1e-6
+    assert np.abs(got - x @ w).max() <= bound
+
+
+def test_int8_matmul_checks_its_operands():
+    with pytest.raises(TypeError, match="int8 operands"):
+        int8_matmul(np.ones((2, 2)), 1.0, np.ones((2, 2), np.int8), 1.0)
+    with pytest.raises(ValueError, match="one per output"):
+        int8_matmul(np.ones((2, 4), np.int8), 1.0, np.ones((4, 3), np.int8),
+                    np.ones((4, 3), np.float32))  # fmt: skip
+    with pytest.raises(ValueError, match="scalar"):
+        quantize_rows(np.float32(1.0))
