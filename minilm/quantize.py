@@ -29,6 +29,8 @@ is the lesson; int8 hardware (and PyTorch's fbgemm) makes it fast.
 from __future__ import annotations
 
 from .backend import get_array_module, np
+from .nn import Linear, Module
+from .tensor import Tensor, as_tensor
 
 __all__ = [
     "qmax",
@@ -40,6 +42,9 @@ __all__ = [
     "unpack_int4",
     "quantize_rows",
     "int8_matmul",
+    "SCHEMES",
+    "QuantizedLinear",
+    "quantize_model",
 ]
 
 
@@ -177,3 +182,88 @@ def int8_matmul(xq, x_scale, wq, w_scale):
         raise ValueError(f"int8_matmul: {k} inputs could overflow the int32 accumulator")
     acc = xq.astype(xp.int32) @ wq.astype(xp.int32)  # exact: |sum| <= 127 * 127 * k
     return acc.astype(xp.float32) * (xp.asarray(x_scale, dtype=xp.float32) * w_scale)
+
+
+# ---- a model's Linear layers, quantized ----
+
+SCHEMES = ("int8", "int8-channel", "int4")
+
+
+class QuantizedLinear(Module):
+    """A :class:`minilm.nn.Linear` whose weight is stored quantized, for inference.
+
+    ``scheme``: "int8" (one scale), "int8-channel" (one scale per output) or
+    "int4" (group-wise scales of ``group_size`` inputs, two values a byte). The
+    int8 schemes quantize each input row on the fly and multiply in integers
+    (:func:`int8_matmul`); int4 dequantizes its weight on the fly and multiplies
+    in float32. The bias stays float32. No gradients: a model to evaluate and
+    sample from (quantization-aware training is another way)."""
+
+    def __init__(self, linear, scheme: str = "int8", group_size: int = 32):
+        super().__init__()
+        if scheme not in SCHEMES:
+            raise ValueError(f"QuantizedLinear: scheme must be one of {SCHEMES}, got {scheme!r}")
+        w = linear.weight.data
+        self.in_features, self.out_features = w.shape
+        self.scheme = scheme
+        self.bias = linear.bias
+        if scheme == "int4":
+            q, scale = quantize_groupwise(w, 4, group_size)
+            q = pack_int4(q.T)  # (out, in / 2): two inputs a byte
+        else:
+            q, scale = quantize_symmetric(w, 8, 1 if scheme == "int8-channel" else None)
+        self.register_buffer("q", as_tensor(q))  # int8, or int4 packed two a byte (uint8)
+        self.register_buffer("scale", as_tensor(scale))
+
+    def weight_nbytes(self) -> int:
+        """Bytes the weight takes: the integers and the scales."""
+        return int(self.q.data.nbytes + self.scale.data.nbytes)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, scheme={self.scheme!r}"
+
+    def dequantized_weight(self):
+        """The float32 (in, out) weight the stored integers stand for."""
+        q, scale = self.q.data, self.scale.data
+        if self.scheme == "int4":
+            return dequantize_groupwise(unpack_int4(q).T, scale)
+        return dequantize(q, scale)
+
+    def forward(self, x):
+        data = x.data if isinstance(x, Tensor) else x
+        if data.shape[-1] != self.in_features:
+            raise ValueError(
+                f"QuantizedLinear: input has {data.shape[-1]} features (shape {data.shape}) "
+                f"but the weight expects {self.in_features}"
+            )
+        if self.scheme == "int4":
+            y = data.astype(np.float32) @ self.dequantized_weight()
+        else:
+            flat = data.reshape(-1, self.in_features).astype(np.float32)
+            xq, xs = quantize_rows(flat)
+            y = int8_matmul(xq, xs, self.q.data, self.scale.data).reshape(*data.shape[:-1], -1)
+        if self.bias is not None:
+            y = y + self.bias.data
+        return as_tensor(y.astype(np.float32))
+
+
+def quantize_model(model, scheme: str = "int8", group_size: int = 32) -> dict:
+    """Replace every :class:`minilm.nn.Linear` in ``model`` (in place) by a
+    :class:`QuantizedLinear`; returns ``{"float_bytes", "quantized_bytes",
+    "layers"}`` for the weights replaced. For int4, layers whose inputs do not
+    divide into ``group_size`` (or are odd in number) stay float, and are not counted."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"quantize_model: scheme must be one of {SCHEMES}, got {scheme!r}")
+    stats = {"float_bytes": 0, "quantized_bytes": 0, "layers": 0}
+    for _, module in list(model.named_modules()):
+        for name, child in list(vars(module).items()):
+            if not isinstance(child, Linear):
+                continue
+            if scheme == "int4" and (child.in_features % group_size or child.in_features % 2):
+                continue
+            quantized = QuantizedLinear(child, scheme, group_size)
+            stats["float_bytes"] += int(child.weight.data.nbytes)
+            stats["quantized_bytes"] += quantized.weight_nbytes()
+            stats["layers"] += 1
+            setattr(module, name, quantized)
+    return stats

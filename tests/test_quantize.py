@@ -111,3 +111,35 @@ def test_int8_matmul_checks_its_operands():
                     np.ones((4, 3), np.float32))  # fmt: skip
     with pytest.raises(ValueError, match="scalar"):
         quantize_rows(np.float32(1.0))
+
+
+def test_a_quantized_gpt_keeps_its_logits_and_shrinks():
+    import minilm
+    from minilm.models.gpt import GPT, GPTConfig
+    from minilm.quantize import QuantizedLinear, quantize_model
+
+    minilm.manual_seed(0)
+    cfg = GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=32, tie_weights=False)
+    x = minilm.tensor(np.random.default_rng(0).integers(0, 13, (3, 8)))
+    model = GPT(cfg)
+    model.eval()
+    with minilm.no_grad():
+        ref = model(x).numpy()
+    results = {}
+    for scheme in ("int8", "int8-channel", "int4"):
+        minilm.manual_seed(0)
+        qmodel = GPT(cfg)
+        qmodel.eval()
+        stats = quantize_model(qmodel, scheme)
+        assert stats["layers"] == 2 * 4 + 1  # qkv, out, ff in, ff out per block; the head
+        assert any(isinstance(m, QuantizedLinear) for m in qmodel.modules())
+        with minilm.no_grad():
+            got = qmodel(x).numpy()
+        results[scheme] = np.abs(got - ref).max() / np.abs(ref).max()
+        ratio = stats["quantized_bytes"] / stats["float_bytes"]
+        assert ratio < (0.3 if scheme != "int4" else 0.2), (scheme, ratio)
+        ints = {k: v for k, v in qmodel.state_dict().items() if k.endswith(".q")}
+        assert len(ints) == 9 and all(v.dtype in (np.int8, np.uint8) for v in ints.values())
+    assert results["int8"] < 0.05 and results["int8-channel"] < 0.05 and results["int4"] < 0.3
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        quantize_model(GPT(cfg), "int2")
