@@ -37,6 +37,7 @@ __all__ = [
     "World",
     "world",
     "launched_ranks",
+    "environment_outside_mpi",
     "broadcast_parameters",
     "GradientSync",
     "ring_allreduce",
@@ -47,6 +48,13 @@ __all__ = [
 # The environment variables that MPI launchers set in every process they start:
 # MPICH's Hydra (PMI_SIZE), Open MPI, Slurm's srun with PMI.
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+
+
+def environment_outside_mpi(environ=None) -> dict:
+    """``environ`` (default: this process's) without the MPI launcher's variables:
+    for starting a fresh program, or a fresh ``mpiexec``, from inside an MPI run."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
 
 
 def launched_ranks() -> int:

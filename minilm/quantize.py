@@ -63,6 +63,12 @@ def _scale(amax, q: int):
     return xp.where(s > 0, s, xp.float32(1.0)).astype(xp.float32)  # also when amax/q underflows
 
 
+def _to_ints(w, scale, Q: int):
+    """``round(w / scale)`` clipped to -Q..Q, as int8."""
+    xp = get_array_module(w)
+    return xp.clip(xp.rint(w / scale), -Q, Q).astype(xp.int8)
+
+
 def _check_float(w, where: str):
     if w.dtype.kind != "f":
         raise TypeError(f"{where}: needs a floating-point array, got {w.dtype}")
@@ -87,8 +93,7 @@ def quantize_symmetric(w, bits: int = 8, axis: int | None = None):
         others = tuple(i for i in range(w.ndim) if i != axis)
         amax = xp.abs(w).max(axis=others, keepdims=True)
     scale = _scale(amax, Q)
-    q = xp.clip(xp.rint(w / scale), -Q, Q).astype(xp.int8)
-    return q, scale
+    return _to_ints(w, scale, Q), scale
 
 
 def dequantize(q, scale):
@@ -116,8 +121,7 @@ def quantize_groupwise(w, bits: int = 4, group_size: int = 32):
     n_in, n_out = w.shape
     groups = w.reshape(n_in // group_size, group_size, n_out)
     scales = _scale(xp.abs(groups).max(axis=1), Q)  # (G, out)
-    q = xp.clip(xp.rint(groups / scales[:, None, :]), -Q, Q).astype(xp.int8)
-    return q.reshape(n_in, n_out), scales
+    return _to_ints(groups, scales[:, None, :], Q).reshape(n_in, n_out), scales
 
 
 def dequantize_groupwise(q, scales):
@@ -159,7 +163,7 @@ def quantize_rows(x, bits: int = 8):
     xp = get_array_module(x)
     Q = qmax(bits)
     scale = _scale(xp.abs(x).max(axis=-1, keepdims=True), Q)
-    return xp.clip(xp.rint(x / scale), -Q, Q).astype(xp.int8), scale
+    return _to_ints(x, scale, Q), scale
 
 
 def int8_matmul(xq, x_scale, wq, w_scale):

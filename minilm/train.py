@@ -164,7 +164,7 @@ class _Step:
     ``accumulate=K`` in one process and K processes draw the same masks."""
 
     def __init__(self, accumulate, world, precision_, scaler, seed, device):
-        self.accumulate, self.world, self.precision = accumulate, world, precision_
+        self.world, self.precision = world, precision_
         self.scaler, self.seed, self.device = scaler, seed, device
         self.total = accumulate * world.size
 
@@ -458,6 +458,11 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                         loss_scaler=None if scaler is None else scaler.state_dict(),
                         microbatch_seed=microbatch_seed)  # fmt: skip
 
+    def report_interrupt():
+        if progress:
+            saved = f"; checkpoint saved to {checkpoint_path}" if checkpoint_path else ""
+            bar.write(f"interrupted after step {point['step']}{saved}")
+
     def evaluate(done) -> bool:
         """Evaluate after step ``done``; True when early stopping says stop."""
         nonlocal best, bad_evals, best_state
@@ -541,9 +546,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             bar.update(1)
             if stop:  # Ctrl-C under mpiexec: every process stops after this same step
                 history.interrupted = True
-                if progress:
-                    saved = f"; checkpoint saved to {checkpoint_path}" if checkpoint_path else ""
-                    bar.write(f"interrupted after step {done}{saved}")
+                report_interrupt()
                 break
             if eval_due and evaluate(done):
                 break
@@ -558,9 +561,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         history.interrupted = True
         optimizer.zero_grad()
         _set_rng_states(point["rng"], generators)  # as it was after the last whole step
-        if progress:
-            saved = f"; checkpoint saved to {checkpoint_path}" if checkpoint_path else ""
-            bar.write(f"interrupted after step {point['step']}{saved}")
+        report_interrupt()
     finally:
         if held:
             signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -21,6 +21,7 @@ import minilm.nn as nn
 from minilm.distributed import (
     GradientSync,
     World,
+    environment_outside_mpi,
     launched_ranks,
     ring_allgather_step,
     ring_allreduce,
@@ -43,7 +44,7 @@ def need_mpi():
 
 
 def mpiexec(n, *args, cwd=None, timeout=180):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    env = environment_outside_mpi()
     proc = subprocess.run(["mpiexec", "-n", str(n), sys.executable, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -168,7 +169,7 @@ def test_an_error_on_one_process_ends_them_all(tmp_path):
     lines = ["import minilm.distributed as d", "w = d.world()",
              "if w.rank == 1:", "    raise ValueError('rank 1 fails')", "w.barrier()"]  # fmt: skip
     script.write_text("\n".join(lines) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    env = environment_outside_mpi()
     proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, str(script)], env=env,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode != 0
@@ -179,7 +180,7 @@ def test_ctrl_c_under_mpiexec_stops_every_process_after_the_same_step(tmp_path):
     """Each rank gets the SIGINT at another point of its step: they agree (in the
     step's allreduce) to stop after the same step, and none waits forever."""
     need_mpi()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    env = environment_outside_mpi()
     proc = subprocess.Popen(["mpiexec", "-n", "2", sys.executable,
                              str(TESTS / "distributed_worker.py"), str(tmp_path), "fp32",
                              "forever"], env=env, stdout=subprocess.PIPE,

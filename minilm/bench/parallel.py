@@ -31,6 +31,7 @@ import time
 
 from minilm import argtypes
 from minilm.bench import argument_parser
+from minilm.distributed import environment_outside_mpi
 
 __all__ = ["main", "worker"]
 
@@ -74,7 +75,7 @@ def _run(processes: int, args, bucket_bytes: int, threads: int | None = None) ->
            "--micro-batches", str(args.processes), "--bucket-bytes", str(bucket_bytes)]  # fmt: skip
     if processes > 1:
         cmd = ["mpiexec", "-n", str(processes), *cmd]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "MPI_", "OMPI_"))}
+    env = environment_outside_mpi()
     if threads is not None:
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

@@ -59,9 +59,7 @@ def _gpt(corpus, precision, loss_scale, steps, seed, shrink=0):
     model = GPT(cfg)
     config = GPTTrainConfig(steps=steps, batch_size=32, lr=1e-3, warmup=min(100, steps // 5),
                             seed=seed, precision=precision, loss_scale=loss_scale)  # fmt: skip
-    factor = 2.0**-shrink  # the gradients of a 2**shrink times larger batch's mean loss
-    loss_fn = cross_entropy_loss if not shrink else lambda m, b: cross_entropy_loss(m, b) * factor
-    history = train_gpt(model, corpus, config, progress=False, loss_fn=loss_fn)
+    history = train_gpt(model, corpus, config, progress=False, loss_fn=_loss_for("gpt", shrink))
     return model, history, lambda m: evaluate_gpt(m, corpus, "val")
 
 
@@ -89,7 +87,11 @@ def _probe_batch(corpus, model_name):
 
 
 def _loss_for(model_name, shrink=0):
+    """The training loss; with ``shrink``, times 2**-shrink: the gradients of a
+    2**shrink times larger batch's mean loss."""
     if model_name == "gpt":
+        if not shrink:
+            return cross_entropy_loss
         return lambda model, batch: cross_entropy_loss(model, batch) * 2.0**-shrink
     return lambda model, batch: minilm.functional.cross_entropy(model(batch[0])[0], batch[1])
 
