@@ -283,3 +283,25 @@ def test_the_fast_float16_rounding_is_the_cast_bit_for_bit(values, exponent):
     got = round_to(minilm.tensor(x), "fp16").numpy()  # the fast layer's, on float32
     want = round_array(x, np.float16)
     np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.sampled_from(["fp16", "bf16"]),
+       st.integers(0, 2**31))  # fmt: skip
+def test_round_to_derivatives_over_random_shapes(shape, prec, seed):
+    """RoundTo's derivative is the rounded incoming gradient (straight through; the
+    true derivative of rounding is 0 almost everywhere, so finite differences do not
+    apply). First derivative: d/dx sum(round(x) w) = round(w); second: the
+    gradient of that with respect to w, against v, is round(v)."""
+    gen = np.random.default_rng(seed)
+
+    def draw():
+        values = gen.standard_normal(shape) * 10.0 ** gen.integers(-9, 3, shape)
+        return minilm.tensor(values.astype(np.float32), requires_grad=True)
+
+    x, w, v = draw(), draw(), draw()
+    low = np.float16 if prec == "fp16" else BF16
+    gx = minilm.grad((round_to(x, prec) * w).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), round_array(w.numpy(), low))
+    gw = minilm.grad((gx * v).sum(), w)
+    np.testing.assert_array_equal(gw.numpy(), round_array(v.numpy(), low))
