@@ -41,7 +41,8 @@ if __name__ == "__main__":
     w = get_world()
     if sys.argv[3:] == ["forever"]:  # until a Ctrl-C; then every rank stops after one step
         shared = os.path.join(out, "shared.ckpt")
-        print("started", flush=True)
+        if w.is_root:  # one line: two ranks printing at once can run together
+            print("started", flush=True)
         params = train(1, w, precision, shared, steps=10**7)
         if w.is_root:
             np.savez(os.path.join(out, "params.npz"), size=w.size, **params)
