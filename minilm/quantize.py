@@ -28,8 +28,10 @@ is the lesson; int8 hardware (and PyTorch's fbgemm) makes it fast.
 
 from __future__ import annotations
 
+from . import functional as F
+from .autograd import Function
 from .backend import get_array_module, np
-from .nn import Linear, Module
+from .nn import Embedding, Linear, Module
 from .tensor import Tensor, as_tensor
 
 __all__ = [
@@ -44,7 +46,12 @@ __all__ = [
     "int8_matmul",
     "SCHEMES",
     "QuantizedLinear",
+    "QuantizedEmbedding",
     "quantize_model",
+    "FakeQuantize",
+    "fake_quantize",
+    "QATLinear",
+    "prepare_qat",
 ]
 
 
@@ -251,23 +258,188 @@ class QuantizedLinear(Module):
         return as_tensor(y.astype(np.float32))
 
 
-def quantize_model(model, scheme: str = "int8", group_size: int = 32) -> dict:
+class QuantizedEmbedding(Module):
+    """A :class:`minilm.nn.Embedding` whose table is stored quantized: int8 with one
+    scale per row (a token's vector; "int8-channel") or one for the table ("int8"),
+    or int4 with group-wise scales along each row ("int4", two values a byte).
+    A lookup dequantizes the rows it reads. ``weight`` is the whole dequantized
+    table, for a model that ties its output head to the embedding (GPT's logits
+    are ``x @ wte.weight.T``): the head then reads the same quantized values."""
+
+    def __init__(self, embedding, scheme: str = "int8-channel", group_size: int = 32):
+        super().__init__()
+        if scheme not in SCHEMES:
+            raise ValueError(f"QuantizedEmbedding: scheme must be one of {SCHEMES}, got {scheme!r}")
+        w = embedding.weight.data  # (num_embeddings, embedding_dim)
+        self.num_embeddings, self.embedding_dim = w.shape
+        self.scheme = scheme
+        if scheme == "int4":
+            q, scale = quantize_groupwise(w.T, 4, group_size)  # groups of dims, per row
+            q = pack_int4(q.T)  # (num, dim / 2)
+        else:
+            q, scale = quantize_symmetric(w, 8, 0 if scheme == "int8-channel" else None)
+        self.register_buffer("q", as_tensor(q))
+        self.register_buffer("scale", as_tensor(scale))
+
+    def weight_nbytes(self) -> int:
+        """Bytes the table takes: the integers and the scales."""
+        return int(self.q.data.nbytes + self.scale.data.nbytes)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}, scheme={self.scheme!r}"
+
+    def dequantized_weight(self):
+        """The float32 (num_embeddings, embedding_dim) table the integers stand for."""
+        q, scale = self.q.data, self.scale.data
+        if self.scheme == "int4":
+            return dequantize_groupwise(unpack_int4(q).T, scale).T
+        return dequantize(q, scale)
+
+    @property
+    def weight(self):
+        return as_tensor(self.dequantized_weight())
+
+    def forward(self, idx):
+        ids = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"QuantizedEmbedding: ids must be integers, got {ids.dtype}")
+        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
+            raise IndexError(
+                f"QuantizedEmbedding: ids must lie in 0..{self.num_embeddings - 1}, got "
+                f"{int(ids.min())}..{int(ids.max())}"
+            )
+        q, scale = self.q.data[ids], self.scale.data
+        if self.scheme == "int4":  # dequantize only the rows looked up
+            xp = get_array_module(q)
+            vals = unpack_int4(q).astype(xp.float32)  # (..., dim)
+            groups = vals.reshape(*ids.shape, scale.shape[0], -1)  # (..., G, group)
+            out = (groups * xp.moveaxis(scale[:, ids], 0, -1)[..., None]).reshape(vals.shape)
+        else:
+            out = dequantize(q, scale[ids] if self.scheme == "int8-channel" else scale)
+        return as_tensor(out.astype(np.float32))
+
+
+def quantize_model(model, scheme: str = "int8", group_size: int = 32,
+                   embeddings: bool = True) -> dict:  # fmt: skip
     """Replace every :class:`minilm.nn.Linear` in ``model`` (in place) by a
-    :class:`QuantizedLinear`; returns ``{"float_bytes", "quantized_bytes",
-    "layers"}`` for the weights replaced. For int4, layers whose inputs do not
-    divide into ``group_size`` (or are odd in number) stay float, and are not counted."""
+    :class:`QuantizedLinear`, and with ``embeddings`` every
+    :class:`minilm.nn.Embedding` by a :class:`QuantizedEmbedding`; returns
+    ``{"float_bytes", "quantized_bytes", "layers"}`` for the tables replaced.
+
+    The embeddings follow the int8 schemes; with "int4" they are int8 per row:
+    a GPT's embedding is also its output head (tied), the table whose error
+    every logit carries, and int4 schemes commonly keep it in higher precision
+    (on the course's GPT, int4 groups of 32 there cost 0.34 nats/char more than
+    int8 rows). For int4, Linear layers whose inputs do not divide into
+    ``group_size`` (or are odd in number) stay float, and are not counted. A
+    model after :func:`prepare_qat` is converted the same way: its
+    :class:`QATLinear` layers are Linear layers."""
     if scheme not in SCHEMES:
         raise ValueError(f"quantize_model: scheme must be one of {SCHEMES}, got {scheme!r}")
+    table_scheme = "int8-channel" if scheme == "int4" else scheme
     stats = {"float_bytes": 0, "quantized_bytes": 0, "layers": 0}
     for _, module in list(model.named_modules()):
         for name, child in list(vars(module).items()):
-            if not isinstance(child, Linear):
+            if isinstance(child, Linear):
+                if scheme == "int4" and (child.in_features % group_size or child.in_features % 2):
+                    continue
+                quantized = QuantizedLinear(child, scheme, group_size)
+            elif isinstance(child, Embedding) and embeddings:
+                quantized = QuantizedEmbedding(child, table_scheme)
+            else:
                 continue
-            if scheme == "int4" and (child.in_features % group_size or child.in_features % 2):
-                continue
-            quantized = QuantizedLinear(child, scheme, group_size)
             stats["float_bytes"] += int(child.weight.data.nbytes)
             stats["quantized_bytes"] += quantized.weight_nbytes()
             stats["layers"] += 1
             setattr(module, name, quantized)
     return stats
+
+
+# ---- quantization-aware training ----
+
+
+def _fake(w, mode, bits, group_size):
+    if mode == "tensor":
+        return dequantize(*quantize_symmetric(w, bits))
+    if mode == "channel":  # one scale per output of an (in, out) weight
+        return dequantize(*quantize_symmetric(w, bits, axis=1))
+    if mode == "rows":  # one scale per row (token) of the activations
+        return dequantize(*quantize_rows(w, bits))
+    return dequantize_groupwise(*quantize_groupwise(w, bits, group_size))  # "group"
+
+
+class FakeQuantize(Function):
+    """Forward: ``x`` quantized and dequantized (the values an integer model will
+    use, in float32). Backward: the *straight-through estimator* (Bengio et al.,
+    2013): rounding has derivative 0 almost everywhere, which would stop all
+    learning, so the gradient passes through as if the op were the identity.
+    ``mode``: "tensor", "channel" (per output of an (in, out) weight), "rows"
+    (per row of activations, as :func:`quantize_rows`) or "group"."""
+
+    saves_inputs = ()
+
+    def __init__(self, mode="channel", bits=8, group_size=32):
+        if mode not in ("tensor", "channel", "rows", "group"):
+            raise ValueError(
+                f"FakeQuantize: mode must be tensor, channel, rows or group, got {mode!r}"
+            )
+        self.mode, self.bits, self.group_size = mode, bits, group_size
+
+    def forward(self, x):
+        return _fake(x, self.mode, self.bits, self.group_size).astype(x.dtype)
+
+    def backward(self, g):
+        return (g,)
+
+
+def fake_quantize(x, mode: str = "channel", bits: int = 8, group_size: int = 32):
+    """:class:`FakeQuantize` applied to the Tensor ``x``."""
+    return FakeQuantize.apply(x, mode=mode, bits=bits, group_size=group_size)
+
+
+class QATLinear(Linear):
+    """A Linear layer trained as it will be quantized (*quantization-aware
+    training*): every forward pass uses the fake-quantized weight (and, for the
+    int8 schemes, the fake-quantized input rows, as :class:`QuantizedLinear`
+    will), while the optimizer updates the float32 weight underneath through the
+    straight-through gradient. The parameters are the original layer's own."""
+
+    @classmethod
+    def wrap(cls, linear, scheme: str = "int8-channel", group_size: int = 32):
+        if scheme not in SCHEMES:
+            raise ValueError(f"QATLinear: scheme must be one of {SCHEMES}, got {scheme!r}")
+        layer = cls.__new__(cls)
+        Module.__init__(layer)
+        layer.in_features, layer.out_features = linear.in_features, linear.out_features
+        layer.weight, layer.bias = linear.weight, linear.bias
+        layer.scheme, layer.group_size = scheme, group_size
+        return layer
+
+    def forward(self, x):
+        if self.scheme == "int4":
+            return F.linear(x, fake_quantize(self.weight, "group", 4, self.group_size), self.bias)
+        mode = "channel" if self.scheme == "int8-channel" else "tensor"
+        return F.linear(fake_quantize(x, "rows"), fake_quantize(self.weight, mode), self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", scheme={self.scheme!r}"
+
+
+def prepare_qat(model, scheme: str = "int8-channel", group_size: int = 32) -> int:
+    """Make ``model`` train as its ``scheme`` quantization will run: each Linear
+    becomes a :class:`QATLinear` (in place; the same Parameters, so an optimizer
+    made before or after works). Embeddings stay float32 while training and are
+    quantized afterwards. Train as usual, then :func:`quantize_model` with the
+    same scheme converts it. Returns the number of layers prepared."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"prepare_qat: scheme must be one of {SCHEMES}, got {scheme!r}")
+    count = 0
+    for _, module in list(model.named_modules()):
+        for name, child in list(vars(module).items()):
+            if type(child) is not Linear:
+                continue
+            if scheme == "int4" and (child.in_features % group_size or child.in_features % 2):
+                continue
+            setattr(module, name, QATLinear.wrap(child, scheme, group_size))
+            count += 1
+    return count

@@ -130,7 +130,7 @@ def test_a_quantized_gpt_keeps_its_logits_and_shrinks():
         minilm.manual_seed(0)
         qmodel = GPT(cfg)
         qmodel.eval()
-        stats = quantize_model(qmodel, scheme)
+        stats = quantize_model(qmodel, scheme, embeddings=False)
         assert stats["layers"] == 2 * 4 + 1  # qkv, out, ff in, ff out per block; the head
         assert any(isinstance(m, QuantizedLinear) for m in qmodel.modules())
         with minilm.no_grad():
@@ -143,3 +143,122 @@ def test_a_quantized_gpt_keeps_its_logits_and_shrinks():
     assert results["int8"] < 0.05 and results["int8-channel"] < 0.05 and results["int4"] < 0.3
     with pytest.raises(ValueError, match="scheme must be one of"):
         quantize_model(GPT(cfg), "int2")
+
+
+def test_a_quantized_embedding_looks_up_the_dequantized_rows():
+    from minilm.nn import Embedding
+    from minilm.quantize import QuantizedEmbedding
+
+    emb = Embedding(11, 64)
+    w = emb.weight.numpy()
+    ids = np.array([[0, 3, 10], [3, 3, 7]])
+    for scheme in ("int8", "int8-channel", "int4"):
+        qe = QuantizedEmbedding(emb, scheme)
+        table = qe.dequantized_weight()
+        got = qe(ids).numpy()
+        np.testing.assert_array_equal(got, table[ids])  # a lookup reads the same values
+        np.testing.assert_array_equal(qe.weight.numpy(), table)  # a tied head does too
+        if scheme == "int4":  # groups of 32 dims in each row: each group's own half step
+            groups = w.reshape(11, 2, 32)
+            step = np.abs(groups).max(axis=2, keepdims=True) / 7
+            err = np.abs(table.reshape(11, 2, 32) - groups)
+        else:
+            axis = (1,) if scheme == "int8-channel" else (0, 1)
+            step = np.abs(w).max(axis=axis, keepdims=True) / 127  # per row, or one
+            err = np.abs(table - w)
+        assert (err <= step * (0.5 + 1e-5)).all(), scheme
+        ints, scales = {"int8": (11 * 64, 1), "int8-channel": (11 * 64, 11), "int4": (11 * 32, 22)}[
+            scheme
+        ]  # a byte an int8 (half for int4) and a float32 a scale
+        assert qe.weight_nbytes() == ints + 4 * scales
+    with pytest.raises(IndexError, match="0..10"):
+        QuantizedEmbedding(emb)(np.array([11]))
+    with pytest.raises(TypeError, match="integers"):
+        QuantizedEmbedding(emb)(np.array([1.0]))
+
+
+def test_a_tied_gpt_quantizes_its_embedding_as_its_head():
+    import minilm
+    from minilm.models.gpt import GPT, GPTConfig
+    from minilm.quantize import QuantizedEmbedding, quantize_model
+
+    cfg = GPTConfig(vocab_size=13, block_size=8, n_layer=1, n_head=2, n_embd=32)
+    minilm.manual_seed(1)
+    model, qmodel = GPT(cfg), GPT(cfg)
+    qmodel.load_state_dict(model.state_dict())
+    x = minilm.tensor(np.random.default_rng(1).integers(0, 13, (2, 8)))
+    stats = quantize_model(qmodel, "int4")
+    assert isinstance(qmodel.wte, QuantizedEmbedding) and qmodel.wte.scheme == "int8-channel"
+    assert stats["layers"] == 4 + 2  # the block's four Linear layers, wte and wpe
+    with minilm.no_grad():
+        ref, got = model(x).numpy(), qmodel(x).numpy()
+    assert np.abs(got - ref).max() < 0.3 * np.abs(ref).max()
+    # the head reads the quantized table: logits are the final features times it
+    with minilm.no_grad():
+        h = qmodel.ln_f(qmodel.blocks[0](qmodel.wpe(qmodel.wte(x)), causal=True)).numpy()
+    np.testing.assert_allclose(got, h @ qmodel.wte.dequantized_weight().T, rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 6), st.sampled_from(["tensor", "channel", "rows"]),
+       st.integers(0, 2**31))  # fmt: skip
+def test_fake_quantize_is_quantize_then_dequantize_with_a_straight_through_gradient(
+    n, m, mode, seed
+):
+    """Forward: the values the integer model uses. Backward: the straight-through
+    estimator, the identity (the true derivative of rounding is 0 almost everywhere,
+    so finite differences do not apply): d/dx sum(fq(x) w) = w, and the gradient of
+    that with respect to w, against v, is v."""
+    import minilm
+    from minilm.quantize import fake_quantize
+
+    gen = np.random.default_rng(seed)
+    x, w, v = (minilm.tensor(gen.standard_normal((n, m)), requires_grad=True) for _ in range(3))
+    y = fake_quantize(x, mode)
+    xs = x.numpy()
+    axis = {"tensor": None, "channel": 1}
+    q, s = quantize_rows(xs) if mode == "rows" else quantize_symmetric(xs, 8, axis[mode])
+    np.testing.assert_allclose(y.numpy(), q.astype(np.float64) * s, rtol=1e-6)
+    gx = minilm.grad((y * w).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), w.numpy())
+    gw = minilm.grad((gx * v).sum(), w)
+    np.testing.assert_array_equal(gw.numpy(), v.numpy())
+
+
+def test_qat_trains_the_float_weights_and_converts_to_the_model_it_simulated():
+    import minilm
+    from minilm import optim
+    from minilm.models.gpt import GPT, GPTConfig
+    from minilm.quantize import QATLinear, prepare_qat, quantize_model
+    from minilm.train import fit
+
+    cfg = GPTConfig(vocab_size=13, block_size=8, n_layer=1, n_head=2, n_embd=32)
+    gen = np.random.default_rng(2)
+    x = minilm.tensor(gen.integers(0, 13, (4, 8)))
+    y = minilm.tensor((x.numpy() + 1) % 13)  # a task to learn: the next id
+    for scheme in ("int8", "int8-channel", "int4"):
+        minilm.manual_seed(2)
+        model = GPT(cfg)
+        before = {n: p for n, p in model.named_parameters()}
+        start = {n: p.numpy().copy() for n, p in before.items()}
+        assert prepare_qat(model, scheme) == 4
+        assert all(isinstance(b.attn.qkv_proj, QATLinear) for b in model.blocks)
+        assert {n: p for n, p in model.named_parameters()} == before  # the same Parameters
+        history = fit(model, optim.Adam(model.parameters(), lr=1e-2), [(x, y)], 30,
+                      progress=False)  # fmt: skip
+        assert history.loss[-1] < 0.5 * history.loss[0], scheme
+        changed = [
+            n for n, p in model.named_parameters() if not np.array_equal(p.numpy(), start[n])
+        ]
+        assert "blocks.0.attn.qkv_proj.weight" in changed  # the gradient passed through
+        model.eval()
+        with minilm.no_grad():
+            simulated = model(x).numpy()
+        quantize_model(model, scheme, embeddings=False)  # what QAT did not simulate stays float
+        with minilm.no_grad():
+            converted = model(x).numpy()
+        np.testing.assert_allclose(
+            converted, simulated, rtol=1e-4, atol=1e-4 * np.abs(simulated).max()
+        )
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        prepare_qat(GPT(cfg), "fp8")
