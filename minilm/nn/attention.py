@@ -223,20 +223,21 @@ class MultiHeadAttention(Module):
         return x.transpose((0, 2, 1, 3)).reshape(B, T, H * hd)
 
     def _project(self, x, context):
-        """q, k, v, each (B, T|S, d), from one fused projection."""
+        """q, k, v, each (B, T|S, H*hd), from one fused projection. H*hd is d_model
+        unless heads were removed (:func:`minilm.prune.prune_heads`)."""
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(
                 f"MultiHeadAttention: input must be (B, T, {self.d_model}), got {x.shape}"
             )
-        d = self.d_model
+        d = self.num_heads * self.head_dim
         if self.cross:
             if context is None:
                 raise ValueError("MultiHeadAttention(cross=True) needs a context (B, S, d)")
-            kv = self.kv_proj(context)  # (B, S, 2d)
+            kv = self.kv_proj(context)  # (B, S, 2 H*hd)
             return self.q_proj(x), kv[..., :d], kv[..., d:]
         if context is not None:
             raise ValueError("self-attention takes no context; build it with cross=True")
-        qkv = self.qkv_proj(x)  # (B, T, 3d)
+        qkv = self.qkv_proj(x)  # (B, T, 3 H*hd)
         return qkv[..., :d], qkv[..., d : 2 * d], qkv[..., 2 * d :]
 
     def forward(self, x, context=None, mask=None, key_padding_mask=None, causal=False,

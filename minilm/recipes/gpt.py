@@ -66,11 +66,14 @@ def _names_batch(corpus, config, device, gen):
 
 
 def train_gpt(model: GPT, corpus: CharCorpus, config: GPTTrainConfig, progress: bool = True,
-              eval_every: int | None = None, eval_split: str = "val", world=None,
-              loss_fn=cross_entropy_loss):  # fmt: skip
+              eval_every: int | None = None, eval_split: str | None = "val", world=None,
+              loss_fn=cross_entropy_loss, wrap_optimizer=None):  # fmt: skip
     """AdamW (no decay on biases and norms), linear warmup then cosine decay,
     gradient clipping; returns :func:`minilm.train.fit`'s history. ``world``:
-    data-parallel processes; ``loss_fn(model, batch)``: the training loss."""
+    data-parallel processes; ``loss_fn(model, batch)``: the training loss;
+    ``wrap_optimizer(opt) -> opt``: an optimizer around AdamW (pruning's
+    :class:`minilm.prune.MaskedOptimizer`); ``eval_split=None``: no evaluation
+    (otherwise every ``eval_every`` steps and at the end)."""
     device = model.wte.weight.device
     gen = np.random.default_rng(config.seed)
     if corpus.stream:
@@ -84,11 +87,14 @@ def train_gpt(model: GPT, corpus: CharCorpus, config: GPTTrainConfig, progress: 
     warmup = min(config.warmup, config.steps - 1) if config.steps > 1 else 0
     sched = optim.WarmupCosineLR(opt, warmup, max(config.steps, 1),
                                  eta_min=config.lr * config.min_lr_ratio)  # fmt: skip
+    if wrap_optimizer is not None:
+        opt = wrap_optimizer(opt)
+    evaluate = None if eval_split is None else (lambda m: evaluate_gpt(m, corpus, eval_split))
     return fit(model, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
                clip_grad_norm=config.clip,
                accumulate=config.accumulate, precision=config.precision,
                loss_scale=config.loss_scale, world=world,
-               seed=config.seed, eval_fn=lambda m: evaluate_gpt(m, corpus, eval_split),
+               seed=config.seed, eval_fn=evaluate,
                eval_every=eval_every, progress=progress, config=asdict(config))  # fmt: skip
 
 
