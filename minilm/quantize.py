@@ -48,6 +48,7 @@ __all__ = [
     "QuantizedLinear",
     "QuantizedEmbedding",
     "quantize_model",
+    "quantize_weights_",
     "FakeQuantize",
     "fake_quantize",
     "QATLinear",
@@ -352,6 +353,49 @@ def quantize_model(model, scheme: str = "int8", group_size: int = 32,
             stats["quantized_bytes"] += quantized.weight_nbytes()
             stats["layers"] += 1
             setattr(module, name, quantized)
+    return stats
+
+
+def quantize_weights_(model, scheme: str = "int8", group_size: int = 32) -> dict:
+    """Weight-only quantization of any model, simulated: every 2-D parameter's
+    values are replaced (in place) by the values ``scheme`` would store, so the
+    model computes exactly what a weight-only kernel (one that dequantizes on
+    the fly, as int4 does) would; the int8 path's quantized activations are left
+    out. For models whose weights are not all :class:`minilm.nn.Linear` layers
+    (a recurrent cell's matrices): it measures what the quantization costs in
+    quality; :func:`quantize_model` is the model that really stores integers.
+
+    An Embedding's table is quantized per row (int8 per row for "int4" too, as
+    :func:`quantize_model` does); every other 2-D weight, minilm's (in, out)
+    layout, per output column ("int8-channel") or in groups of ``group_size``
+    inputs ("int4"; a weight whose inputs do not divide stays float, uncounted).
+    Returns ``{"float_bytes", "quantized_bytes", "layers"}`` as quantize_model does.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"quantize_weights_: scheme must be one of {SCHEMES}, got {scheme!r}")
+    tables = {id(m.weight) for m in model.modules() if isinstance(m, Embedding)}
+    stats = {"float_bytes": 0, "quantized_bytes": 0, "layers": 0}
+    seen = set()
+    for _, p in model.named_parameters():
+        if p.ndim != 2 or id(p) in seen:
+            continue
+        seen.add(id(p))
+        w = p.data
+        if id(p) in tables:
+            q, scale = quantize_symmetric(w, 8, None if scheme == "int8" else 0)
+            new, nbytes = dequantize(q, scale), q.nbytes + scale.nbytes
+        elif scheme == "int4":
+            if w.shape[0] % group_size:
+                continue
+            q, scale = quantize_groupwise(w, 4, group_size)
+            new, nbytes = dequantize_groupwise(q, scale), q.size // 2 + scale.nbytes
+        else:
+            q, scale = quantize_symmetric(w, 8, 1 if scheme == "int8-channel" else None)
+            new, nbytes = dequantize(q, scale), q.nbytes + scale.nbytes
+        p.data[...] = new.astype(w.dtype)
+        stats["float_bytes"] += int(w.nbytes)
+        stats["quantized_bytes"] += int(nbytes)
+        stats["layers"] += 1
     return stats
 
 

@@ -88,7 +88,7 @@ def load_corpus(settings: Settings) -> CharCorpus:
 class Trained:
     """What a rung reports: its description, parameter count, training seconds,
     test nats per character, a few samples (decoded text), and the trained model
-    itself (``lm``, for saving)."""
+    itself (``lm``, for saving) with the function that scored it (``evaluate``)."""
 
     model: str
     params: int
@@ -98,6 +98,7 @@ class Trained:
     lm: object = None
     steps: int = 0
     history: object = None  # fit's History (neural rungs)
+    evaluate: object = None  # (model, corpus, split) -> nats per token (neural rungs)
 
 
 @dataclass
@@ -231,11 +232,11 @@ def _train_options(settings: Settings) -> dict:
 def _trained(label, model, corpus, settings, train_s, evaluate, steps, history) -> Trained:
     if settings.world is not None and not settings.world.is_root:  # rank 0 reports
         return Trained(label, model.num_parameters(), train_s, math.nan, lm=model, steps=steps,
-                       history=history)  # fmt: skip
+                       history=history, evaluate=evaluate)  # fmt: skip
     nats = corpus.nats_per_char(evaluate(model, corpus, "test"), "test")
     return Trained(label, model.num_parameters(), train_s, nats,
                    neural_samples(model, corpus, settings), lm=model, steps=steps,
-                   history=history)  # fmt: skip
+                   history=history, evaluate=evaluate)  # fmt: skip
 
 
 def neural_bigram_rung(corpus: CharCorpus, settings: Settings) -> Trained:

@@ -262,3 +262,32 @@ def test_qat_trains_the_float_weights_and_converts_to_the_model_it_simulated():
         )
     with pytest.raises(ValueError, match="scheme must be one of"):
         prepare_qat(GPT(cfg), "fp8")
+
+
+def test_weight_only_simulation_is_the_int4_model_and_covers_recurrent_cells():
+    import copy
+
+    import minilm
+    from minilm.models.gpt import GPT, GPTConfig
+    from minilm.models.rnn_lm import RNNLM, RNNLMConfig
+    from minilm.quantize import quantize_model, quantize_weights_
+
+    minilm.manual_seed(3)
+    gpt = GPT(GPTConfig(vocab_size=13, block_size=8, n_layer=1, n_head=2, n_embd=32))
+    x = minilm.tensor(np.random.default_rng(3).integers(0, 13, (2, 8)))
+    real, simulated = copy.deepcopy(gpt), copy.deepcopy(gpt)
+    real_stats, sim_stats = quantize_model(real, "int4"), quantize_weights_(simulated, "int4")
+    assert real_stats == sim_stats  # the same tables, the same bytes
+    with minilm.no_grad():  # int4 dequantizes on the fly: the same arithmetic
+        np.testing.assert_allclose(simulated(x).numpy(), real(x).numpy(), rtol=1e-5, atol=1e-5)
+    rnn = RNNLM(RNNLMConfig(13, cell="lstm", embed_dim=8, hidden_size=16))
+    before = {n: p.numpy().copy() for n, p in rnn.named_parameters()}
+    stats = quantize_weights_(rnn, "int8-channel")
+    for name, p in rnn.named_parameters():
+        w = before[name]
+        if w.ndim != 2:
+            np.testing.assert_array_equal(p.numpy(), w)  # biases stay
+            continue
+        axis = 0 if name.startswith("embed") else 1
+        np.testing.assert_array_equal(p.numpy(), dequantize(*quantize_symmetric(w, 8, axis)))
+    assert stats["layers"] == sum(w.ndim == 2 for w in before.values())

@@ -6,6 +6,7 @@ starts with an underscore are helpers, not benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import pkgutil
 
 
@@ -27,3 +28,19 @@ def argument_parser(name: str, doc: str):
     raw = argparse.RawDescriptionHelpFormatter
     return argparse.ArgumentParser(prog=f"python -m minilm.bench {name}", description=doc,
                                    formatter_class=raw)  # fmt: skip
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int | None):
+    """Limit BLAS to ``threads`` threads inside the block (with ``threadpoolctl``,
+    when installed; otherwise, or with None, nothing changes). Small matrices on a
+    busy machine run faster on one thread than on two fighting for the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    if threads is None or threadpool_limits is None:
+        yield
+        return
+    with threadpool_limits(threads):
+        yield

@@ -53,7 +53,6 @@ A notebook calls :func:`run`, :func:`sweep`, :func:`table` and :func:`plot`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
 import math
@@ -63,7 +62,7 @@ import time
 
 import minilm
 from minilm import argtypes
-from minilm.bench import argument_parser
+from minilm.bench import argument_parser, blas_threads
 from minilm.data.lm_corpus import CharCorpus
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.recipes.gpt import GPTTrainConfig, train_gpt
@@ -89,19 +88,6 @@ EXAMPLES = 12_800  # names per run: 400 steps at batch 32 (the tour trains on 19
 SWEEP_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # times BASE_LR, for sweep()
 SWEEP_BATCHES = (BASE_BATCH, 256)
 QUICK = {"batch_sizes": BATCH_SIZES, "rules": ("linear", "fixed"), "examples": 4096}
-
-
-@contextlib.contextmanager
-def _blas_threads(threads: int | None):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if threads is None or threadpool_limits is None:
-        yield
-        return
-    with threadpool_limits(threads):
-        yield
 
 
 @functools.lru_cache(maxsize=1)
@@ -197,7 +183,7 @@ def sweep(batch_sizes=SWEEP_BATCHES, factors=SWEEP_FACTORS, examples: int | None
 
 def _train_all(plan, examples, log, threads, cache) -> list[dict]:
     rows = []
-    with _blas_threads(threads):
+    with blas_threads(threads):
         for i, (seed, rule, b, lr) in enumerate(plan, 1):
             key = (seed, b, round(lr, 12), examples)
             again = key in cache
