@@ -45,6 +45,9 @@ ABOVE_MODELS = (
     "tour",
     "rl",
     "grading",
+    "distill",
+    "ensemble",
+    "search",
 )
 
 
