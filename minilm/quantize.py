@@ -368,7 +368,8 @@ def quantize_weights_(model, scheme: str = "int8", group_size: int = 32) -> dict
     An Embedding's table is quantized per row (int8 per row for "int4" too, as
     :func:`quantize_model` does); every other 2-D weight, minilm's (in, out)
     layout, per output column ("int8-channel") or in groups of ``group_size``
-    inputs ("int4"; a weight whose inputs do not divide stays float, uncounted).
+    inputs ("int4"; a weight whose inputs do not divide into groups gets one
+    group of all its inputs, a scale per output).
     Returns ``{"float_bytes", "quantized_bytes", "layers"}`` as quantize_model does.
     """
     if scheme not in SCHEMES:
@@ -384,10 +385,9 @@ def quantize_weights_(model, scheme: str = "int8", group_size: int = 32) -> dict
         if id(p) in tables:
             q, scale = quantize_symmetric(w, 8, None if scheme == "int8" else 0)
             new, nbytes = dequantize(q, scale), q.nbytes + scale.nbytes
-        elif scheme == "int4":
-            if w.shape[0] % group_size:
-                continue
-            q, scale = quantize_groupwise(w, 4, group_size)
+        elif scheme == "int4":  # one group for all the inputs when they do not divide
+            group = group_size if w.shape[0] % group_size == 0 else w.shape[0]
+            q, scale = quantize_groupwise(w, 4, group)
             new, nbytes = dequantize_groupwise(q, scale), q.size // 2 + scale.nbytes
         else:
             q, scale = quantize_symmetric(w, 8, 1 if scheme == "int8-channel" else None)

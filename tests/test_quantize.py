@@ -291,3 +291,9 @@ def test_weight_only_simulation_is_the_int4_model_and_covers_recurrent_cells():
         axis = 0 if name.startswith("embed") else 1
         np.testing.assert_array_equal(p.numpy(), dequantize(*quantize_symmetric(w, 8, axis)))
     assert stats["layers"] == sum(w.ndim == 2 for w in before.values())
+    rnn4 = RNNLM(RNNLMConfig(13, cell="lstm", embed_dim=8, hidden_size=16))
+    stats = quantize_weights_(rnn4, "int4")  # 8 and 16 inputs: one group of them all
+    assert stats["layers"] == sum(p.ndim == 2 for p in rnn4.parameters())
+    w_hh = next(p for n, p in rnn4.named_parameters() if p.ndim == 2 and p.shape[0] == 16)
+    steps = np.abs(w_hh.numpy()).max(axis=0) / 7  # int4 levels: a multiple of the scale
+    np.testing.assert_allclose(w_hh.numpy() / steps, np.rint(w_hh.numpy() / steps), atol=1e-3)

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Chapter 9: Training and optimization (part 1)
+# # Chapter 9: Training and optimization
 #
 # Every model so far trained in one process, in float32. Large models are
 # trained otherwise: in 16-bit floating point, on batches too big for one
@@ -28,8 +28,18 @@
 # 5. **pipeline parallelism**: a model cut into stages, the GPipe schedule and
 #    its bubble.
 #
-# Part 2 of the chapter (quantization, pruning, distillation, hyperparameter
-# search) is still to come.
+# Part 2 starts from one trained GPT and makes it smaller, measuring what each
+# way costs in quality:
+#
+# 6. **quantization**: int8 and int4 weights, integer matrix products, and
+#    quantization-aware training;
+# 7. **pruning**: zeroing the smallest weights, or removing whole heads and
+#    neurons;
+# 8. **knowledge distillation**: a small student taught by the big model;
+# 9. **hyperparameter search**: grid, random and successive halving at equal
+#    budgets;
+# 10. **ensembles**: averaging language models, and bagging a classifier;
+# 11. all of it on one table of size against quality.
 #
 # On a CPU the 16-bit formats are *emulated* (the values are rounded exactly as
 # the formats round them; the speed is not a GPU's), and the parallel runs use
@@ -38,6 +48,7 @@
 # `MINILM_FULL=1` trains longer.
 
 # %%
+import contextlib
 import importlib.util
 import os
 import re
@@ -63,7 +74,7 @@ from minilm.data.lm_corpus import CharCorpus, padded_batch
 from minilm.models.gpt import GPT, GPTConfig
 from minilm.ops.arith import matmul
 from minilm.pipeline import bubble_fraction, gpipe_schedule
-from minilm.recipes.gpt import evaluate_gpt
+from minilm.recipes.gpt import GPTTrainConfig, evaluate_gpt, train_gpt
 from minilm.tour import GPT_SIZES
 from minilm.train import cross_entropy_loss, fit
 
@@ -926,18 +937,433 @@ shutil.rmtree(work, ignore_errors=True)
 # parallelism inside a machine, pipeline stages across machines, and data
 # parallelism over copies of the whole arrangement. minilm does not build
 # tensor parallelism.
+
+# %% [markdown]
+# # Part 2: Making a trained model smaller
 #
-# ## Part 2 (coming)
+# Part 1 changed how a model is *trained*. Part 2 starts from one trained model
+# and makes it cheaper to keep and to run: fewer bits per weight
+# (**quantization**), fewer weights (**pruning**), or a smaller model taught by
+# the big one (**distillation**). Then two ways to spend compute well:
+# **hyperparameter search** and **ensembles**. Every measurement starts from the
+# same checkpoint: the GPT that chapter 7 ships (2 layers, 4 heads, width 64,
+# 108,352 parameters, trained 6000 steps on tinyshakespeare by the command in
+# chapter 7's README), scored on the same validation characters.
+
+# %%
+from minilm import quantize
+from minilm.bench import compress
+
+shakespeare = CharCorpus.load("tinyshakespeare")
+VAL_CHARS = None if FULL else 10_000  # the notebook scores the first 10,000 by default
+
+
+def val_nats(model, precision="fp32"):
+    """Validation nats/char of a char GPT on tinyshakespeare (the lesson's share of it)."""
+    with precision_context(precision):
+        return evaluate_gpt(model, shakespeare, "val", max_chars=VAL_CHARS)
+
+
+def precision_context(name):
+    return precision.autocast(name) if name != "fp32" else contextlib.nullcontext()
+
+
+checkpoint = compress.load_checkpoint()
+n_params = sum(p.size for p in checkpoint.parameters())
+base_val = val_nats(checkpoint)
+print(f"the checkpoint: {n_params:,} parameters, {4 * n_params:,} bytes in float32, "
+      f"validation {base_val:.4f} nats/char")  # fmt: skip
+
+# %% [markdown]
+# ## 6. Quantization
 #
-# The second part of this chapter is a later addition. It will cover:
+# **Symmetric quantization** stores a tensor as integers $q \in [-Q, Q]$ and
+# one float scale: $Q = 2^{b-1}-1$ (127 for int8, 7 for int4),
+# $s = \max|w| / Q$, $q = \mathrm{round}(w/s)$, and $w \approx s\,q$. Rounding
+# moves each value by at most $s/2$, so the error is set by the largest value
+# the scale must reach. One scale **per output channel** (a column of minilm's
+# (in, out) weight) lets a column of small weights keep small steps; int4, with
+# only 15 levels, takes one scale per **group** of 32 inputs. Here is the first
+# block's $q, k, v$ projection of the checkpoint:
+
+# %%
+w = checkpoint.blocks[0].attn.qkv_proj.weight.numpy()  # (64, 192)
+for axis, label in ((None, "int8, one scale"), (1, "int8, a scale per output")):
+    q, s = quantize.quantize_symmetric(w, 8, axis)
+    err = np.abs(quantize.dequantize(q, s) - w)
+    print(f"{label:>26}: {np.size(s):4d} scales, max |error| {err.max():.2e}, "
+          f"mean {err.mean():.2e}")  # fmt: skip
+q4, s4 = quantize.quantize_groupwise(w, 4, 32)
+err4 = np.abs(quantize.dequantize_groupwise(q4, s4) - w)
+print(f"{'int4, a scale per 32 inputs':>26}: {s4.size:4d} scales, max |error| {err4.max():.2e}, "
+      f"mean {err4.mean():.2e}")  # fmt: skip
+col_max = np.abs(w).max(axis=0)
+print(f"the columns' largest |w| range from {col_max.min():.3f} to {col_max.max():.3f}")
+
+# %% [markdown]
+# **Exercise 5** (`exercises/ex5_int8_quantization.py`): symmetric per-channel
+# quantization and its inverse. Grade it with
 #
-# - quantization (int8 weights and activations, post-training and
-#   quantization-aware);
-# - pruning (removing weights by magnitude, structured and unstructured);
-# - knowledge distillation (a small student trained on a large teacher's
-#   outputs);
-# - hyperparameter search (grid and random search).
+# ```
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex5_int8_quantization.py
+# ```
 #
+# **Integer arithmetic.** A quantized matrix product multiplies the integers
+# and adds them up in int32 (a product of two int8 values is at most
+# $127^2 = 16129$; a sum of 64 of them fits easily, a sum in int16 would not),
+# then applies the two scales once: with each input row quantized on the fly
+# (its own scale $s_x$, *dynamic* quantization) and a scale per output column
+# $s_w$, $(s_x q_x)(q_w s_w) = s_x s_w\,(q_x q_w)$. The scales factor out of the
+# sum only because they do not depend on the summed index: a scale per input
+# group (int4's) does not, so int4 weights are dequantized before the product.
+
+# %%
+x = np.random.default_rng(1).standard_normal((8, 64)).astype(np.float32)
+xq, xs = quantize.quantize_rows(x)
+wq, ws = quantize.quantize_symmetric(w, 8, axis=1)
+acc = xq.astype(np.int32) @ wq.astype(np.int32)  # what int8 hardware adds up
+print("largest |int32 sum|:", int(np.abs(acc).max()), "(int16 holds up to 32767)")
+y_int = quantize.int8_matmul(xq, xs, wq, ws)
+y = x @ w
+print(f"int8 product vs float32: max error {np.abs(y_int - y).max():.2e} "
+      f"on outputs up to {np.abs(y).max():.2f}")  # fmt: skip
+
+# %% [markdown]
+# **The whole model.** `quantize_model` swaps every `Linear` layer for a
+# `QuantizedLinear` (int8 through the integer product; int4 dequantized on the
+# fly) and every embedding table for a `QuantizedEmbedding`. The GPT's token
+# embedding is also its output layer (the logits are $h\,E^\top$), the one table
+# every logit reads, so with int4 it stays int8 per row. Bytes count the
+# integers, the scales and the float32 parameters left (biases, norms):
+
+# %%
+schemes = {"int8": "int8 per tensor", "int8-channel": "int8 per channel",
+           "int4": "int4, groups of 32"}  # fmt: skip
+for scheme, label in schemes.items():
+    m = compress.load_checkpoint()
+    stats = quantize.quantize_model(m, scheme)
+    nbytes = stats["quantized_bytes"] + 4 * sum(p.size for p in m.parameters())
+    print(f"{label:>19}: {nbytes:7,} bytes ({4 * n_params / nbytes:.1f}x smaller), "
+          f"validation {val_nats(m):.4f} nats/char ({val_nats(m) - base_val:+.4f})")  # fmt: skip
+
+# %% [markdown]
+# **Quantization-aware training** (QAT) trains the model *as it will be
+# quantized*: each forward pass uses the weights rounded to the scheme's
+# values (`FakeQuantize`: quantize, then dequantize), so the loss sees the
+# rounding, while the optimizer keeps updating float32 weights underneath.
+# Rounding's derivative is zero almost everywhere, which would stop all
+# learning; the **straight-through estimator** (Bengio et al., 2013) passes the
+# gradient through as if the rounding were the identity. A weight then moves
+# until its *rounded* value serves the loss. `prepare_qat` turns each Linear
+# into a `QATLinear`; after training, `quantize_model` gives the integer model
+# that the training simulated. A fair comparison trains the float model for the
+# same steps and quantizes it afterwards:
+
+# %%
+qat_steps = 300 if FULL else 60
+after = {}
+for label, qat in (("fine-tune, then quantize to int4", False), ("QAT int4", True)):
+    m = compress.load_checkpoint()
+    if qat:
+        quantize.prepare_qat(m, "int4")
+    train_gpt(m, shakespeare, GPTTrainConfig(steps=qat_steps, lr=3e-4, warmup=0),
+              progress=False, eval_split=None)  # fmt: skip
+    quantize.quantize_model(m, "int4")
+    after[label] = val_nats(m)
+    print(f"{label:>32}: {after[label]:.4f} nats/char after {qat_steps} steps")
+
+# %% [markdown]
+# Quantizing after the fine-tune loses what int4 rounding always loses;
+# training with the rounding in the loop lets the weights settle where their
+# rounded values serve the loss, and recovers most of it (the full table of
+# section 11, with 300 steps, has both). int8 needs no QAT on this model: its
+# rounding error is already below what the model can notice.
+#
+# ## 7. Pruning
+#
+# **Magnitude pruning** sets the weights of smallest $|w|$ to zero: the $n =
+# \mathrm{round}(s \cdot N)$ smallest of all $N$ prunable weights for sparsity
+# $s$ (*global*: a layer whose weights are small gives up more), or a share $s$
+# of every matrix (*per layer*). The model keeps its shape, so the saving is
+# only real for a format (or hardware) that stores and multiplies the non-zero
+# entries alone. Prunable here are the Linear weights (the embedding is the
+# output layer too, and stays):
+
+# %%
+from minilm import prune
+
+sparsities = (0.5, 0.75, 0.9)
+for scope in ("global", "layer"):
+    row = []
+    for s in sparsities:
+        m = compress.load_checkpoint()
+        prune.magnitude_prune(m, s, scope)
+        row.append(f"{s:.0%}: {val_nats(m):.3f}")
+    print(f"{scope:>6} pruning, no fine-tuning, val nats/char  " + "   ".join(row))
+m = compress.load_checkpoint()
+masks = prune.magnitude_prune(m, 0.5, "global")
+kept = {name: float(mask.mean()) for name, mask in masks.items()}
+print("global 50%: share kept per matrix:",
+      ", ".join(f"{n.replace('blocks.', 'b').replace('.weight', '')} {k:.2f}"
+                for n, k in kept.items()))  # fmt: skip
+
+# %% [markdown]
+# **Exercise 6** (`exercises/ex6_magnitude_pruning.py`): the global magnitude
+# mask, exactly as `minilm.prune` draws it. Grade it with
+#
+# ```
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex6_magnitude_pruning.py
+# ```
+#
+# **Fine-tuning with the masks.** Pruning hurts at once; some more training
+# lets the remaining weights take over, but only if the pruned ones *stay*
+# zero: an optimizer step moves every weight that has a gradient (and Adam's
+# momentum and weight decay move them even without one). `MaskedOptimizer`
+# wraps any optimizer, zeroes the pruned entries' gradients and re-applies the
+# masks after every step:
+
+# %%
+prune_steps = 300 if FULL else 60
+m = compress.load_checkpoint()
+masks = prune.magnitude_prune(m, 0.75, "global")
+before = val_nats(m)
+prune.finetune(m, shakespeare, masks, prune_steps, lr=3e-4)
+still_zero = all(bool((p.numpy()[~masks[n]] == 0).all()) for n, p in prune.prunable(m))
+print(f"75% pruned: {before:.3f} nats/char, after {prune_steps} steps of fine-tuning "
+      f"{val_nats(m):.3f}; sparsity now {prune.sparsity(m):.2%}, pruned weights all zero: "
+      f"{still_zero}")  # fmt: skip
+
+# %% [markdown]
+# **Structured pruning** removes whole units, so the model really gets smaller
+# and faster with dense kernels: an attention **head** (its columns of the
+# $q, k, v$ projection and its rows of the output projection) or an MLP
+# **neuron** (its column of the first matrix and row of the second). Removing
+# a unit is the same as zeroing what it writes into the residual stream, which
+# is how `tests/test_prune.py` checks it. Which units go is decided by a score:
+# the norms of the weights that read from and write to the unit, or a
+# first-order (Taylor) estimate of how much the loss rises without it,
+# $|\sum_k w_{jk}\,\partial L/\partial w_{jk}|$ over the unit's output weights.
+
+# %%
+m = compress.load_checkpoint()
+t_full = prune.forward_time(m, repeats=5)
+prune.prune_heads(m, 0.5)
+gen = np.random.default_rng(0)
+batches = [lm_batch(shakespeare.split("train")[0], 32, 64, rng=gen) for _ in range(4)]
+prune.prune_neurons(m, 0.5, prune.neuron_importance(m, "taylor", batches))
+print(f"half the heads and half the MLP neurons removed: {m.num_parameters():,} parameters "
+      f"(from {n_params:,}), heads per block {[b.attn.num_heads for b in m.blocks]}")  # fmt: skip
+before = val_nats(m)
+train_gpt(m, shakespeare, GPTTrainConfig(steps=prune_steps, lr=3e-4, warmup=0), progress=False,
+          eval_split=None)  # fmt: skip
+ratio = prune.forward_time(m, repeats=5) / t_full
+print(f"val {before:.3f} nats/char, after {prune_steps} steps {val_nats(m):.3f}; "
+      f"a forward pass takes {ratio:.2f} of the full model's time")  # fmt: skip
+
+# %% [markdown]
+# ## 8. Knowledge distillation
+#
+# A smaller model trained on the text learns from one answer per position: the
+# character that came next. The big model knows more than that: after "th" it
+# spreads its probability over "e", "a", "i", "o" in proportions a student can
+# copy. **Distillation** (Hinton, Vinyals and Dean, 2015) trains the student
+# on the teacher's distribution, softened by a temperature $T$ (both sets of
+# logits divided by $T$ before the softmax, so that the small probabilities
+# count), mixed with the ordinary loss on the real next character:
+#
+# $$L = \alpha\,T^2\,\frac1N\sum_n \mathrm{KL}\big(\sigma(t_n/T)\,\|\,\sigma(s_n/T)\big)
+#       + (1-\alpha)\,\frac1N\sum_n \mathrm{CE}(s_n, y_n),$$
+#
+# $\sigma$ the softmax over the vocabulary, $t_n$ and $s_n$ the teacher's and
+# the student's logits at position $n$, $y_n$ the real next character.
+#
+# The gradient of the first term with respect to the student's logits is
+# $\alpha\,T\,(\mathrm{softmax}(s/T) - \mathrm{softmax}(t/T))/N$: it shrinks like
+# $1/T$ per logit and the soft targets' differences shrink like $1/T$ too, so
+# without the $T^2$ the soft term would fade as $T$ grows; with it, changing $T$
+# does not change how much the soft term weighs against the hard one.
+
+# %% [markdown]
+# **Exercise 7** (`exercises/ex7_distillation_loss.py`): the loss and its
+# gradient with respect to the student's logits, stable for logits in the
+# thousands. Grade it with
+#
+# ```
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex7_distillation_loss.py
+# ```
+#
+# The teacher is the checkpoint; the student a GPT of 2 layers of width 32
+# (29,600 parameters, a quarter of the teacher's). The same student, with the
+# same initial weights, batches and optimizer, is trained once on the
+# distillation loss and once from scratch ($\alpha = 0$: the hard labels only).
+# The settings (`distill.DISTILL_SETTINGS`) were chosen on the validation split
+# from $T \in \{1, 2, 4\}$ and $\alpha \in \{0.5, 0.9\}$: $T = 1$ and mostly soft
+# targets did best. This teacher's distribution is already soft (its
+# perplexity is about 5), so it is a better target than the one character that
+# happened to come next, and flattening it further only blurred it.
+
+# %%
+from minilm import distill
+
+distill_steps = 2000 if FULL else 200
+print("distillation settings:", distill.DISTILL_SETTINGS["gpt"])
+students = {}
+for label, alpha in (("distilled", None), ("from scratch", 0.0)):
+    t0 = time.perf_counter()
+    students[label] = distill.distill_student(checkpoint, shakespeare, distill_steps, seed=0,
+                                              kind="gpt", alpha=alpha)  # fmt: skip
+    print(f"student {label:>12}: {sum(p.size for p in students[label].parameters()):,} "
+          f"parameters, validation {val_nats(students[label]):.4f} nats/char after "
+          f"{distill_steps} steps ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+
+# %% [markdown]
+# Each distillation step also runs the teacher, so it costs more than a
+# scratch step. In the full-length runs of the table below (2000 steps each),
+# the distilled student is ahead of its twin from scratch, and both remain far
+# behind the teacher: a quarter of the parameters cannot hold what the teacher
+# holds, whatever it is taught with.
+#
+# ## 9. Hyperparameter search
+#
+# A learning rate, a width and a dropout rate are chosen before training, and
+# the only way to judge a choice is to train with it. **Grid search** tries
+# every combination of a few values each; **random search** (Bergstra and
+# Bengio, 2012) draws each setting from a range, so with the same number of
+# trials it tries many more values of the setting that matters.
+# **Successive halving** (Jamieson and Talwalkar, 2016; the core of Hyperband,
+# Li et al., 2017) spends the budget unevenly: it trains $n$ configurations
+# briefly, keeps the best $1/\eta$ of them, trains those $\eta$ times longer,
+# and so on until one is left. A bad configuration usually shows early, so few
+# steps are wasted on it. `minilm.search` runs each trial in its own process
+# (`workers` at once) and records every trial, failed ones included.
+
+# %% [markdown]
+# **Exercise 8** (`exercises/ex8_successive_halving.py`): one round of
+# successive halving (which configurations go on) and the plan of rungs.
+# Grade it with
+#
+# ```
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex8_successive_halving.py
+# ```
+#
+# A small search over the names GPT's learning rate, width and dropout, at
+# equal budgets: random search trains 9 configurations for the same number of
+# steps each; successive halving trains 9 briefly, 3 of them 3 times longer,
+# and the best of those 9 times longer.
+
+# %%
+from minilm import search
+
+n_configs, min_steps = 9, (60 if FULL else 15)
+plan = search.halving_rungs(n_configs, min_steps, eta=3)
+budget = sum(k * s for k, s in plan)
+print("successive halving's rungs (configurations, steps each):", plan, "=", budget, "steps")
+results = [
+    search.random_search(search.gpt_trial, search.GPT_SPACE, n_configs, budget // n_configs,
+                         seed=0, workers=2),
+    search.successive_halving(search.gpt_trial, search.GPT_SPACE, n_configs, min_steps,
+                              eta=3, seed=0, workers=2),
+]  # fmt: skip
+print(search.format_table(results, "val nats/char"))
+search.plot_search(results, score_name="val nats/char")
+plt.show()
+
+# %% [markdown]
+# Both strategies draw the same 9 configurations here (the same seed), so the
+# difference is only in how the steps are spread. Successive halving's winner
+# was trained the longest, which is part of why its score is lower: a fair
+# reading retrains every strategy's best configuration for the same number of
+# steps (`python -m minilm.search --confirm 2` retrains each winner with two
+# more seeds). The README of this chapter has a larger run with a grid as well.
+#
+# ## 10. Ensembles
+#
+# Several models that make different mistakes can be combined. For language
+# models, two ways: the **mixture** $p(v) = \sum_m w_m\,p_m(v)$ (a weighted
+# average of probabilities; by Jensen's inequality its loss is never above the
+# weighted average of the members' losses) and the **log-linear** combination
+# $p(v) \propto \prod_m p_m(v)^{w_m}$ (a token needs every member's support).
+# Here the checkpoint GPT and a character 5-gram model with Kneser-Ney
+# smoothing (chapter 1's, counted on the training split in a second or two),
+# with weights fitted on the validation split and scored on the test split,
+# every model on exactly the same positions:
+
+# %%
+from minilm import ensemble
+
+ngram5 = ensemble.fit_char_ngram(shakespeare, order=5)
+members = {"GPT (the checkpoint)": checkpoint, "5-gram, Kneser-Ney": ngram5}
+val_y, val_lps = ensemble.stream_logprobs(list(members.values()), shakespeare, "val")
+test_y, test_lps = ensemble.stream_logprobs(list(members.values()), shakespeare, "test")
+for name, lp in zip(members, test_lps):
+    print(f"{name:>24}: {ensemble.nats(lp, test_y):.4f} test nats/char")
+for how in ("mixture", "log-linear"):
+    w = ensemble.fit_weights(val_lps, val_y, how)
+    score = ensemble.nats(ensemble.combine(test_lps, how, w), test_y)
+    print(f"{how:>24}: {score:.4f} test nats/char, weights {np.round(w, 2).tolist()}")
+
+# %% [markdown]
+# For a classifier, **bagging** (Breiman, 1996) trains each member on its own
+# bootstrap resample of the training set (drawn with replacement, so each
+# leaves out about a third of the examples) and lets them vote. Chapter 4's
+# bag-of-words logistic regression on the sentiment sentences fits its
+# training set almost perfectly and does worse on the test split, the kind of
+# high-variance model that averaging helps:
+
+# %%
+from minilm.metrics import accuracy
+from minilm.recipes.finetune import TextTask, bow_features
+
+task = TextTask.load()
+X_tr, X_te = (bow_features(task, s) for s in ("train", "test"))
+y_tr, y_te = (np.asarray(task.sentiment[s]) for s in ("train", "test"))
+counter = iter(range(1000))
+
+
+def train_classifier(X, y):
+    minilm.manual_seed(next(counter))
+    clf = minilm.nn.Linear(X.shape[1], 2)
+    fit(clf, optim.Adam(clf.parameters(), lr=0.01), [(minilm.tensor(X), minilm.tensor(y))],
+        steps=100, progress=False)  # fmt: skip
+    return clf
+
+
+def probabilities(clf, X):
+    with minilm.no_grad():
+        return F.softmax(clf(minilm.tensor(X)), axis=-1).numpy()
+
+
+single = train_classifier(X_tr, y_tr)
+print(f"one model on all the training data: test accuracy "
+      f"{accuracy(y_te, probabilities(single, X_te).argmax(-1)):.3f}")  # fmt: skip
+bag = ensemble.bagging(train_classifier, X_tr, y_tr, 25 if FULL else 9, seed=0)
+probs = [probabilities(c, X_te) for c in bag]
+members_acc = [accuracy(y_te, p.argmax(-1)) for p in probs]
+voted = ensemble.vote(np.stack([p.argmax(-1) for p in probs]))
+averaged = ensemble.average_probabilities(probs).argmax(-1)
+print(f"{len(bag)} bagged models: each {min(members_acc):.3f} to {max(members_acc):.3f}; "
+      f"majority vote {accuracy(y_te, voted):.3f}; averaged probabilities "
+      f"{accuracy(y_te, averaged):.3f}")  # fmt: skip
+
+# %% [markdown]
+# ## 11. All of it on one table
+#
+# `python -m minilm.bench compress` starts every row from the same checkpoint
+# and prints bytes, parameters, validation nats/char (the whole split) and CPU
+# milliseconds per 1000 sampled characters: float32, the 16-bit formats, int8
+# per tensor and per channel, int4, QAT, 50% and 90% magnitude pruning with
+# fine-tuning, structural pruning and the distilled student, with the float
+# model fine-tuned for the same steps as the control. The chapter's README has
+# the table of a full run and this figure of it:
+
+# %%
+figure = repo_root() / "chapters" / "09_training_and_optimization" / "figures" / "compress.png"
+plt.figure(figsize=(9, 5.5))
+plt.imshow(plt.imread(figure))
+plt.axis("off")
+plt.show()
+
+# %% [markdown]
 # ## Summary
 #
 # - float16 has 10 mantissa bits and a range from 6e-8 to 65504; bfloat16 has 7
@@ -958,6 +1384,25 @@ shutil.rmtree(work, ignore_errors=True)
 # - A GPipe pipeline cuts the model into $S$ stages and the batch into $M$
 #   micro-batches; it idles a share $(S-1)/(M+S-1)$ of the time and computes the
 #   same gradients as accumulation. Tensor parallelism cuts each layer instead.
+# - Symmetric quantization stores $\mathrm{round}(w/s)$ with $s = \max|w|/Q$;
+#   each value moves by at most $s/2$, so one scale per output channel (int8)
+#   or per group of inputs (int4) keeps the steps small where the values are.
+#   An int8 product sums integers in int32 and applies the scales once; int8
+#   costs this GPT almost nothing, int4 a little, and quantization-aware
+#   training with the straight-through estimator wins most of int4's loss back.
+# - Magnitude pruning zeroes the smallest weights; it needs fine-tuning with
+#   the masks kept, and a sparse format to save anything. Removing whole heads
+#   and neurons shrinks the model and its time, and costs more quality per
+#   parameter removed.
+# - Distillation trains a student on the teacher's distribution; the $T^2$
+#   keeps the soft term's weight as $T$ changes. It helped a student a quarter
+#   of the teacher's size, which stays far behind the teacher.
+# - Successive halving spends a search's budget on the configurations that
+#   look good early; compare strategies at equal budgets, and retrain winners
+#   for equal steps before believing the gap.
+# - A mixture of language models is never worse than its members' weighted
+#   mean loss; a GPT and an n-gram make different mistakes and combine well.
+#   Bagging averages away some of a high-variance classifier's variance.
 #
 # ## Exercises
 #
@@ -970,6 +1415,10 @@ shutil.rmtree(work, ignore_errors=True)
 # python -m minilm grade chapters/09_training_and_optimization/exercises/ex2_loss_scaler.py
 # python -m minilm grade chapters/09_training_and_optimization/exercises/ex3_ring_allreduce.py
 # python -m minilm grade chapters/09_training_and_optimization/exercises/ex4_gpipe_schedule.py
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex5_int8_quantization.py
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex6_magnitude_pruning.py
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex7_distillation_loss.py
+# python -m minilm grade chapters/09_training_and_optimization/exercises/ex8_successive_halving.py
 # python -m minilm grade chapters/09_training_and_optimization/exercises
 # ```
 #
@@ -979,6 +1428,10 @@ shutil.rmtree(work, ignore_errors=True)
 # | `ex2_loss_scaler.py` | unscaling with overflow detection; the dynamic loss-scaling rule | 6 |
 # | `ex3_ring_allreduce.py` | one reduce-scatter and one all-gather step of a ring allreduce | 6 |
 # | `ex4_gpipe_schedule.py` | micro-batches, the GPipe schedule and its bubble | 6 |
+# | `ex5_int8_quantization.py` | symmetric per-channel quantization and its inverse | 6 |
+# | `ex6_magnitude_pruning.py` | the global magnitude-pruning mask | 5 |
+# | `ex7_distillation_loss.py` | the distillation loss and its gradient | 6 |
+# | `ex8_successive_halving.py` | a round of successive halving and its rungs | 5 |
 #
 # Questions to think about:
 #
@@ -995,6 +1448,14 @@ shutil.rmtree(work, ignore_errors=True)
 #    rank gets, and the linear scaling rule.)
 # 5. With $S$ stages, how many micro-batches keep the bubble under 10%? What
 #    does that cost in activation memory?
+# 6. int8 per tensor is nearly as good as per channel on this GPT. Which
+#    weight matrix would make them differ most, and how would you find it?
+# 7. At 90% sparsity, global pruning and per-layer pruning end close after
+#    fine-tuning. Why might global pruning be dangerous in a model with one
+#    small but essential matrix?
+# 8. Successive halving's winner was trained 9 times longer than random
+#    search's. Design a comparison that separates "found a better
+#    configuration" from "trained it longer".
 #
 # ## Further reading
 #
@@ -1016,3 +1477,18 @@ shutil.rmtree(work, ignore_errors=True)
 #   and Chintala (2020), *PyTorch distributed: experiences on accelerating data
 #   parallel training*: gradient buckets and overlapping the allreduce with the
 #   backward pass.
+# - Jacob, Kligys, Chen, Zhu, Tang, Howard, Adam and Kalenichenko (2018),
+#   *Quantization and training of neural networks for efficient
+#   integer-arithmetic-only inference*.
+# - Bengio, Léonard and Courville (2013), *Estimating or propagating gradients
+#   through stochastic neurons for conditional computation*: the
+#   straight-through estimator.
+# - Han, Pool, Tran and Dally (2015), *Learning both weights and connections
+#   for efficient neural networks*; Michel, Levy and Neubig (2019), *Are
+#   sixteen heads really better than one?*
+# - Hinton, Vinyals and Dean (2015), *Distilling the knowledge in a neural
+#   network*.
+# - Bergstra and Bengio (2012), *Random search for hyper-parameter
+#   optimization*; Li, Jamieson, DeSalvo, Rostamizadeh and Talwalkar (2017),
+#   *Hyperband*.
+# - Breiman (1996), *Bagging predictors*.

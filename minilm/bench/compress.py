@@ -178,7 +178,6 @@ def run(finetune_steps: int = FINETUNE_STEPS, distill_steps: int = DISTILL_STEPS
     """Every row of the table, as dicts (see the module docstring for the columns)."""
     from ..distill import distill_student
     from ..prune import (
-        iterative_prune,
         magnitude_prune,
         neuron_importance,
         nonzero_parameters,
@@ -248,33 +247,12 @@ def run(finetune_steps: int = FINETUNE_STEPS, distill_steps: int = DISTILL_STEPS
             seconds=secs,
             **kw,
         )
-    m = load_checkpoint()
-    masks = magnitude_prune(m, 0.5, "global")
-    secs = _finetune(m, corpus, finetune_steps, seed, masks)
-    add(
-        "50% pruned (global), fine-tuned",
-        m,
-        corpus,
-        _bytes_sparse(m),
-        nonzero_parameters(m),
-        seconds=secs,
-        note="dense matmuls",
-        **kw,
-    )
-    m = load_checkpoint()
-    t = time.perf_counter()
-    stage = max(finetune_steps // 3, 1 if finetune_steps else 0)
-    iterative_prune(m, corpus, (0.5, 0.75, 0.9), stage, scope="global", max_chars=2000, seed=seed)
-    add(
-        "90% pruned (global), fine-tuned",
-        m,
-        corpus,
-        _bytes_sparse(m),
-        nonzero_parameters(m),
-        seconds=time.perf_counter() - t,
-        note=f"pruned 50, 75, 90%, {stage} steps after each; dense matmuls",
-        **kw,
-    )
+    for sparsity in (0.5, 0.9):
+        m = load_checkpoint()
+        masks = magnitude_prune(m, sparsity, "global")
+        secs = _finetune(m, corpus, finetune_steps, seed, masks)
+        add(f"{sparsity:.0%} pruned (global), fine-tuned", m, corpus, _bytes_sparse(m),
+            nonzero_parameters(m), seconds=secs, note="dense matmuls", **kw)  # fmt: skip
     m = load_checkpoint()
     gen = np.random.default_rng(seed)
     batches = [lm_batch(corpus.split("train")[0], 32, 64, rng=gen) for _ in range(8)]
@@ -394,32 +372,54 @@ def format_ladder(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path=None, ax=None):
-    """Validation nats/char against bytes (log scale), a labelled point per row."""
-    from ..plot import axes_or_new
+_SHORT = (("fp32 (the", "fp32", "C0"), ("fp32, fine", "fp32 + fine-tune", "C0"),
+          ("fp16", "fp16", "C1"), ("bf16", "bf16", "C1"), ("int8 per tensor", "int8", "C2"),
+          ("int8 per channel", "int8/channel", "C2"), ("int4", "int4", "C2"),
+          ("QAT int8", "QAT int8", "C3"), ("QAT int4", "QAT int4", "C3"),
+          ("50%", "50% pruned", "C4"), ("90%", "90% pruned", "C4"),
+          ("structural", "structural", "C5"), ("distilled", "distilled", "C6"),
+          ("the same student", "student from scratch", "C6"))  # fmt: skip
 
-    ax = axes_or_new(ax)
-    if ax.figure.get_figwidth() < 8:
-        ax.figure.set_size_inches(9, 5.5)
-    groups = [("fp32", "C0"), ("fp16", "C1"), ("bf16", "C1"), ("int", "C2"), ("QAT", "C3"),
-              ("pruned", "C4"), ("structural", "C5"), ("student", "C6")]  # fmt: skip
-    for i, r in enumerate(rows):
-        color = next((c for key, c in groups if key in r["row"]), "C7")
-        ax.scatter(r["bytes"], r["val_nats_per_char"], color=color, s=30, zorder=3)
-        ax.annotate(r["row"].split(",")[0].split(" (")[0], (r["bytes"], r["val_nats_per_char"]),
-                    textcoords="offset points", xytext=(5, 3 if i % 2 else -9),
-                    fontsize=7)  # fmt: skip
-    ax.axhline(rows[0]["val_nats_per_char"], color="gray", lw=1, ls=":", label="the checkpoint")
-    ax.set_xscale("log")
-    ax.set_xlabel("bytes to store the model (log scale)")
-    ax.set_ylabel("validation nats/char (lower is better)")
-    ax.set_title("One GPT made smaller: size against quality (tinyshakespeare)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper right")
+
+def _short(label: str) -> tuple[str, str]:
+    return next(((s, c) for key, s, c in _SHORT if label.startswith(key)), (label, "C7"))
+
+
+def plot(rows: list[dict], path=None):
+    """Validation nats/char against bytes (log scale), a labelled point per row:
+    every row on the left, the rows within 0.1 nats/char of the checkpoint on the
+    right. Returns the figure."""
+    from ..plot import pyplot
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    base = rows[0]["val_nats_per_char"]
+    near = [r for r in rows if r["val_nats_per_char"] < base + 0.1]
+    panels = ((axes[0], rows, "every row"), (axes[1], near, "within 0.1 nats/char of fp32"))
+    for ax, shown, title in panels:
+        ordered = sorted(shown, key=lambda r: (r["bytes"], r["val_nats_per_char"]))
+        for i, r in enumerate(ordered):
+            label, color = _short(r["row"])
+            x, y = r["bytes"], r["val_nats_per_char"]
+            ax.scatter(x, y, color=color, s=30, zorder=3)
+            if ax is axes[0] and r in near:
+                continue  # labelled in the zoom on the right
+            ax.annotate(label, (x, y), textcoords="offset points", fontsize=8,
+                        xytext=(6, 4) if i % 2 else (6, -10))  # fmt: skip
+        ax.axhline(base, color="gray", lw=1, ls=":", label="the checkpoint")
+        ax.set_xscale("log")
+        ax.set_xlabel("bytes to store the model (log scale)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.margins(x=0.15, y=0.08)
+    axes[0].axhspan(base - 0.02, base + 0.1, color="gray", alpha=0.1, label="the zoom, right")
+    axes[0].set_ylabel("validation nats/char (lower is better)")
+    axes[0].legend(fontsize=8, loc="upper right")
+    fig.suptitle("One GPT made smaller: size against quality (chapter 7's GPT, tinyshakespeare)")
+    fig.tight_layout()
     if path is not None:
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
-    return ax
+        fig.savefig(path, dpi=120)
+    return fig
 
 
 def main(argv=None) -> int:
