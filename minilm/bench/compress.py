@@ -463,16 +463,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=argtypes.seed, default=0)
     parser.add_argument("--out", default="bench-out", help="folder for compress.json/.md/.png")
     args = parser.parse_args(argv)
-    q = QUICK if args.quick else {}
-    settings = {
-        "finetune_steps": args.finetune_steps or q.get("finetune_steps", FINETUNE_STEPS),
-        "distill_steps": args.distill_steps or q.get("distill_steps", DISTILL_STEPS),
-        "tokens": args.tokens or q.get("tokens", TOKENS),
-        "repeats": args.repeats or q.get("repeats", 3),
-        "max_chars": q.get("max_chars"),
-    }
-    if args.finetune_steps == 0:
-        settings["finetune_steps"] = 0
+    defaults = {"finetune_steps": FINETUNE_STEPS, "distill_steps": DISTILL_STEPS,
+                "tokens": TOKENS, "repeats": 3, **(QUICK if args.quick else {})}  # fmt: skip
+    given = {k: getattr(args, k) for k in ("finetune_steps", "distill_steps", "tokens", "repeats")}
+    settings = {k: defaults[k] if v is None else v for k, v in given.items()}
+    settings["max_chars"] = defaults.get("max_chars")
     t0 = time.perf_counter()
     rows = run(seed=args.seed, **settings)
     table = format_table(rows)
