@@ -274,13 +274,13 @@ class SearchResult:
 
 
 def _run_trial(train_eval, config: dict, steps: int, seed: int) -> dict:
-    """One trial; an exception becomes the trial's ``error`` (the search goes on).
-    KeyboardInterrupt is not caught: it stops the search."""
+    """One trial; an exception (``SystemExit`` too) becomes the trial's ``error``
+    and the search goes on. KeyboardInterrupt is not caught: it stops the search."""
     t0 = time.perf_counter()
     try:
         score, error = float(train_eval(dict(config), steps, seed)), None
-    except Exception as e:  # any failure of the user's code is the trial's result
-        score, error = math.nan, f"{type(e).__name__}: {e}"
+    except (Exception, SystemExit) as e:  # any failure of the user's code is the trial's
+        score, error = math.nan, f"{type(e).__name__}: {e}"  # result (sys.exit() included)
     return {"config": dict(config), "steps": steps, "score": score,
             "seconds": time.perf_counter() - t0, "error": error}  # fmt: skip
 
@@ -346,9 +346,13 @@ def _check_picklable(train_eval) -> None:
 class _Trials:
     """Runs batches of trials, in this process (``workers=1``) or in a pool of
     spawned processes, and returns each batch's results in the order submitted.
-    A worker that dies (killed, out of memory) fails the trials still waiting in
-    its pool, and the next batch gets a new pool. On Ctrl-C (or any error here)
-    the workers are terminated, not waited for."""
+
+    A worker that dies (killed, out of memory, ``os._exit``) breaks its whole pool,
+    and every trial still in it comes back broken, whichever one was to blame. So
+    the unfinished trials are run again, each in a pool of its own (``workers`` of
+    them at a time): a trial that kills its process then fails alone, and the
+    others finish. On Ctrl-C (or any error here) the workers are terminated, not
+    waited for."""
 
     def __init__(self, train_eval, workers: int | None, log, label: str):
         self.train_eval, self.log, self.label = train_eval, log, label
@@ -358,6 +362,7 @@ class _Trials:
         if self.workers > 1:
             _check_picklable(train_eval)
         self.pool, self.done, self.spawned = None, 0, set()
+        self.alone = set()  # the one-trial pools running after a crash
         self.others = {p.pid for p in multiprocessing.active_children()}  # not ours to stop
 
     def __enter__(self):
@@ -370,16 +375,22 @@ class _Trials:
             self._kill()
         return False
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker)  # fmt: skip
-        return self.pool
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker)  # fmt: skip
+
+    def _submit(self, pool: ProcessPoolExecutor, job: tuple):
+        """Submits one trial; the worker it may start inherits one BLAS thread."""
+        with _environment(_ONE_THREAD):
+            future = pool.submit(_run_trial, self.train_eval, *job)
+        self.spawned |= {p.pid for p in multiprocessing.active_children()} - self.others
+        return future
 
     def _close(self, wait: bool) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=True)
-            self.pool = None
+        for pool in [self.pool, *self.alone]:
+            if pool is not None:
+                pool.shutdown(wait=wait, cancel_futures=True)
+        self.pool, self.alone = None, set()
 
     def _kill(self) -> None:
         for child in multiprocessing.active_children():
@@ -403,32 +414,55 @@ class _Trials:
     def run(self, jobs: list[tuple[dict, int, int]], total: int, rung: int = 0) -> list[dict]:
         """``jobs``: (config, steps, seed) each; ``total``: the search's trial count
         (for the progress lines)."""
-        if self.workers == 1:
-            results = []
-            for job in jobs:
-                results.append({**_run_trial(self.train_eval, *job), "rung": rung})
-                self._report(results[-1], total, rung)
-            return results
         results = [None] * len(jobs)
-        with _environment(_ONE_THREAD):
-            pool = self._pool()
-            pending = {pool.submit(_run_trial, self.train_eval, *job): i
-                       for i, job in enumerate(jobs)}  # fmt: skip
-            self.spawned |= {p.pid for p in multiprocessing.active_children()} - self.others
+
+        def finish(i: int, result: dict) -> None:
+            results[i] = {**result, "rung": rung}
+            self._report(results[i], total, rung)
+
+        if self.workers == 1:
+            for i, job in enumerate(jobs):
+                finish(i, _run_trial(self.train_eval, *job))
+            return results
+        if self.pool is None:
+            self.pool = self._new_pool(self.workers)
+        pending = {self._submit(self.pool, job): i for i, job in enumerate(jobs)}
+        broken = []
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 i = pending.pop(future)
                 try:
+                    finish(i, future.result())
+                except BrokenProcessPool:
+                    broken.append(i)
+        if broken:
+            self._close(wait=False)
+            self._run_alone(jobs, sorted(broken), finish)
+        return results
+
+    def _run_alone(self, jobs: list, indices: list[int], finish) -> None:
+        """Runs each of ``jobs[indices]`` in a one-process pool of its own, at most
+        ``workers`` at once; a pool that breaks now names its trial."""
+        queue, running = list(indices), {}
+        while queue or running:
+            while queue and len(running) < self.workers:
+                i, pool = queue.pop(0), self._new_pool(1)
+                self.alone.add(pool)
+                running[self._submit(pool, jobs[i])] = (i, pool)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i, pool = running.pop(future)
+                try:
                     result = future.result()
                 except BrokenProcessPool as e:
                     config, steps, _ = jobs[i]
+                    error = f"its worker process died ({e})"
                     result = {"config": dict(config), "steps": steps, "score": math.nan,
-                              "seconds": 0.0, "error": f"a worker process died ({e})"}  # fmt: skip
-                    self._close(wait=False)
-                results[i] = {**result, "rung": rung}
-                self._report(results[i], total, rung)
-        return results
+                              "seconds": 0.0, "error": error}  # fmt: skip
+                pool.shutdown(wait=True)
+                self.alone.discard(pool)
+                finish(i, result)
 
 
 def _search(strategy: str, train_eval, jobs: list, workers, log) -> SearchResult:

@@ -4,6 +4,8 @@ failed and interrupted trials."""
 
 import math
 import multiprocessing
+import os
+import sys
 import time
 
 import pytest
@@ -170,6 +172,19 @@ def flaky(config, steps, seed):
     return synthetic(config, steps, seed)
 
 
+def crashing(config, steps, seed):
+    """Kills its own process (as the out-of-memory killer or a segfault would)."""
+    if config["width"] == 32:
+        os._exit(3)
+    return synthetic(config, steps, seed)
+
+
+def exiting(config, steps, seed):
+    if config["width"] == 32:
+        sys.exit("width 32 asked to stop")
+    return synthetic(config, steps, seed)
+
+
 def interrupted(config, steps, seed):
     if config["width"] == 8:
         raise KeyboardInterrupt
@@ -262,6 +277,34 @@ def test_a_failed_trial_is_recorded_and_the_search_goes_on():
     # successive halving never promotes a failed configuration
     sh = successive_halving(flaky, SYNTH, n=9, min_steps=1, eta=3, seed=0, workers=1)
     assert all(t["error"] is None for t in sh.trials if t["rung"] > 0)
+
+
+def test_a_trial_that_kills_its_worker_fails_alone():
+    # the crash breaks the pool and every trial in it; only the one to blame may fail
+    space = {"x": [0.0, 0.3, 0.6], "width": [8, 32, 16]}
+    lines = []
+    result = grid_search(crashing, space, 3, workers=2, log=lines.append)
+    expected = grid_search(flaky, space, 3, workers=1)
+    for trial, same in zip(result.trials, expected.trials, strict=True):
+        assert trial["config"] == same["config"]
+        if trial["config"]["width"] == 32:
+            assert math.isnan(trial["score"]) and "worker process died" in trial["error"]
+        else:
+            assert trial["error"] is None and trial["score"] == same["score"]
+    assert len(lines) == 9 and sum("FAILED" in line for line in lines) == 3
+    # successive halving goes on to its later rungs in a fresh pool
+    serial = successive_halving(flaky, SYNTH, n=6, min_steps=3, eta=2, seed=5, workers=1)
+    parallel = successive_halving(crashing, SYNTH, n=6, min_steps=3, eta=2, seed=5, workers=2)
+    assert [(c, s, sc, r) for c, s, sc, _, r in _no_seconds(parallel)] == [
+        (c, s, sc, r) for c, s, sc, _, r in _no_seconds(serial)
+    ]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sys_exit_in_a_trial_is_that_trials_failure(workers):
+    result = grid_search(exiting, {"x": [0.3], "width": [32, 16]}, 2, workers=workers)
+    assert result.trials[0]["error"] == "SystemExit: width 32 asked to stop"
+    assert result.best["config"] == {"x": 0.3, "width": 16}
 
 
 def test_an_interrupted_trial_stops_the_search_and_its_workers():

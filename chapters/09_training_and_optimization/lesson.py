@@ -1234,8 +1234,9 @@ for label, alpha in (("distilled", None), ("from scratch", 0.0)):
 # Li et al., 2017) spends the budget unevenly: it trains $n$ configurations
 # briefly, keeps the best $1/\eta$ of them, trains those $\eta$ times longer,
 # and so on until one is left. A bad configuration usually shows early, so few
-# steps are wasted on it. `minilm.search` runs each trial in its own process
-# (`workers` at once) and records every trial, failed ones included.
+# steps are wasted on it. `minilm.search` runs the trials in `workers`
+# processes at once and records every trial, failed ones included (even one
+# that kills its process: it fails alone, and the others are run again).
 
 # %% [markdown]
 # **Exercise 8** (`exercises/ex8_successive_halving.py`): one round of
