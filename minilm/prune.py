@@ -215,8 +215,10 @@ def magnitude_prune(model, sparsity: float, scope: str = "global",
 class MaskedOptimizer:
     """Wrap any minilm optimizer so pruned weights stay exactly zero while training.
 
-    ``step()`` zeroes the gradients of pruned entries (so the inner optimizer's
-    momentum and variance for them stay zero), runs the inner step, then sets the
+    ``step()`` zeroes the gradients of pruned entries (:meth:`prepare_grads`;
+    :func:`minilm.train.fit` calls it before clipping, so the clipped norm counts
+    the kept weights only), so the inner optimizer's momentum and variance for
+    them stay zero; it runs the inner step, then sets the
     pruned weights to 0 again (weight decay, or an optimizer state from before
     pruning, could move them). Everything else (``zero_grad``, ``param_groups``,
     ``state``, ``state_dict``/``load_state_dict``) is the inner optimizer's, so
@@ -239,11 +241,17 @@ class MaskedOptimizer:
         self._pairs = _resolve(model, self.masks)
         _zero_pruned(self._pairs)
 
-    def step(self, closure=None):
+    def prepare_grads(self) -> None:
+        """Zero the pruned entries' gradients. :func:`minilm.train.fit` calls this
+        before clipping, so the clipped norm is that of the gradients the weights
+        get (``step`` calls it again, which changes nothing)."""
         for p, m in self._pairs:
             if p.grad is not None:
                 xp = get_array_module(p.grad.data)
                 p.grad.data[...] = xp.where(m, p.grad.data, 0)
+
+    def step(self, closure=None):
+        self.prepare_grads()
         loss = self.optimizer.step(closure)
         _zero_pruned(self._pairs)
         return loss

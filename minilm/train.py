@@ -310,7 +310,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       scaled by 1/accumulate: the step's loss is the mean of the micro-batches'
       losses, which for a loss averaged over a varying count of tokens, padded
       names say, is not quite the mean over all tokens of one big batch);
-      ``clip_grad_norm``: clip the total gradient norm.
+      ``clip_grad_norm``: clip the total gradient norm. An optimizer with a
+      ``prepare_grads()`` method (:class:`minilm.prune.MaskedOptimizer`) gets to
+      change the step's complete gradients first, so the norm is of what it uses.
     - ``scheduler``: stepped after every optimizer step.
     - ``on_nonfinite``: every loss is checked before its backward pass, and the
       total gradient norm before each update. A NaN or infinity raises
@@ -504,6 +506,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                     problem = (f"the gradients overflowed float16 (a fixed loss scale of "
                                f"{scaler.scale_value:g})")  # fmt: skip
             if problem is None and not overflow:
+                if hasattr(optimizer, "prepare_grads"):  # e.g. pruning's masks, before
+                    optimizer.prepare_grads()  # the norm counts the gradients it drops
                 max_norm = math.inf if clip_grad_norm is None else clip_grad_norm
                 norm = float(clip_grad_norm_(model.parameters(), max_norm).item())
                 problem = None if math.isfinite(norm) else f"the gradient norm is {norm}"

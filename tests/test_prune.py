@@ -153,6 +153,26 @@ def test_masks_stay_applied_through_fit_and_its_checkpoints(tmp_path):
     assert opt.state_dict()["state"]  # the inner optimizer's state, seen through the wrapper
 
 
+def test_fit_clips_the_gradients_the_kept_weights_get():
+    """The pruned entries' gradients are dropped before the norm is clipped: with
+    them in the norm, the kept weights' update would be scaled down for nothing."""
+    layer = minilm.nn.Linear(3, 2, bias=False)
+    layer.weight.data[...] = np.array([[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]])  # (in, out)
+    mask = np.array([[True, False], [False, False], [False, True]])
+    x = np.array([[1.0, 10.0, 100.0]])
+    opt = MaskedOptimizer(optim.SGD(layer.parameters(), lr=1.0), layer, {"weight": mask})
+    fit(layer, opt, [x], 1, loss_fn=lambda model, batch: (model(minilm.tensor(batch)) ** 2).sum(),
+        clip_grad_norm=1.0, progress=False)  # fmt: skip
+    # by hand: W after masking is [[1, 0], [0, 0], [0, 6]], so y = x W = [1, 600]
+    # and dL/dW = x^T 2y; the kept entries' gradients are 2 * 1 * 1 = 2 and
+    # 2 * 600 * 100 = 120000, norm sqrt(2^2 + 120000^2); SGD at lr 1 moves them by
+    # the gradient clipped to norm 1
+    g = np.array([2.0, 120000.0])
+    step = g / np.sqrt((g**2).sum())
+    want = np.array([[1.0 - step[0], 0], [0, 0], [0, 6.0 - step[1]]])
+    np.testing.assert_allclose(layer.weight.data, want, rtol=1e-6)
+
+
 def test_without_the_wrapper_pruned_weights_grow_back():
     """The control for the test above: plain AdamW moves the zeroed weights."""
     model = tiny_gpt()
