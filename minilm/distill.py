@@ -25,16 +25,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import functional as F
-from .backend import np
-from .data.lm_corpus import CharCorpus, StreamBatches, padded_batch
+from .data.lm_corpus import CharCorpus
 from .models.gpt import GPT, GPTConfig
-from .models.rnn_lm import RNNLM, RNNLMConfig, detach_state
+from .models.rnn_lm import RNNLM, RNNLMConfig
 from .nn import Module
-from .optim import AdamW, CosineAnnealingLR
 from .recipes.gpt import GPTTrainConfig, train_gpt
-from .recipes.rnn_lm import RNNTrainConfig
+from .recipes.rnn_lm import RNNTrainConfig, train_rnn_lm
 from .tensor import Tensor, as_tensor, manual_seed, no_grad, tensor
-from .train import History, fit
+from .train import History
 
 __all__ = [
     "distillation_loss",
@@ -118,23 +116,23 @@ def _check_pair(teacher, student):
                          "differ; both must be trained on the same tokenizer")  # fmt: skip
 
 
-def _teacher_fn(teacher, temperature, alpha, student_logits):
-    """The training loss ``f(model, batch)`` of a student: the teacher scores the same
-    inputs (under no_grad), then :func:`distillation_loss`."""
+def _teacher_loss(teacher, temperature, alpha):
+    """The training loss ``f(student_logits, (x, y))`` of a student: the teacher
+    scores the same inputs (under no_grad), then :func:`distillation_loss`."""
     limit = teacher.config.block_size if isinstance(teacher, GPT) else None
 
-    def loss_fn(model, batch):
+    def loss(logits, batch):
         x, y = batch
         if limit is not None and x.shape[1] > limit:
             raise ValueError(f"distill: the student reads windows of {x.shape[1]} tokens, "
                              f"longer than the teacher GPT's context ({limit})")  # fmt: skip
         if alpha == 0:  # the hard labels only: the teacher's forward would be wasted
-            return F.cross_entropy(student_logits(model, x), y)
+            return F.cross_entropy(logits, y)
         with no_grad():
             t = _logits(teacher, x)
-        return distillation_loss(student_logits(model, x), t, y, temperature, alpha)
+        return distillation_loss(logits, t, y, temperature, alpha)
 
-    return loss_fn
+    return loss
 
 
 def distill(teacher: Module, student: Module, corpus: CharCorpus, steps: int | None = None,
@@ -171,60 +169,15 @@ def distill(teacher: Module, student: Module, corpus: CharCorpus, steps: int | N
         if isinstance(student, GPT):
             config = config or GPTTrainConfig()
             config = replace(config, steps=config.steps if steps is None else steps)
-            loss_fn = _teacher_fn(teacher, temperature, alpha, _logits)
+            loss = _teacher_loss(teacher, temperature, alpha)
             return train_gpt(student, corpus, config, progress=progress, eval_every=eval_every,
-                             loss_fn=loss_fn)  # fmt: skip
+                             loss_fn=lambda model, batch: loss(model(batch[0]), batch))  # fmt: skip
         config = config or RNNTrainConfig()
         config = replace(config, steps=config.steps if steps is None else steps)
-        return _distill_rnn(teacher, student, corpus, config, temperature, alpha, progress,
-                            eval_every)  # fmt: skip
+        return train_rnn_lm(student, corpus, config, progress=progress, eval_every=eval_every,
+                            logits_loss=_teacher_loss(teacher, temperature, alpha))  # fmt: skip
     finally:
         teacher.train(was)
-
-
-def _distill_rnn(teacher, student, corpus, config, temperature, alpha, progress, eval_every):
-    """:func:`minilm.recipes.rnn_lm.train_rnn_lm`'s loop, with the distillation loss
-    (that recipe has no ``loss_fn`` hook): the same batches, optimizer and schedule."""
-    from .recipes.common import val_loss_fn
-    from .recipes.rnn_lm import evaluate_rnn_lm
-
-    device = student.head.weight.device
-    rng = np.random.default_rng(config.seed)
-    carried = {"state": None}
-    if corpus.stream:
-        stream = StreamBatches(corpus.split("train")[0], config.batch_size, config.bptt, device)
-
-        def batch():
-            x, y, fresh = stream.next()
-            if fresh:
-                carried["state"] = None
-            return x, y
-
-        def student_logits(model, x):
-            logits, state = model(x, carried["state"])
-            carried["state"] = detach_state(state)  # truncated BPTT, as the recipe
-            return logits
-
-    else:
-        seqs = corpus.split("train")
-
-        def batch():
-            return padded_batch([seqs[i] for i in rng.integers(0, len(seqs), config.batch_size)],
-                                device)  # fmt: skip
-
-        student_logits = _logits
-
-    decay = [p for p in student.parameters() if p.ndim >= 2]
-    rest = [p for p in student.parameters() if p.ndim < 2]
-    opt = AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}], lr=config.lr,
-                weight_decay=config.weight_decay)  # fmt: skip
-    sched = CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.lr / 20)
-    loss_fn = _teacher_fn(teacher, temperature, alpha, student_logits)
-    return fit(student, opt, batch, config.steps, loss_fn=loss_fn, scheduler=sched,
-               clip_grad_norm=config.clip, seed=config.seed, accumulate=config.accumulate,
-               precision=config.precision, loss_scale=config.loss_scale,
-               eval_fn=val_loss_fn(evaluate_rnn_lm, corpus, eval_every), eval_every=eval_every,
-               progress=progress)  # fmt: skip
 
 
 # The measured students, about a quarter of the chapter 07 checkpoint GPT (108,352):

@@ -32,13 +32,21 @@ class RNNTrainConfig:
     seed: int = 0
 
 
+def _cross_entropy(logits, batch):
+    return F.cross_entropy(logits, batch[1])
+
+
 def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progress=True,
-                 eval_every: int | None = None, world=None):  # fmt: skip
+                 eval_every: int | None = None, world=None,
+                 logits_loss=_cross_entropy):  # fmt: skip
     """Train with AdamW, a cosine schedule and gradient clipping; with ``eval_every``,
     evaluate on the val split that often.
 
     Names: random batches of whole names, padded, state starting at zero.
-    A stream: :class:`StreamBatches` windows with the state carried (detached)."""
+    A stream: :class:`StreamBatches` windows with the state carried (detached).
+    ``logits_loss(logits, (x, y))``: the training loss of the model's logits for
+    a batch (the recipe runs the model, carrying its state); cross-entropy
+    against ``y`` by default (:func:`minilm.distill.distill` passes its own)."""
     device = model.head.weight.device
     rng = np.random.default_rng(config.seed)
     carried = {"state": None}
@@ -52,10 +60,9 @@ def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progr
             return x, y
 
         def loss_fn(model, batch):
-            x, y = batch
-            logits, state = model(x, carried["state"])
+            logits, state = model(batch[0], carried["state"])
             carried["state"] = detach_state(state)  # truncate: no gradient into the past
-            return F.cross_entropy(logits, y)
+            return logits_loss(logits, batch)
     else:
         seqs = corpus.split("train")
 
@@ -64,8 +71,7 @@ def train_rnn_lm(model: RNNLM, corpus: CharCorpus, config: RNNTrainConfig, progr
                                 device)  # fmt: skip
 
         def loss_fn(model, batch):
-            x, y = batch
-            return F.cross_entropy(model(x)[0], y)
+            return logits_loss(model(batch[0])[0], batch)
 
     decay = [p for p in model.parameters() if p.ndim >= 2]
     rest = [p for p in model.parameters() if p.ndim < 2]
