@@ -37,6 +37,7 @@ from . import functional as F
 from .backend import get_array_module, np
 from .data import lm_batches
 from .data.lm_corpus import CharCorpus, StreamBatches
+from .generate import logsumexp
 from .models.gpt import GPT
 from .models.rnn_lm import RNNLM
 from .ngram import NgramModel
@@ -59,15 +60,6 @@ __all__ = [
 ]
 
 HOWS = ("mixture", "log-linear")
-
-
-def _logsumexp(z, axis):
-    """log(sum(exp(z))) along ``axis`` (kept), stable, -inf where every term is -inf."""
-    xp = get_array_module(z)
-    m = z.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True)) + m
 
 
 def _stack(logprob_list, where: str):
@@ -114,7 +106,7 @@ def mixture_logprobs(logprob_list, weights=None):
     with np.errstate(divide="ignore"):
         log_w = np.log(w[keep]).reshape((-1,) + (1,) * (lp.ndim - 1))  # (M', 1, ..., 1)
     xp = get_array_module(lp)
-    return _logsumexp(lp[xp.asarray(keep)] + xp.asarray(log_w), axis=0)[0]
+    return logsumexp(lp[xp.asarray(keep)] + xp.asarray(log_w), axis=0)[0]
 
 
 def log_linear_logprobs(logprob_list, weights=None):
@@ -138,7 +130,7 @@ def log_linear_logprobs(logprob_list, weights=None):
         raise ValueError("log_linear_logprobs: every weight is 0; give one a positive weight")
     xp = get_array_module(lp)
     z = xp.tensordot(xp.asarray(w[keep]), lp[xp.asarray(keep)], axes=1)  # (..., V)
-    return z - _logsumexp(z, axis=-1)
+    return z - logsumexp(z, axis=-1)
 
 
 def combine(logprob_list, how: str = "mixture", weights=None):
@@ -296,7 +288,7 @@ def fit_weights(logprob_list, targets, how: str = "mixture", steps: int = 100,
         w = np.full(M, 1.0 / M)
         for _ in range(steps):
             joint = at + np.log(np.maximum(w, 1e-300))[:, None]  # (M, N)
-            r = np.exp(joint - _logsumexp(joint, axis=0))
+            r = np.exp(joint - logsumexp(joint, axis=0))
             w = r.mean(axis=1)
         return w
     if how != "log-linear":

@@ -39,6 +39,7 @@ from .backend import np
 
 __all__ = [
     "as_next_logits",
+    "logsumexp",
     "log_softmax",
     "filter_top_k",
     "filter_top_p",
@@ -68,6 +69,20 @@ def _logits_array(logits) -> np.ndarray:
     return a
 
 
+def logsumexp(z, axis: int = -1):
+    """``log(sum(exp(z)))`` along ``axis`` (kept, size 1), on NumPy or CuPy arrays,
+    without overflow; -inf where every term is -inf.
+
+    >>> logsumexp(np.array([[1000.0, 1000.0], [-np.inf, -np.inf]])).ravel().tolist()
+    [1000.6931471805599, -inf]
+    """
+    xp = backend.get_array_module(z)
+    m = z.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True)) + m
+
+
 def log_softmax(logits) -> np.ndarray:
     """log(softmax(logits)) over the last axis, on NumPy arrays, without overflow.
 
@@ -75,9 +90,7 @@ def log_softmax(logits) -> np.ndarray:
     [-0.6931, -0.6931]
     """
     z = np.asarray(logits, dtype=np.float64)
-    m = np.max(z, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    return z - logsumexp(z, axis=-1)
 
 
 def filter_top_k(logits, k: int) -> np.ndarray:

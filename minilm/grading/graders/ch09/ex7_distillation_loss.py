@@ -20,6 +20,14 @@ REIMPLEMENTS = (
     "minilm.generate.log_softmax",
     "minilm.ensemble.log_linear_logprobs",
     "minilm.ensemble.mixture_logprobs",
+    "minilm.generate.logsumexp",
+    "minilm.ops.composite.CompositeMethods.softmax",  # Tensor.softmax
+    "minilm.ops.composite.CompositeMethods.log_softmax",
+    "minilm.ops.reduce.logsumexp",
+    "minilm.ops.reduce.ReductionMethods.logsumexp",  # Tensor.logsumexp
+    "minilm.functional.nll_loss",
+    "minilm.info.kl_divergence",
+    "minilm.info.cross_entropy",
 )
 
 
