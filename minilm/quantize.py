@@ -28,10 +28,13 @@ is the lesson; int8 hardware (and PyTorch's fbgemm) makes it fast.
 
 from __future__ import annotations
 
+import warnings
+
 from . import functional as F
 from .autograd import Function
 from .backend import get_array_module, np
 from .nn import Embedding, Linear, Module
+from .ops.index import out_of_range
 from .tensor import Tensor, as_tensor
 
 __all__ = [
@@ -190,9 +193,9 @@ def int8_matmul(xq, x_scale, wq, w_scale):
             f"(1, {wq.shape[1]}), got shape {w_scale.shape}"
         )
     k = wq.shape[0]
-    if k * 127 * 127 >= 2**31:
+    if k * 128 * 128 > 2**31 - 1:  # int8 reaches -128, even if symmetric scales stop at 127
         raise ValueError(f"int8_matmul: {k} inputs could overflow the int32 accumulator")
-    acc = xq.astype(xp.int32) @ wq.astype(xp.int32)  # exact: |sum| <= 127 * 127 * k
+    acc = xq.astype(xp.int32) @ wq.astype(xp.int32)  # exact: |sum| <= 128 * 128 * k
     return acc.astype(xp.float32) * (xp.asarray(x_scale, dtype=xp.float32) * w_scale)
 
 
@@ -301,17 +304,17 @@ class QuantizedEmbedding(Module):
         return as_tensor(self.dequantized_weight())
 
     def forward(self, idx):
-        ids = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
+        xp = get_array_module(self.q.data)
+        ids = idx.data if isinstance(idx, Tensor) else xp.asarray(idx)  # on the table's device
         if ids.dtype.kind not in "iu":
             raise TypeError(f"QuantizedEmbedding: ids must be integers, got {ids.dtype}")
-        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
-            raise IndexError(
-                f"QuantizedEmbedding: ids must lie in 0..{self.num_embeddings - 1}, got "
-                f"{int(ids.min())}..{int(ids.max())}"
-            )
+        bad = out_of_range(ids, 0, self.num_embeddings)
+        if bad is not None:
+            n = self.num_embeddings
+            raise IndexError(f"QuantizedEmbedding: id {bad} is out of range for a table of "
+                             f"{n} rows (ids 0..{n - 1})")  # fmt: skip
         q, scale = self.q.data[ids], self.scale.data
         if self.scheme == "int4":  # dequantize only the rows looked up
-            xp = get_array_module(q)
             vals = unpack_int4(q).astype(xp.float32)  # (..., dim)
             groups = vals.reshape(*ids.shape, scale.shape[0], -1)  # (..., G, group)
             out = (groups * xp.moveaxis(scale[:, ids], 0, -1)[..., None]).reshape(vals.shape)
@@ -334,16 +337,20 @@ def quantize_model(model, scheme: str = "int8", group_size: int = 32,
     int8 rows). For int4, Linear layers whose inputs do not divide into
     ``group_size`` (or are odd in number) stay float, and are not counted. A
     model after :func:`prepare_qat` is converted the same way: its
-    :class:`QATLinear` layers are Linear layers."""
+    :class:`QATLinear` layers are Linear layers (a warning says so if it was
+    trained for another scheme or group size)."""
     if scheme not in SCHEMES:
         raise ValueError(f"quantize_model: scheme must be one of {SCHEMES}, got {scheme!r}")
     table_scheme = "int8-channel" if scheme == "int4" else scheme
     stats = {"float_bytes": 0, "quantized_bytes": 0, "layers": 0}
+    mismatched = set()  # the QAT layers' (scheme, group_size), to compare with this one
     for _, module in list(model.named_modules()):
         for name, child in list(vars(module).items()):
             if isinstance(child, Linear):
                 if scheme == "int4" and (child.in_features % group_size or child.in_features % 2):
                     continue
+                if isinstance(child, QATLinear):
+                    mismatched.add((child.scheme, child.group_size))
                 quantized = QuantizedLinear(child, scheme, group_size)
             elif isinstance(child, Embedding) and embeddings:
                 quantized = QuantizedEmbedding(child, table_scheme)
@@ -353,6 +360,13 @@ def quantize_model(model, scheme: str = "int8", group_size: int = 32,
             stats["quantized_bytes"] += quantized.weight_nbytes()
             stats["layers"] += 1
             setattr(module, name, quantized)
+    trained = {(q, g if q == "int4" else None) for q, g in mismatched}
+    if trained - {(scheme, group_size if scheme == "int4" else None)}:
+        warnings.warn(
+            f"quantize_model: the model was trained (prepare_qat) for {sorted(trained)} "
+            f"but is converted to {scheme!r} (group_size {group_size}); it was not "
+            "trained for this quantization, so QAT's gain may be lost. Pass the "
+            "scheme and group size given to prepare_qat", stacklevel=2)  # fmt: skip
     return stats
 
 

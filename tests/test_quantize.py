@@ -2,6 +2,8 @@
 per-channel and group-wise scales are never coarser than one per tensor, int4
 packs and unpacks, and the int8 matmul's int32 accumulation is exact."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -171,8 +173,9 @@ def test_a_quantized_embedding_looks_up_the_dequantized_rows():
             scheme
         ]  # a byte an int8 (half for int4) and a float32 a scale
         assert qe.weight_nbytes() == ints + 4 * scales
-    with pytest.raises(IndexError, match="0..10"):
-        QuantizedEmbedding(emb)(np.array([11]))
+    for bad in (11, -1):
+        with pytest.raises(IndexError, match=f"id {bad} is out of range for a table of 11"):
+            QuantizedEmbedding(emb)(np.array([3, bad]))
     with pytest.raises(TypeError, match="integers"):
         QuantizedEmbedding(emb)(np.array([1.0]))
 
@@ -254,7 +257,9 @@ def test_qat_trains_the_float_weights_and_converts_to_the_model_it_simulated():
         model.eval()
         with minilm.no_grad():
             simulated = model(x).numpy()
-        quantize_model(model, scheme, embeddings=False)  # what QAT did not simulate stays float
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the scheme it was trained for: no warning
+            quantize_model(model, scheme, embeddings=False)  # what QAT did not simulate stays
         with minilm.no_grad():
             converted = model(x).numpy()
         np.testing.assert_allclose(
@@ -262,6 +267,15 @@ def test_qat_trains_the_float_weights_and_converts_to_the_model_it_simulated():
         )
     with pytest.raises(ValueError, match="scheme must be one of"):
         prepare_qat(GPT(cfg), "fp8")
+    for trained, converted in [("int8", "int4"), ("int4", "int8-channel")]:
+        model = GPT(cfg)
+        prepare_qat(model, trained)
+        with pytest.warns(UserWarning, match=f"trained \\(prepare_qat\\) for \\[\\('{trained}'"):
+            quantize_model(model, converted)
+    model = GPT(cfg)
+    prepare_qat(model, "int4", group_size=16)
+    with pytest.warns(UserWarning, match="group_size 32"):
+        quantize_model(model, "int4")
 
 
 def test_weight_only_simulation_is_the_int4_model_and_covers_recurrent_cells():
