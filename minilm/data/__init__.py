@@ -1,4 +1,5 @@
-"""Bundled corpora, their fixed splits, and batching helpers.
+"""Bundled corpora, their fixed splits, the task datasets (summarization, QA,
+dialogue: :mod:`minilm.data.tasks`), and batching helpers.
 
 >>> from minilm.data import load_split, available_corpora
 >>> available_corpora()
@@ -11,6 +12,7 @@ from .batching import classification_batches, lm_batch, lm_batches, pad_batch
 from .corpora import available_corpora, load_text
 from .records import load_names, load_sentiment, load_translation
 from .splits import SPLITS, load_split
+from .tasks import load_dialogue, load_qa, load_summarization, split_sentences
 from .text import TextSplits, read_text_file, split_rule, split_text
 
 __all__ = [
@@ -19,6 +21,10 @@ __all__ = [
     "load_names",
     "load_sentiment",
     "load_translation",
+    "load_summarization",
+    "load_qa",
+    "load_dialogue",
+    "split_sentences",
     "load_split",
     "SPLITS",
     "read_text_file",
