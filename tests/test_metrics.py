@@ -1,4 +1,4 @@
-"""Metrics on cases worked out by hand, and BLEU against sacrebleu."""
+"""Metrics on cases worked out by hand, and BLEU against sacrebleu (ROUGE: test_rouge.py)."""
 
 import math
 
@@ -11,8 +11,13 @@ from minilm.metrics import (
     accuracy,
     confusion_matrix,
     corpus_bleu,
+    distinct_n,
+    exact_match,
     f1_score,
+    normalize_answer,
     precision_recall_f1,
+    squad_scores,
+    token_f1,
 )  # fmt: skip
 
 
@@ -97,3 +102,65 @@ def test_bad_input():
         corpus_bleu([["a"]], [])
     with pytest.raises(ValueError, match="smoothing"):
         corpus_bleu([["a"]], [[["a"]]], smoothing="magic")
+
+
+def test_normalize_answer_steps():
+    assert normalize_answer("PaRiS") == "paris"  # lowercase
+    # punctuation is deleted, not turned into a space
+    assert normalize_answer("U.S.A.") == "usa"
+    assert normalize_answer("don't stop-gap (now)!") == "dont stopgap now"
+    # articles, as whole words only, after lowercasing and after punctuation went
+    assert normalize_answer("The cat and a dog, an apple") == "cat and dog apple"
+    assert normalize_answer("theater another anthem") == "theater another anthem"
+    assert normalize_answer("(The) A.") == ""
+    assert normalize_answer("  x \t y\n ") == "x y"  # whitespace collapsed, ends stripped
+    # only ASCII punctuation (string.punctuation), as in the official script
+    assert normalize_answer("«Paris»") == "«paris»"
+
+
+def test_exact_match_and_f1():
+    assert exact_match("The Beatles!", "beatles") == 1.0
+    assert exact_match("Beatles band", ["the beatles", "Rolling Stones"]) == 0.0
+    assert exact_match("Rolling stones.", ["the beatles", "Rolling Stones"]) == 1.0  # any gold
+    # "quick brown fox" vs "quick fox jumped": 2 shared of 3 and 3 -> F1 2/3
+    assert token_f1("the quick brown fox", "a quick fox jumped") == pytest.approx(2 / 3)
+    # best over golds: "brown fox" shares 2, P 2/3, R 1, F1 = (4/3)/(5/3) = 0.8
+    assert token_f1("the quick brown fox", ["quick fox jumped", "brown fox"]) == pytest.approx(0.8)
+    assert token_f1("the quick brown fox", ["brown fox", "quick fox jumped"]) == pytest.approx(0.8)
+    # a bag: "paris paris" vs "paris" shares min(2, 1) = 1: P 1/2, R 1, F1 2/3
+    assert token_f1("Paris paris", "Paris") == pytest.approx(2 / 3)
+    assert token_f1("london", ["Paris"]) == 0.0
+    # v1.1: answers that normalize to nothing match exactly but have no tokens to share
+    assert exact_match("The", "a") == 1.0
+    assert token_f1("The", "a") == 0.0
+    assert token_f1("", "Paris") == 0.0
+
+
+def test_squad_scores():
+    predictions = ["Paris", "the quick brown fox", "1998"]
+    golds = ["paris", ["quick fox jumped", "brown fox"], ["in May 1998", "May"]]
+    # EM: 1, 0, 0. F1: 1, 0.8 (above), "1998" vs "in may 1998": P 1, R 1/3, F1 1/2
+    s = squad_scores(predictions, golds)
+    assert s["exact_match"] == pytest.approx(1 / 3)
+    assert s["f1"] == pytest.approx((1 + 0.8 + 0.5) / 3)
+    with pytest.raises(ValueError, match="gold answer sets"):
+        squad_scores(["a"], [])
+    with pytest.raises(ValueError, match="at least one gold"):
+        exact_match("a", [])
+
+
+def test_distinct_n():
+    # "a b a b": unigrams a b a b (2 distinct of 4); bigrams ab ba ab (2 of 3); trigrams 2 of 2
+    assert distinct_n(["a b a b"], 1) == 0.5
+    assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+    assert distinct_n(["a b a b"], 3) == 1.0
+    # pooled over texts, never across them: ab, ab -> 1 of 2 (crossing would add "b a": 2/3)
+    assert distinct_n(["a b", "a b"], 2) == 0.5
+    assert distinct_n([["a", "b"], "a b"], 2) == 0.5  # token lists and strings alike
+    # whitespace split only: case and punctuation make different tokens
+    assert distinct_n(["A a a."], 1) == 1.0
+    assert distinct_n(["the cat", "the dog", "a cat"], 1) == pytest.approx(4 / 6)
+    assert distinct_n(["a", ""], 2) == 0.0  # no bigrams at all
+    assert distinct_n([], 1) == 0.0
+    with pytest.raises(ValueError, match="n >= 1"):
+        distinct_n(["a"], 0)
