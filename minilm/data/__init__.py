@@ -1,5 +1,6 @@
 """Bundled corpora, their fixed splits, the task datasets (summarization, QA,
-dialogue: :mod:`minilm.data.tasks`), and batching helpers.
+dialogue: :mod:`minilm.data.tasks`), batching helpers, text augmentation
+(:mod:`minilm.data.augment`) and k-fold cross-validation (:mod:`minilm.data.cv`).
 
 >>> from minilm.data import load_split, available_corpora
 >>> available_corpora()
@@ -8,8 +9,10 @@ dialogue: :mod:`minilm.data.tasks`), and batching helpers.
 ['lillianah', 'chyanne', 'athreya']
 """
 
+from .augment import augment, augment_dataset, random_deletion, random_swap
 from .batching import classification_batches, lm_batch, lm_batches, pad_batch
 from .corpora import available_corpora, load_text
+from .cv import CVResult, cross_validate, kfold, paired_difference
 from .records import load_names, load_sentiment, load_translation
 from .splits import SPLITS, load_split
 from .tasks import load_dialogue, load_qa, load_summarization, split_sentences
@@ -35,4 +38,12 @@ __all__ = [
     "lm_batches",
     "pad_batch",
     "classification_batches",
+    "random_deletion",
+    "random_swap",
+    "augment",
+    "augment_dataset",
+    "kfold",
+    "cross_validate",
+    "CVResult",
+    "paired_difference",
 ]

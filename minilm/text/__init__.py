@@ -1,4 +1,5 @@
-"""Tokenizers: characters, words (a regex), byte-level BPE, and WordPiece.
+"""Tokenizers: characters, words (a regex), byte-level BPE, and WordPiece; and text
+preparation (:mod:`minilm.text.prep`: normalization, the cleaning pipeline).
 
 >>> from minilm.text import CharTokenizer, WordTokenizer, BPETokenizer
 >>> CharTokenizer.from_text("abc").encode("cab")
@@ -7,11 +8,16 @@
 
 from .bpe import BPETokenizer, split_chunks
 from .char import CharTokenizer
+from .prep import CLEAN, Pipeline, clean, normalize
 from .vocab import Vocab, from_json_file, json_kind, short_repr
 from .word import WORD_PATTERN, WordTokenizer, split_words
 from .wordpiece import WordPieceTokenizer
 
 __all__ = [
+    "CLEAN",
+    "Pipeline",
+    "clean",
+    "normalize",
     "BPETokenizer",
     "CharTokenizer",
     "WordTokenizer",
