@@ -33,6 +33,10 @@ __all__ = [
     "embedding",
     "linear",
     "conv1d",
+    "max_pool1d",
+    "avg_pool1d",
+    "max_over_time",
+    "mean_over_time",
     "scaled_dot_product_attention",
     "one_hot",
     "lstm_gates",
@@ -292,6 +296,110 @@ def conv1d(x: Tensor, weight: Tensor, bias=None, stride: int = 1, padding: int =
     if bias is not None:
         y = y + bias
     return y.transpose((0, 2, 1))  # (N, C_out, L_out)
+
+
+# ---- pooling over time: the last axis, as in conv1d's (N, C, L) ----
+
+
+def _pool_windows(x: Tensor, kernel_size: int, stride, padding: int, value: float, name: str):
+    """The pooling windows of ``x`` (..., L), padded with ``value``: (..., L_out, K)."""
+    stride = kernel_size if stride is None else stride
+    for what, v, least in (("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                           ("padding", padding, 0)):  # fmt: skip
+        if not isinstance(v, int) or isinstance(v, bool) or v < least:
+            raise ValueError(f"{name}: {what} must be an int >= {least}, got {v!r}")
+    if padding > kernel_size // 2:
+        raise ValueError(f"{name}: padding {padding} is more than half of kernel_size "
+                         f"{kernel_size}: a window could hold padding only")  # fmt: skip
+    if x.ndim < 1:
+        raise ValueError(f"{name}: need an input (..., L) with time on the last axis, got a scalar")
+    if padding:
+        x = ops.pad(x, ((0, 0),) * (x.ndim - 1) + ((padding, padding),), value=value)
+    L = x.shape[-1]
+    if L < kernel_size:
+        raise ValueError(f"{name}: kernel_size {kernel_size} is longer than the input's "
+                         f"{L} time steps (padding included): use a smaller kernel or pad "
+                         "the input")  # fmt: skip
+    L_out = (L - kernel_size) // stride + 1
+    xp = x.xp
+    idx = xp.arange(L_out)[:, None] * stride + xp.arange(kernel_size)[None, :]  # (L_out, K)
+    return x[..., idx]  # (..., L_out, K)
+
+
+def max_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
+    """The max of each window of ``kernel_size`` steps, every ``stride`` steps
+    (default: ``kernel_size``, windows side by side), along the last axis.
+
+    x: (N, C, L) (or any (..., L)) -> (..., L_out) with
+    ``L_out = (L + 2*padding - kernel_size) // stride + 1``, as PyTorch's
+    ``max_pool1d``. ``padding`` steps of -inf go on each side, at most half a
+    window. The gradient of a window goes to its largest element; elements tied
+    for the largest **share it equally** (as :func:`minilm.max` does), where
+    PyTorch gives it all to one of them. Overlapping windows (``stride <
+    kernel_size``) add up their gradients on the elements they share.
+
+    >>> max_pool1d(tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2).tolist()
+    [[[3.0, 5.0]]]
+    >>> max_pool1d(tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 3, stride=1).tolist()
+    [[[3.0, 5.0, 5.0]]]
+    """
+    windows = _pool_windows(x, kernel_size, stride, padding, float("-inf"), "max_pool1d")
+    return windows.max(axis=-1)
+
+
+def avg_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
+    """The mean of each window, laid out as :func:`max_pool1d`. ``padding`` steps
+    of zeros go on each side and count in the mean (PyTorch's default,
+    ``count_include_pad=True``).
+
+    >>> avg_pool1d(tensor([[[1.0, 3.0, 2.0, 6.0]]]), 2).tolist()
+    [[[2.0, 4.0]]]
+    """
+    return _pool_windows(x, kernel_size, stride, padding, 0.0, "avg_pool1d").mean(axis=-1)
+
+
+def _time_mask(x: Tensor, mask, name: str):
+    """``mask`` (..., L) as a boolean array broadcastable to x (..., C, L), each row
+    keeping at least one step."""
+    m = mask_array(mask, x)
+    if x.ndim < 2 or m.shape != x.shape[:-2] + x.shape[-1:]:
+        raise ValueError(f"{name}: need x (..., C, L) and a mask (..., L), got {x.shape} "
+                         f"and {m.shape}")  # fmt: skip
+    if not bool(m.any(axis=-1).all()):
+        raise ValueError(f"{name}: a row of the mask keeps no time step, so it has no value")
+    return m[..., None, :]  # (..., 1, L)
+
+
+def max_over_time(x: Tensor, mask=None) -> Tensor:
+    """Max-over-time pooling (Collobert et al. 2011; Kim 2014): the largest value of
+    each channel over the whole sequence. x: (N, C, L) -> (N, C).
+
+    ``mask``: boolean (N, L), True on the time steps that count (the padding of
+    a batch of unequal lengths must not win the max); each row needs one. Ties
+    share the gradient equally, as in :func:`max_pool1d`.
+
+    >>> x = tensor([[[1.0, 4.0, 9.0], [2.0, 0.0, 7.0]]])  # (1, 2, 3); the last step is padding
+    >>> max_over_time(x).tolist(), max_over_time(x, mask=[[True, True, False]]).tolist()
+    ([[9.0, 7.0]], [[4.0, 2.0]])
+    """
+    if mask is None:
+        return x.max(axis=-1)
+    return ops.where(_time_mask(x, mask, "max_over_time"), x, float("-inf")).max(axis=-1)
+
+
+def mean_over_time(x: Tensor, mask=None) -> Tensor:
+    """The mean of each channel over time, x: (N, C, L) -> (N, C); with ``mask``
+    (N, L), the mean over the steps it keeps (each row needs one).
+
+    >>> x = tensor([[[1.0, 3.0, 8.0]]])
+    >>> mean_over_time(x).tolist(), mean_over_time(x, mask=[[True, True, False]]).tolist()
+    ([[4.0]], [[2.0]])
+    """
+    if mask is None:
+        return x.mean(axis=-1)
+    m = _time_mask(x, mask, "mean_over_time")
+    count = as_tensor(m.sum(axis=-1).astype(x.dtype))  # (..., 1)
+    return ops.where(m, x, 0.0).sum(axis=-1) / count
 
 
 # ---- recurrent cells' gate arithmetic ----

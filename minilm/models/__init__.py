@@ -13,6 +13,7 @@ from .mlp_lm import MLPLM, MLPLMConfig
 from .rnn_lm import RNNLM, RNNLMConfig
 from .seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
 from .text_gan import TextGAN, TextGANConfig
+from .textcnn import TextCNN, TextCNNConfig
 from .transformer import Transformer, TransformerConfig
 from .vae import NameVAE, VAEConfig
 from .word2vec import Word2Vec, Word2VecConfig
@@ -21,4 +22,4 @@ __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer
            "TransformerConfig", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
            "Word2Vec", "Word2VecConfig", "Seq2Seq", "Seq2SeqConfig",
            "SequenceAutoencoder", "GAN", "GANConfig", "TextGAN", "TextGANConfig", "NameVAE",
-           "VAEConfig"]  # fmt: skip
+           "VAEConfig", "TextCNN", "TextCNNConfig"]  # fmt: skip

@@ -43,11 +43,13 @@ from .module import (
     Sequential,
     StateDictError,
 )
+from .pooling import AvgPool1d, MaxPool1d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
-    "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "Identity", "ReLU",
+    "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "MaxPool1d",
+    "AvgPool1d", "Identity", "ReLU",
     "GELU", "Tanh", "Sigmoid", "LeakyReLU", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "AdditiveAttention", "DotAttention", "MultiHeadAttention", "KVCache",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "sinusoidal_positions",
