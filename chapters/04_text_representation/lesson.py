@@ -38,18 +38,24 @@ import minilm.optim as optim
 from minilm.backend import np
 from minilm.course import show
 from minilm.data import load_split, pad_batch
+from minilm.data.augment import random_deletion, random_swap
+from minilm.data.cv import kfold
 from minilm.metrics import accuracy
 from minilm.ngram import NgramModel
+from minilm.recipes.augment_sentiment import AugmentConfig, format_table, measure
 from minilm.recipes.finetune import TextTask, bow_features
 from minilm.text import (
     WORD_PATTERN,
     BPETokenizer,
     CharTokenizer,
+    WordPieceTokenizer,
     WordTokenizer,
     split_chunks,
     split_words,
 )
 from minilm.text.bpe_train import learn_merges
+from minilm.text.prep import CLEAN, normalize
+from minilm.text.wordpiece import learn_wordpieces, pre_tokenize
 from minilm.train import fit
 
 FULL = os.environ.get("MINILM_FULL") == "1"
@@ -247,7 +253,91 @@ print("decode(encode(s)) == s:", bpe.decode(bpe.encode(s)) == s)
 # contains it, and can be encoded as plain text when it comes from a user
 # (`allow_special=False`), so no one can forge it.
 #
-# ## 1.5 How many tokens? Vocabulary size against sequence length
+# ## 1.5 WordPiece: BERT's subwords
+#
+# BERT (chapter 8) uses another subword scheme, **WordPiece**. Its text is first
+# cut into words at spaces, with every punctuation mark a word of its own
+# (BERT's *pre-tokenization*). Each word is then spelled with pieces of the
+# vocabulary: a piece that starts a word ("play") and a piece that continues
+# one ("##ing") are different entries. Encoding is **greedy longest match
+# first**: from the left, take the longest piece that matches, go on from its
+# end; if some position matches nothing, the whole word becomes `[UNK]`.
+
+# %%
+print(pre_tokenize("ROMEO: Wherefore art thou, Romeo? Don't!"))
+
+# %% [markdown]
+# Training differs from BPE in the pair it merges. BPE merges the most frequent
+# adjacent pair; WordPiece merges the pair with the highest
+#
+# $$\text{score}(a, b) = \frac{\text{count}(ab)}{\text{count}(a)\,\text{count}(b)},$$
+#
+# which up to a constant is $p(ab) / (p(a)\,p(b))$: how much more often $a$ and $b$
+# stand side by side than if they were independent. Merging the pair with the
+# largest ratio raises the likelihood of a unigram model over the pieces the
+# most (Schuster and Nakajima, 2012). On the toy corpus of section 1.4 (now as
+# words: "low" 5 times, "lower" twice, "newest" 6 times), it starts from the
+# characters, each in its word-initial and `##` form:
+
+# %%
+toy_words = Counter({"low": 5, "lower": 2, "newest": 6})
+toy_pieces, toy_merges = learn_wordpieces(toy_words, 14)
+print("alphabet:", toy_pieces[:8])
+print("merges:  ", toy_merges)
+
+# %% [markdown]
+# The alphabet comes first (8 entries: "l" and "n" start words, the others
+# continue them), then the merges in the order learned. The first is "##s" +
+# "##t": both occur only in "newest" (6 times), so it scores $6 / (6 \cdot 6) =
+# 1/6$; then "l" + "##o", $7 / (7 \cdot 7) = 1/7$. The most frequent pair,
+# "##w" + "##e" (8 times, in "lower" and "newest"), scores only $8 / (13 \cdot
+# 14) \approx 0.044$ and is never merged: WordPiece prefers pairs whose parts
+# are rare apart, BPE pairs that are common together.
+#
+# A real WordPiece vocabulary of the same size as the BPE above (1,024 entries,
+# BERT's five special tokens among them), trained on the same text:
+
+# %%
+t0 = time.perf_counter()
+wordpiece = WordPieceTokenizer()
+wordpiece.train(train_text[:N_TRAIN], vocab_size=1024)
+print(f"trained in {time.perf_counter() - t0:.1f} s; {wordpiece.vocab_size} entries")
+print("the last pieces learned:", wordpiece.pieces[-12:])
+
+# %% [markdown]
+# **Exercise 6** (`exercises/ex6_wordpiece.py`): the greedy longest-match-first
+# rule for one word, with the `[UNK]` rule and the length limit. Grade it with
+#
+# ```
+# python -m minilm grade chapters/04_text_representation/exercises/ex6_wordpiece.py
+# ```
+
+# %% [markdown]
+# After grading: the tokenizer's pieces for a few words, and tokens per word
+# on the validation split for both subword schemes at 1,024 entries:
+
+# %%
+for text in ["the king", "unsatisfiable", "ROMEO: Wherefore art thou?"]:
+    print(f"{text!r:30s} -> {wordpiece.tokenize(text)}")
+val_words_wp = pre_tokenize(val_text)
+sample = val_text[:2000]
+same = wordpiece.decode(wordpiece.encode(sample)) == " ".join(pre_tokenize(sample))
+print("decode(encode(s)) == the pre-tokenized s:", same)
+print(f"WordPiece: {len(wordpiece.encode(val_text)) / len(val_words_wp):.2f} tokens per word, "
+      f"BPE: {len(bpe.encode(val_text)) / len(val_words_wp):.2f}")  # fmt: skip
+
+# %% [markdown]
+# At the same size WordPiece needs more tokens per word here: each character
+# takes two entries (word-initial and `##`), and the score spends merges on
+# rare words spelled whole (the last pieces learned: "ghastly", "Junius"),
+# while "the" stays "th" + "##e". BERT's vocabulary has 30,000 entries, where
+# this matters less. Its strengths are elsewhere: the pieces respect word boundaries (a
+# piece never spans a space or punctuation), so a word's pieces are easy to
+# group back into the word, which BERT-style tagging and question answering
+# (chapter 8) need. The price is `[UNK]`: a character never seen in training
+# makes its whole word unknown, where byte-level BPE falls back to bytes.
+#
+# ## 1.6 How many tokens? Vocabulary size against sequence length
 #
 # Because the merges are learned greedily, the first $k$ merges of a tokenizer
 # *are* the tokenizer with $k$ merges. Characters per token on the validation
@@ -283,7 +373,7 @@ plt.show()
 # trade-off, and unlike words it never meets an unknown token. That is why GPT-2
 # and its successors use byte-level BPE (with about 50,000 tokens).
 #
-# ## 1.6 One-hot vectors and bag-of-words
+# ## 1.7 One-hot vectors and bag-of-words
 #
 # The simplest vector for token $i$ of a vocabulary of $V$ is **one-hot**: length
 # $V$, 1 at position $i$, 0 elsewhere. Every pair of distinct tokens is equally far
@@ -363,6 +453,87 @@ print("most positive:", [vocab_words.vocab.itos[i] for i in order[-10:]])
 # small corpus. What a bag of one-hot vectors cannot do is see that "great" and
 # "excellent" mean nearly the same: their one-hot vectors are orthogonal. Learned
 # dense vectors fix that.
+
+# %% [markdown]
+# ## 1.8 Preparing text: normalization, cleaning and augmentation
+#
+# Before any tokenizer sees it, text from the wild needs preparing. **Unicode
+# normalization** first: the same visible text can be different code points.
+# "é" is one code point (U+00E9) or "e" followed by a combining accent (U+0301);
+# NFC composes such pairs into one. NFKC also folds *compatibility* characters
+# to their plain forms: the ligature "ﬁ", full-width digits, a superscript two.
+
+# %%
+for text in ["cafe\u0301", "\ufb01ne", "\uff11\uff10/10", "x\u00b2"]:
+    print(f"{text!r:14} NFC {normalize(text, 'NFC')!r:10} NFKC {normalize(text, 'NFKC')!r:8}",
+          f"code points {len(text)} -> {len(normalize(text, 'NFC'))}")  # fmt: skip
+
+# %% [markdown]
+# A **cleaning pipeline** is a list of such steps in a fixed order, each one a
+# small function you can read and test: minilm's `CLEAN` removes HTML tags,
+# decodes entities, repairs Windows-1252 punctuation that was decoded as
+# control characters (8 imdb sentences of the sentiment corpus have them),
+# applies NFKC, drops control characters, masks URLs, emails and numbers, and
+# lowercases. `trace` shows the text after each step:
+
+# %%
+print(CLEAN.describe())
+for name, text in CLEAN.trace("A <b>ﬁne</b> film &amp; 10/10 \x96 see www.imdb.com"):
+    print(f"{name:20} {text!r}")
+
+# %% [markdown]
+# Every step is a choice: masking numbers hides "10/10", which says a lot about
+# a review, so the sentiment measurement below leaves the masks out
+# (`CLEAN.without("mask_urls", "mask_emails", "mask_numbers")`).
+#
+# **Augmentation** makes more training examples from the ones there are. Two
+# simple ones for text (Wei and Zou, 2019): delete each word with probability
+# $p$ (keeping at least one), or swap two words at random positions:
+
+# %%
+words_example = split_words("the plot was thin but the acting was wonderful")
+gen = np.random.default_rng(0)
+print("deletion:", random_deletion(words_example, 0.2, gen))
+print("swap:    ", random_swap(words_example, 1, gen))
+
+# %% [markdown]
+# Does it help? On a few thousand sentences the answer is hidden in noise
+# unless the measurement is careful. The test split has 300 sentences, so an
+# accuracy measured on it has a standard error of about
+# $\sqrt{0.8 \cdot 0.2 / 300} \approx 0.023$. **k-fold cross-validation** uses
+# all the labelled data: cut it into $k$ folds (stratified: each fold with the
+# classes in the same proportion), train on $k - 1$, score on the one left
+# out, $k$ times. The folds are disjoint and cover every example once:
+
+# %%
+labels_example = [0] * 6 + [1] * 4
+for train_idx, test_idx in kfold(10, 5, seed=0, stratify=labels_example):
+    print(f"train on {len(train_idx)}, test on {[int(i) for i in test_idx]},",
+          "classes", [labels_example[i] for i in test_idx])  # fmt: skip
+
+# %% [markdown]
+# The mean of the $k$ scores estimates the accuracy, and its standard error is
+# about $s / \sqrt{k}$ ($s$ the scores' standard deviation; the folds' training
+# sets overlap, so this is somewhat too small). Comparing two methods on the
+# *same* folds, the fold-by-fold difference cancels most of the folds'
+# difficulty: its standard error is smaller still. Chapter 8's bag-of-words
+# classifier on the sentiment train and val splits (2,700 sentences), each
+# training sentence with 2 augmented copies, every arm with the same folds,
+# vocabulary, initial weights and steps:
+
+# %%
+aug_config = AugmentConfig() if FULL else AugmentConfig(k=5, steps=300)
+print(format_table(measure(aug_config, progress=False)))
+
+# %% [markdown]
+# Neither augmentation moves the accuracy by more than its standard error.
+# (A swap cannot change a bag of words at all: that row measures only the
+# noise of drawing other batches.) With 10 folds and 600 steps
+# (`python -m minilm.recipes.augment_sentiment`), none scores 0.821 ± 0.006
+# and the best arm, deletion, +0.001 ± 0.002 fold by fold; with a tenth of the
+# data, or word pairs as features, the gain stays within one standard error.
+# What cross-validation buys is the error bar: 0.006 against the test split's
+# 0.023.
 
 # %% [markdown]
 # # Part 2: Embeddings
@@ -550,11 +721,16 @@ for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
 # - Tokenization fixes what one step of a model is: characters (small vocabulary,
 #   long sequences), words (short sequences, a huge vocabulary and unknown words)
 #   or byte-level BPE subwords in between, which never meet an unknown token.
+#   WordPiece (BERT) spells words with greedy longest-match pieces learned by a
+#   likelihood score; its pieces respect word boundaries, at the price of `[UNK]`.
 # - A vocabulary numbers the tokens: special tokens first, then a policy for
 #   unknown ones (an error or `<unk>`), whose price is the OOV rate.
 # - One-hot vectors and bags of words are the first vectors: enough for a linear
 #   classifier, but every pair of words is equally far apart, and with one
 #   weight per word a small training set is easy to overfit.
+# - Text is prepared in documented steps (Unicode normalization, cleaning);
+#   whether a change such as augmentation helps is a measurement, and k-fold
+#   cross-validation gives it an error bar a quarter of the test split's.
 # - word2vec learns dense vectors from co-occurrence with negative sampling;
 #   cosine similarity finds neighbours and vector arithmetic answers analogies,
 #   the frequent relations first. These static vectors give a word one vector in
@@ -572,6 +748,7 @@ for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
 # python -m minilm grade chapters/04_text_representation/exercises/ex3_vocabulary.py
 # python -m minilm grade chapters/04_text_representation/exercises/ex4_negative_sampling.py
 # python -m minilm grade chapters/04_text_representation/exercises/ex5_analogy.py
+# python -m minilm grade chapters/04_text_representation/exercises/ex6_wordpiece.py
 # python -m minilm grade chapters/04_text_representation/exercises
 # ```
 #
@@ -582,6 +759,7 @@ for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
 # | `ex3_vocabulary.py` | a vocabulary with specials, `<unk>`, `min_count` and `max_size` | 4 |
 # | `ex4_negative_sampling.py` | word2vec's negative-sampling loss and its gradients | 4 |
 # | `ex5_analogy.py` | nearest neighbours and analogies by cosine similarity | 3 |
+# | `ex6_wordpiece.py` | WordPiece's greedy longest match for one word, `##` and `[UNK]` | 5 |
 #
 # Questions to think about:
 #
@@ -595,6 +773,9 @@ for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
 # 4. "king - man + woman" does not give "queen" here. What in the training data
 #    would have to change for it to, and why do frequent relations (he/she,
 #    his/her) come out first?
+# 5. WordPiece makes a whole word `[UNK]` when one character is unknown. What
+#    would go wrong downstream (say, in question answering, chapter 8) if it
+#    kept the pieces it did find and marked only the rest unknown?
 #
 # ## Further reading
 #
@@ -605,5 +786,10 @@ for a, b, c in [("he", "she", "his"), ("father", "mother", "son")]:
 #   subsampling of frequent words.
 # - Sennrich, Haddow and Birch (2016), *Neural machine translation of rare words
 #   with subword units*: BPE for tokenization.
+# - Schuster and Nakajima (2012), *Japanese and Korean voice search*: WordPiece's
+#   likelihood criterion; Devlin, Chang, Lee and Toutanova (2019), *BERT*: its
+#   greedy longest-match tokenizer with `##` pieces.
+# - Wei and Zou (2019), *EDA: Easy data augmentation techniques for boosting
+#   performance on text classification tasks*: random deletion and swap.
 # - Jurafsky and Martin, *Speech and Language Processing* (3rd edition draft),
 #   chapter 2 (words and tokens) and chapter 6 (vector semantics and embeddings).
