@@ -8,6 +8,8 @@ from ..recipes.finetune import (
     CompareConfig,
     TextTask,
     compare,
+    compare_nsp,
+    format_nsp_table,
     format_tables,
     pretrain_encoder,
     save_encoder,
@@ -18,7 +20,9 @@ def main(argv=None) -> int:
     """``python -m minilm finetune``: pretrained vs from-scratch transformer vs
     bag of words on the sentiment test split, then the multi-label task; prints
     both tables (accuracy, F1, confusion matrix, per-label thresholds, micro and
-    macro F1, seconds of training)."""
+    macro F1, seconds of training). ``--nsp`` pretrains BERT's way instead (MLM +
+    next-sentence prediction on sentence pairs); ``--nsp-ablation`` measures what
+    that does downstream, over ``--seeds``."""
     import argparse
 
     from .. import argtypes
@@ -55,6 +59,11 @@ def main(argv=None) -> int:
         help=f"steps per bag-of-words classifier (default {d.bow_steps})",
     )
     p.add_argument(
+        "--pretrain-batch",
+        type=argtypes.positive_int,
+        help=f"sequences per MLM step (default {d.pretrain_batch})",
+    )
+    p.add_argument(
         "--d-model", type=argtypes.positive_int, help=f"transformer width (default {d.d_model})"
     )
     p.add_argument(
@@ -72,6 +81,32 @@ def main(argv=None) -> int:
     p.add_argument("--no-multilabel", action="store_true", help="the sentiment table only")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
+        "--pairs",
+        action="store_true",
+        help="pretrain on sentence pairs [CLS] A [SEP] B [SEP] (with segment embeddings) "
+        "from the sentiment files in file order, not on single sentences",
+    )
+    p.add_argument(
+        "--nsp",
+        action="store_true",
+        help="pretrain on sentence pairs with the MLM loss plus next-sentence prediction "
+        "(B follows A half the time); prints its accuracy on held-out pairs",
+    )
+    p.add_argument(
+        "--nsp-ablation",
+        action="store_true",
+        help="for each of --seeds, fine-tune encoders pretrained on single sentences, on "
+        "pairs, and on pairs with NSP, and print a table of their test scores",
+    )
+    p.add_argument(
+        "--seeds",
+        type=argtypes.seed,
+        nargs="+",
+        default=[0, 1, 2],
+        metavar="SEED",
+        help="the seeds of --nsp-ablation (default 0 1 2)",
+    )
+    p.add_argument(
         "--save-encoder",
         metavar="PATH",
         help="only MLM-pretrain the encoder (these options) and write it to PATH (.safetensors): "
@@ -81,6 +116,7 @@ def main(argv=None) -> int:
     base = small if args.small else d
     given = {
         "pretrain_steps": args.pretrain_steps,
+        "pretrain_batch": args.pretrain_batch,
         "finetune_steps": args.finetune_steps,
         "bow_steps": args.bow_steps,
         "d_model": args.d_model,
@@ -93,16 +129,27 @@ def main(argv=None) -> int:
         **{k: v for k, v in given.items() if v is not None},
         seed=args.seed,
         multilabel=not args.no_multilabel,
+        pretrain_pairs=args.pairs,
+        nsp=args.nsp,
     )
     if c.d_model % c.n_head:
         p.error(f"--d-model ({c.d_model}) must be divisible by --n-head ({c.n_head})")
+    if args.nsp_ablation and (args.pairs or args.nsp or args.save_encoder):
+        p.error("--nsp-ablation pretrains every way itself: leave out --pairs, --nsp and "
+                "--save-encoder")  # fmt: skip
     print(f"config: {c}")
     if args.save_encoder:
         task = TextTask.load()
         bert, info = pretrain_encoder(c, task, progress=not args.no_progress)
         save_encoder(args.save_encoder, bert, task, info)
-        print(f"MLM loss {info['first_loss']:.2f} -> {info['last_loss']:.2f} nats in "
+        what = "MLM + NSP" if c.nsp else "MLM"
+        print(f"{what} loss {info['first_loss']:.2f} -> {info['last_loss']:.2f} nats in "
               f"{info['seconds']:.0f} s; wrote {args.save_encoder}")  # fmt: skip
+        if "nsp_accuracy" in info.get("pairs", {}):
+            print(f"NSP accuracy on held-out pairs: {info['pairs']['nsp_accuracy']:.3f}")
+        return 0
+    if args.nsp_ablation:
+        print(format_nsp_table(compare_nsp(c, args.seeds, progress=not args.no_progress)))
         return 0
     results = compare(c, progress=not args.no_progress)
     print(format_tables(results))

@@ -6,6 +6,14 @@ sides of the context: :func:`mask_tokens` picks 15% of the real tokens; of
 those, 80% become ``[MASK]``, 10% a random token, 10% stay as they are (so the
 model cannot learn that only ``[MASK]`` positions matter). The loss counts the
 picked positions only.
+
+BERT also pretrained a second task, next-sentence prediction (NSP): the input is
+a pair ``[CLS] A [SEP] B [SEP]`` (:func:`pack_pair`), B is the sentence that
+really follows A half the time and a random sentence otherwise
+(:func:`next_sentence_pairs`), a *segment* embedding tells A's tokens (0) from
+B's (1), and a small head on the ``[CLS]`` state says which. Both are off by
+default (``BERTConfig(n_segments=0, nsp=False)``: one sentence per sequence and
+the MLM loss alone, which RoBERTa (Liu et al. 2019) found works as well or better).
 """
 
 from __future__ import annotations
@@ -16,12 +24,13 @@ from .. import functional as F
 from ..backend import np
 from ..nn import init
 from ..nn.attention import LearnedPositionalEncoding
-from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear
+from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear, Tanh
 from ..nn.module import Module, Parameter
 from ..tensor import Tensor, as_tensor, tensor, zeros
 from .transformer import TransformerEncoder
 
-__all__ = ["BERTConfig", "BERT", "BERTClassifier", "mask_rule", "mask_tokens", "IGNORE"]
+__all__ = ["BERTConfig", "BERT", "BERTClassifier", "mask_rule", "mask_tokens", "IGNORE",
+           "next_sentence_pairs", "pack_pair"]  # fmt: skip
 
 IGNORE = -100  # the target of a position the MLM loss skips (F.cross_entropy's ignore_index)
 
@@ -30,7 +39,13 @@ IGNORE = -100  # the target of a position the MLM loss skips (F.cross_entropy's 
 class BERTConfig:
     """BERT hyperparameters. Token ids below ``num_special`` are special
     (``[PAD]=0, [CLS]=1, [SEP]=2, [MASK]=3`` by default, plus ``[UNK]`` if the
-    tokenizer has one): never masked, never drawn as random replacements."""
+    tokenizer has one): never masked, never drawn as random replacements.
+
+    ``n_segments``: how many segment (token type) embeddings to add to the tokens
+    (2 for sentence pairs; 0, the default, adds none: one sentence per sequence).
+    ``nsp``: give the encoder a next-sentence-prediction head (:meth:`BERT.nsp_logits`).
+    Either adds parameters *after* the others are initialised, so a model with them
+    starts from the same weights as one without, plus its own."""
 
     vocab_size: int
     max_len: int = 64
@@ -43,6 +58,8 @@ class BERTConfig:
     cls_id: int = 1
     mask_id: int = 3
     num_special: int = 4
+    n_segments: int = 0
+    nsp: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,13 +116,77 @@ def mask_tokens(ids, vocab_size: int, mask_id: int, num_special: int, rng=None,
     return mask_rule(ids, u_pick, u_action, random_ids, mask_id, num_special, mask_prob)
 
 
-class BERT(Module):
-    """Token + learned position embeddings -> a bidirectional transformer encoder.
+def next_sentence_pairs(documents, n: int, rng=None):
+    """Draw ``n`` sentence pairs for next-sentence prediction, BERT's 50/50 rule.
 
-    ``model(ids, key_padding_mask=None)`` -> hidden states (B, T, d); the mask
-    (B, T) is True on real tokens (default: ``ids != pad_id``). The MLM head
-    (dense -> GELU -> layer norm -> the tied embedding matrix + a bias) gives
-    :meth:`mlm_logits`; :meth:`mlm_loss` masks a batch and scores it.
+    ``documents`` is a list of documents, each a list of sentences in order.
+    Sentences are named by their index in the concatenation of the documents
+    (``[s for doc in documents for s in doc]``). A first sentence A is drawn
+    uniformly among those with a successor in their document; with probability
+    1/2 the second, B, is that successor (``is_next = 1``), otherwise a uniform
+    random sentence of any document that is neither A nor its successor
+    (``is_next = 0``). Returns NumPy int64 arrays ``(first, second, is_next)``, each (n,).
+
+    >>> first, second, is_next = next_sentence_pairs([["a", "b", "c"], ["d", "e"]], 6, rng=0)
+    >>> bool(((second == first + 1) | (is_next == 0)).all())  # a true B is the next one
+    True
+    >>> sorted(set(first.tolist()) - {0, 1, 3})  # 2 ("c") and 4 ("e") end their documents
+    []
+    """
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    lengths = np.array([len(doc) for doc in documents], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    total = int(lengths.sum())
+    # every sentence but the last of its document can be an A
+    firsts = np.concatenate([s + np.arange(m - 1) for s, m in zip(starts, lengths) if m > 1]
+                            or [np.zeros(0, dtype=np.int64)])  # fmt: skip
+    if len(firsts) == 0 or total < 3:
+        raise ValueError("next_sentence_pairs: need a document of two sentences or more and "
+                         "three sentences in all, got documents of lengths "
+                         f"{lengths.tolist()}")  # fmt: skip
+    first = firsts[gen.integers(0, len(firsts), n)]
+    is_next = (gen.random(n) < 0.5).astype(np.int64)
+    # a random B: uniform over the total - 2 sentences that are neither A nor A + 1
+    r = gen.integers(0, total - 2, n)
+    other = r + 2 * (r >= first)  # skip over first and first + 1
+    second = np.where(is_next == 1, first + 1, other)
+    return first, second.astype(np.int64), is_next
+
+
+def pack_pair(a, b, max_len: int, cls_id: int = 1, sep_id: int = 2):
+    """``[CLS] a [SEP] b [SEP]`` and its segment ids (0 for ``[CLS]``, a and the
+    first ``[SEP]``; 1 for b and the last ``[SEP]``), as two lists. Too long a pair
+    loses tokens from the end of the longer sentence, one at a time, until it
+    fits in ``max_len`` (BERT's rule, without its random choice of end).
+
+    >>> pack_pair([5, 6, 7], [8, 9], max_len=7)
+    ([1, 5, 6, 2, 8, 9, 2], [0, 0, 0, 0, 1, 1, 1])
+    >>> pack_pair([5, 6, 7], [8, 9], max_len=6)  # a loses 7, then (a tie) b loses 9
+    ([1, 5, 6, 2, 8, 2], [0, 0, 0, 0, 1, 1])
+    """
+    if max_len < 5:
+        raise ValueError(f"pack_pair: max_len must be at least 5 ([CLS] a [SEP] b [SEP] with a "
+                         f"token each), got {max_len}")  # fmt: skip
+    a, b = list(a), list(b)
+    while len(a) + len(b) + 3 > max_len:
+        longer = a if len(a) > len(b) else b
+        longer.pop()
+    ids = [cls_id, *a, sep_id, *b, sep_id]
+    return ids, [0] * (len(a) + 2) + [1] * (len(b) + 1)
+
+
+class BERT(Module):
+    """Token (+ segment) + learned position embeddings -> a bidirectional
+    transformer encoder.
+
+    ``model(ids, key_padding_mask=None, segment_ids=None)`` -> hidden states
+    (B, T, d); the mask (B, T) is True on real tokens (default: ``ids != pad_id``);
+    ``segment_ids`` (B, T), for a model with ``n_segments``, say which sentence of
+    a pair each token is in (default: all 0, one sentence). The MLM head (dense ->
+    GELU -> layer norm -> the tied embedding matrix + a bias) gives
+    :meth:`mlm_logits`; :meth:`mlm_loss` masks a batch and scores it. With
+    ``config.nsp``, :meth:`nsp_logits` and :meth:`mlm_nsp_loss` add BERT's
+    next-sentence prediction.
 
     >>> import minilm
     >>> bert = BERT(BERTConfig(vocab_size=20, max_len=8, n_layer=1, n_head=2, d_model=16))
@@ -125,7 +206,20 @@ class BERT(Module):
         self.mlm_act = GELU()
         self.mlm_norm = LayerNorm(c.d_model)
         self.mlm_bias = Parameter(zeros(c.vocab_size))
-        for name, p in self.named_parameters():
+        self._init(self.named_parameters())
+        # each optional part is made and initialised after the ones before it, which it
+        # leaves as they were: with or without it, those start from the same weights
+        self.seg = Embedding(c.n_segments, c.d_model) if c.n_segments else None
+        if self.seg is not None:
+            self._init(self.seg.named_parameters())
+        if c.nsp:  # BERT's pooler (dense + tanh on the [CLS] state), then a 2-way linear
+            self.nsp_pool, self.nsp_act = Linear(c.d_model, c.d_model), Tanh()
+            self.nsp_head = Linear(c.d_model, 2)
+            self._init((n, p) for n, p in self.named_parameters() if n.startswith("nsp_"))
+
+    @staticmethod
+    def _init(named_parameters):
+        for name, p in named_parameters:
             if p.ndim == 2:
                 init.normal_(p, std=0.02)
             elif name.endswith("bias") and "norm" not in name and "ln" not in name:
@@ -134,27 +228,58 @@ class BERT(Module):
     def padding_mask(self, ids) -> Tensor:
         return as_tensor(ids.data != self.config.pad_id)
 
-    def forward(self, ids, key_padding_mask=None):
+    def forward(self, ids, key_padding_mask=None, segment_ids=None):
         if key_padding_mask is None:
             key_padding_mask = self.padding_mask(ids)
-        x = self.drop(self.pos(self.tok(ids)))  # (B, T, d)
+        x = self.tok(ids)  # (B, T, d)
+        if segment_ids is not None and self.seg is None:
+            raise ValueError("BERT: segment_ids given to a model without segment embeddings; "
+                             "build it with BERTConfig(n_segments=2)")  # fmt: skip
+        if self.seg is not None:
+            if segment_ids is None:
+                segment_ids = self.tok.weight.xp.zeros(ids.shape, dtype="int64")
+            x = x + self.seg(segment_ids)
+        x = self.drop(self.pos(x))  # (B, T, d)
         return self.encoder(x, key_padding_mask=key_padding_mask)  # (B, T, d)
 
     def mlm_logits(self, hidden):
         h = self.mlm_norm(self.mlm_act(self.mlm_dense(hidden)))  # (B, T, d)
         return h @ self.tok.weight.T + self.mlm_bias  # (B, T, V)
 
-    def mlm_loss(self, ids, rng=None, mask_prob: float = 0.15) -> Tensor:
-        """Mask a batch of ids (B, T) with :func:`mask_tokens` and return the
-        cross-entropy of recovering the picked tokens."""
+    def nsp_logits(self, hidden):
+        """(B, 2) next-sentence logits from the ``[CLS]`` state: class 1 is "B follows A"."""
+        if not self.config.nsp:
+            raise ValueError("BERT: this model has no next-sentence head; build it with "
+                             "BERTConfig(nsp=True)")  # fmt: skip
+        return self.nsp_head(self.nsp_act(self.nsp_pool(hidden[:, 0])))  # (B, d) -> (B, 2)
+
+    def _masked_hidden(self, ids, rng, mask_prob, segment_ids):
         c = self.config
         inputs, targets = mask_tokens(ids, c.vocab_size, c.mask_id, c.num_special, rng,
                                       mask_prob, c.pad_id)  # fmt: skip
         device = self.tok.weight.device
         inputs, targets = tensor(inputs, device=device), tensor(targets, device=device)
         mask = as_tensor(ids.data != c.pad_id) if isinstance(ids, Tensor) else None
-        logits = self.mlm_logits(self(inputs, mask))
-        return F.cross_entropy(logits, targets, ignore_index=IGNORE)
+        return self(inputs, mask, segment_ids), targets
+
+    def mlm_loss(self, ids, rng=None, mask_prob: float = 0.15, segment_ids=None) -> Tensor:
+        """Mask a batch of ids (B, T) with :func:`mask_tokens` and return the
+        cross-entropy of recovering the picked tokens."""
+        hidden, targets = self._masked_hidden(ids, rng, mask_prob, segment_ids)
+        return F.cross_entropy(self.mlm_logits(hidden), targets, ignore_index=IGNORE)
+
+    def mlm_nsp_loss(self, ids, segment_ids, is_next, rng=None,
+                     mask_prob: float = 0.15) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """BERT's two pretraining losses from one pass over a batch of masked pairs.
+
+        ``ids`` and ``segment_ids`` (B, T) are packed pairs (:func:`pack_pair`),
+        ``is_next`` (B,) 1 where B follows A. Returns ``(mlm, nsp)``: the MLM
+        cross-entropy (as :meth:`mlm_loss`) and the cross-entropy of
+        :meth:`nsp_logits` against ``is_next``; BERT minimises their sum.
+        """
+        hidden, targets = self._masked_hidden(ids, rng, mask_prob, segment_ids)
+        mlm = F.cross_entropy(self.mlm_logits(hidden), targets, ignore_index=IGNORE)
+        return mlm, F.cross_entropy(self.nsp_logits(hidden), is_next)
 
 
 class BERTClassifier(Module):

@@ -19,12 +19,18 @@
   --save-encoder PATH``: the MLM-pretrained encoder of
   :func:`compare` written to a file and read back (the one chapter 08's lesson
   loads, :data:`PRETRAINED`, was made this way).
+- Next-sentence prediction, BERT's second pretraining task: :func:`pretraining_documents`
+  (the sentences in document order that pairs are drawn from), ``pretrain_mlm(...,
+  pairs=True, nsp=True)``, :func:`evaluate_pairs` (NSP accuracy on held-out pairs), and
+  :func:`compare_nsp` / ``python -m minilm finetune --nsp-ablation``: the downstream
+  scores of encoders pretrained with and without it.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from collections import Counter
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 
 from .. import functional as F
@@ -42,7 +48,8 @@ __all__ = ["SPECIALS", "LABELS", "TextTask", "pretraining_text", "pretrain_mlm",
            "train_classifier", "classifier_loss", "predict_logits", "bow_features",
            "sigmoid", "tune_thresholds", "pooled_features", "mlm_eval_loss", "CompareConfig",
            "compare", "format_tables", "PRETRAINED", "pretrain_encoder", "save_encoder",
-           "load_encoder"]  # fmt: skip
+           "load_encoder", "pretraining_documents", "evaluate_pairs", "NSP_ARMS", "compare_nsp",
+           "format_nsp_table"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..3; "[UNK]" is 4
 # The multi-label task: a review router tags each sentence with its sentiment
@@ -55,6 +62,37 @@ def pretraining_text() -> list[str]:
     """Unlabelled English: eng-fra train English sides (distinct) + sentiment train sentences."""
     english = list(dict.fromkeys(en for en, _ in load_split("eng-fra", "train")))
     return english + [s for s, _ in load_split("sentiment", "train")]
+
+
+def pretraining_documents(split: str = "train") -> list[list[str]]:
+    """Sentences in document order, for next-sentence pairs: the sentiment sentences
+    of ``split``, one document per source file (amazon, imdb, yelp), in file order.
+
+    None of the bundled English has documents in the usual sense. The eng-fra
+    sentences are Tatoeba's, unrelated to each other and sorted by length, so
+    there a "next sentence" would be one of about the same length (a shortcut,
+    not discourse); they are left out. The sentiment files keep each review site
+    apart and often run several sentences of one review in a row (the imdb file's
+    "Loved the casting of Jimmy Buffet as the science teacher." is followed by
+    "And those baby owls were adorable."), so the next sentence is on the same
+    site, sometimes from the same review. The split's sentences keep their file
+    order; a sentence of another split is skipped over, so the next training
+    sentence is the next line of the file four times in five (the split is 80%).
+    Pretraining uses ``"train"``; ``"val"`` gives held-out pairs (:func:`evaluate_pairs`).
+
+    >>> [len(doc) for doc in pretraining_documents("val")]
+    [106, 100, 94]
+    """
+    left = Counter(s for s, _ in load_split("sentiment", split))  # a repeated sentence: each copy
+    docs = []
+    for src in SENTIMENT_SOURCES:
+        doc = []
+        for sentence, _ in load_sentiment(src):
+            if left[sentence] > 0:
+                left[sentence] -= 1
+                doc.append(sentence)
+        docs.append(doc)
+    return docs
 
 
 @dataclass
@@ -92,7 +130,8 @@ class TextTask:
 
 
 def pretrain_mlm(bert, task: TextTask, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                 seed: int = 0, progress: bool = True, bucket: bool = True):  # fmt: skip
+                 seed: int = 0, progress: bool = True, bucket: bool = True,
+                 pairs: bool = False, nsp: bool = False):  # fmt: skip
     """Masked-language-model pretraining of ``bert`` on :func:`pretraining_text`.
 
     With ``bucket`` (the default) a batch is ``batch_size`` sentences of similar
@@ -100,10 +139,21 @@ def pretrain_mlm(bert, task: TextTask, steps: int, batch_size: int = 64, lr: flo
     random order). Most of the pretraining text is short eng-fra sentences, and a
     batch drawn at random would pad them all to its longest one, so bucketing
     makes a step several times cheaper for the same masked tokens.
+
+    ``pairs``: a sequence is instead a pair ``[CLS] A [SEP] B [SEP]`` with segment
+    ids (:func:`~minilm.models.bert.pack_pair`, cut to ``bert.config.max_len``),
+    ``batch_size`` of them drawn afresh each step from the training
+    :func:`pretraining_documents` by
+    :func:`~minilm.models.bert.next_sentence_pairs` (B is A's next sentence half
+    the time, a random one otherwise); ``bucket`` does not apply. The encoder needs
+    ``BERTConfig(n_segments=2)``. ``nsp``: pairs, and the loss is the MLM loss plus
+    the next-sentence loss (BERT's pretraining; the encoder needs ``nsp=True`` too).
     """
-    seqs = task.encode(pretraining_text())
     device = bert.tok.weight.device
     gen = np.random.default_rng(seed)
+    if pairs or nsp:
+        return _pretrain_pairs(bert, task, steps, batch_size, lr, seed, progress, nsp, gen)
+    seqs = task.encode(pretraining_text())
     batch_size = min(batch_size, len(seqs))
     lengths = np.array([len(s) for s in seqs])
     by_length = np.lexsort((gen.random(len(seqs)), lengths))  # sorted by length, ties shuffled
@@ -117,10 +167,99 @@ def pretrain_mlm(bert, task: TextTask, steps: int, batch_size: int = 64, lr: flo
         ids, _ = pad_batch([seqs[i] for i in idx], device=device)
         return (ids,)
 
+    return _pretrain_fit(bert, batch, lambda m, b: m.mlm_loss(b[0], rng=gen), steps, lr, seed,
+                         progress)  # fmt: skip
+
+
+def _pretrain_fit(bert, batch, loss_fn, steps, lr, seed, progress):
     opt = optim.AdamW(bert.parameters(), lr=lr, weight_decay=0.01)
     sched = optim.WarmupCosineLR(opt, min(100, steps - 1), steps, eta_min=lr / 10)
-    return fit(bert, opt, batch, steps, loss_fn=lambda m, b: m.mlm_loss(b[0], rng=gen),
-               scheduler=sched, clip_grad_norm=1.0, seed=seed, progress=progress)  # fmt: skip
+    return fit(bert, opt, batch, steps, loss_fn=loss_fn, scheduler=sched, clip_grad_norm=1.0,
+               seed=seed, progress=progress)  # fmt: skip
+
+
+def _document_ids(task: TextTask, split: str) -> list[list[list[int]]]:
+    return [[task.tokenizer.encode(s) for s in doc] for doc in pretraining_documents(split)]
+
+
+def _pair_batch(docs, n, gen, max_len, device):
+    """``n`` packed pairs from ``docs`` (token-id documents): ids, segment ids (B, T),
+    is_next (B,), and which document each second sentence came from."""
+    from ..models.bert import next_sentence_pairs, pack_pair
+
+    flat = [s for doc in docs for s in doc]
+    first, second, is_next = next_sentence_pairs(docs, n, gen)
+    packed = [pack_pair(flat[i], flat[j], max_len) for i, j in zip(first, second)]
+    ids, _ = pad_batch([p[0] for p in packed], device=device)
+    segments, _ = pad_batch([p[1] for p in packed], device=device)
+    doc_of = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+    same_doc = doc_of[first] == doc_of[second]
+    return ids, segments, tensor(is_next, device=device), same_doc
+
+
+def _pretrain_pairs(bert, task, steps, batch_size, lr, seed, progress, nsp, gen):
+    c = bert.config
+    if c.n_segments < 2 or (nsp and not c.nsp):
+        need = "n_segments=2, nsp=True" if nsp else "n_segments=2"
+        raise ValueError(f"pretrain_mlm: {'NSP' if nsp else 'pair'} pretraining needs an encoder "
+                         f"built with BERTConfig({need}), got n_segments={c.n_segments}, "
+                         f"nsp={c.nsp}")  # fmt: skip
+    docs, device = _document_ids(task, "train"), bert.tok.weight.device
+
+    def batch():
+        return _pair_batch(docs, batch_size, gen, c.max_len, device)[:3]
+
+    def loss_fn(m, b):
+        ids, segments, is_next = b
+        if not nsp:
+            return m.mlm_loss(ids, rng=gen, segment_ids=segments)
+        mlm, next_sentence = m.mlm_nsp_loss(ids, segments, is_next, rng=gen)
+        return mlm + next_sentence
+
+    return _pretrain_fit(bert, batch, loss_fn, steps, lr, seed, progress)
+
+
+def evaluate_pairs(bert, task: TextTask, split: str = "val", n: int = 1000, seed: int = 0,
+                   batch_size: int = 250) -> dict:  # fmt: skip
+    """How a pair-pretrained encoder does on ``n`` pairs of ``split``'s
+    :func:`pretraining_documents` (held out from pretraining), in eval mode.
+
+    Returns ``mlm_loss`` (nats per masked token, one masking drawn from ``seed``)
+    and, for an encoder with an NSP head, its accuracy on the unmasked pairs:
+    ``nsp_accuracy`` over all of them and, apart, on the true pairs
+    (``nsp_accuracy_next``), on random second sentences from the same source file
+    (``nsp_accuracy_random_same``) and from another one (``nsp_accuracy_random_other``,
+    which the review site alone gives away).
+    """
+    from ..models.bert import IGNORE, mask_tokens
+
+    c, gen = bert.config, np.random.default_rng(seed)
+    ids, segments, is_next, same_doc = _pair_batch(_document_ids(task, split), n, gen,
+                                                   c.max_len, bert.tok.weight.device)  # fmt: skip
+    was = bert.training
+    bert.eval()
+    total = count = 0.0
+    right = []
+    with no_grad():
+        for i in range(0, n, batch_size):
+            x, s = ids[i : i + batch_size], segments[i : i + batch_size]
+            draw = int(gen.integers(2**31))
+            _, targets = mask_tokens(x, c.vocab_size, c.mask_id, c.num_special, draw)
+            picked = int((targets != IGNORE).sum())
+            total += float(bert.mlm_loss(x, rng=draw, segment_ids=s).item()) * picked
+            count += picked
+            if c.nsp:
+                pred = bert.nsp_logits(bert(x, segment_ids=s)).numpy().argmax(-1)
+                right.append(pred == is_next.numpy()[i : i + batch_size])
+    bert.train(was)
+    out = {"mlm_loss": total / count}
+    if c.nsp:
+        right, y = np.concatenate(right), is_next.numpy()
+        out["nsp_accuracy"] = float(right.mean())
+        for name, rows in [("next", y == 1), ("random_same", (y == 0) & same_doc),
+                           ("random_other", (y == 0) & ~same_doc)]:  # fmt: skip
+            out[f"nsp_accuracy_{name}"] = float(right[rows].mean()) if rows.any() else float("nan")
+    return out
 
 
 def _batches(inputs, labels, batch_size, gen, device):
@@ -311,6 +450,10 @@ class CompareConfig:
     (``finetune_*``); one is pretrained first (``pretrain_*``). The bag of words
     is a ``nn.Linear`` on word counts (``bow_*``). Every classifier keeps the
     weights with the lowest validation loss, measured every ``eval_every`` steps.
+
+    ``pretrain_pairs``: pretrain on sentence pairs (with segment embeddings)
+    instead of single sentences; ``nsp``: on pairs, with the next-sentence loss
+    added (see :func:`pretrain_mlm`). Both are off by default.
     """
 
     d_model: int = 64
@@ -329,15 +472,19 @@ class CompareConfig:
     eval_every: int = 50
     multilabel: bool = True
     seed: int = 0
+    pretrain_pairs: bool = False
+    nsp: bool = False
 
 
 def _fresh_bert(task: TextTask, c: CompareConfig, state=None):
     from ..models.bert import BERT, BERTConfig
 
     manual_seed(c.seed)  # the same random init for the pretrained and the scratch encoder
+    pairs = c.pretrain_pairs or c.nsp
     bert = BERT(BERTConfig(vocab_size=task.tokenizer.vocab_size, max_len=task.max_len,
                            n_layer=c.n_layer, n_head=c.n_head, d_model=c.d_model,
-                           dropout=c.dropout, num_special=len(SPECIALS) + 1))  # fmt: skip
+                           dropout=c.dropout, num_special=len(SPECIALS) + 1,
+                           n_segments=2 if pairs else 0, nsp=c.nsp))  # fmt: skip
     if state is not None:
         bert.load_state_dict(state)
     return bert
@@ -361,7 +508,10 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     task = TextTask.load() if task is None else task
     bert, info = pretrain_encoder(c, task, progress)
     pretrain = {"seconds": info["seconds"], "steps": c.pretrain_steps,
-                "first_loss": info["first_loss"], "last_loss": info["last_loss"]}  # fmt: skip
+                "first_loss": info["first_loss"], "last_loss": info["last_loss"],
+                **info.get("pairs", {})}  # fmt: skip
+    if c.pretrain_pairs or c.nsp:
+        pretrain["objective"] = _objective(c)
     pretrained = {name: v.data.copy() for name, v in bert.state_dict().items()}
     V = task.tokenizer.vocab_size
     bow = {split: bow_features(task, split) for split in ("train", "val", "test")}
@@ -378,39 +528,54 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     if c.multilabel:
         tasks.append(("multilabel", task.multilabel, len(LABELS)))
     for kind, labels, n_out in tasks:
-        for name, make, X, (steps, batch_size, lr, wd) in contenders:
+        for name, make, X, recipe in contenders:
             manual_seed(c.seed)
-            model = make(n_out)
-            t1 = time.perf_counter()
-            train_classifier(model, X["train"], labels["train"], steps, batch_size, lr, wd,
-                             seed=c.seed, progress=progress, val=(X["val"], labels["val"]),
-                             eval_every=c.eval_every)  # fmt: skip
-            row = {"model": name, "seconds": time.perf_counter() - t1}
-            y = labels["test"]
-            if kind == "sentiment":
-                val_pred = predict_logits(model, X["val"]).argmax(-1)
-                row["val_accuracy"] = accuracy(labels["val"], val_pred)
-                pred = predict_logits(model, X["test"]).argmax(-1)
-                row.update(accuracy=accuracy(y, pred), f1=f1_score(y, pred),
-                           confusion=confusion_matrix(y, pred, labels=[0, 1]).tolist())  # fmt: skip
-            else:
-                th = tune_thresholds(sigmoid(predict_logits(model, X["val"])), labels["val"])
-                pred = (sigmoid(predict_logits(model, X["test"])) >= th).astype(np.int64)
-                y = y.astype(np.int64)
-                row.update(thresholds=th.tolist(),
-                           f1=[f1_score(y[:, j], pred[:, j]) for j in range(len(LABELS))],
-                           micro_f1=precision_recall_f1(y, pred, "micro")[2],
-                           macro_f1=precision_recall_f1(y, pred, "macro")[2])  # fmt: skip
-            out[kind].append(row)
+            row = _fit_and_score(kind, make(n_out), X, labels, recipe, c, progress)
+            out[kind].append({"model": name, **row})
     return out
+
+
+def _fit_and_score(kind, model, X, labels, recipe, c: CompareConfig, progress) -> dict:
+    """Train ``model`` on the train split (keeping the best weights on val) and score
+    it on the test split: a row of :func:`compare`'s results, less its name."""
+    steps, batch_size, lr, wd = recipe
+    t1 = time.perf_counter()
+    train_classifier(model, X["train"], labels["train"], steps, batch_size, lr, wd,
+                     seed=c.seed, progress=progress, val=(X["val"], labels["val"]),
+                     eval_every=c.eval_every)  # fmt: skip
+    row = {"seconds": time.perf_counter() - t1}
+    y = labels["test"]
+    if kind == "sentiment":
+        val_pred = predict_logits(model, X["val"]).argmax(-1)
+        row["val_accuracy"] = accuracy(labels["val"], val_pred)
+        pred = predict_logits(model, X["test"]).argmax(-1)
+        row.update(accuracy=accuracy(y, pred), f1=f1_score(y, pred),
+                   confusion=confusion_matrix(y, pred, labels=[0, 1]).tolist())  # fmt: skip
+    else:
+        th = tune_thresholds(sigmoid(predict_logits(model, X["val"])), labels["val"])
+        pred = (sigmoid(predict_logits(model, X["test"])) >= th).astype(np.int64)
+        y = y.astype(np.int64)
+        row.update(thresholds=th.tolist(),
+                   f1=[f1_score(y[:, j], pred[:, j]) for j in range(len(LABELS))],
+                   micro_f1=precision_recall_f1(y, pred, "micro")[2],
+                   macro_f1=precision_recall_f1(y, pred, "macro")[2])  # fmt: skip
+    return row
+
+
+def _objective(c: CompareConfig) -> str:
+    pairs = c.pretrain_pairs or c.nsp
+    return next(name for name, p, nsp in NSP_ARMS if (p, nsp) == (pairs, c.nsp))
 
 
 def format_tables(results: dict) -> str:
     """The two tables of :func:`compare`'s results, as plain text."""
     p = results["pretrain"]
+    held_out = "" if "mlm_loss" not in p else f"; held-out pairs: MLM loss {p['mlm_loss']:.2f}"
+    if "nsp_accuracy" in p:
+        held_out += f", NSP accuracy {p['nsp_accuracy']:.3f}"
     lines = [
-        f"MLM pretraining: {p['steps']} steps, {p['seconds']:.0f} s, loss "
-        f"{p['first_loss']:.2f} -> {p['last_loss']:.2f}",
+        f"{p.get('objective', 'MLM')} pretraining: {p['steps']} steps, {p['seconds']:.0f} s, "
+        f"loss {p['first_loss']:.2f} -> {p['last_loss']:.2f}{held_out}",
         "",
         "Sentiment (test split, 300 sentences; F1 of 'positive'; confusion rows = true "
         "[neg, pos], columns = predicted; val acc: the validation split, for choosing settings)",
@@ -449,18 +614,23 @@ PRETRAINED = resources.files("minilm.data") / "pretrained" / "ch08_mlm_encoder.s
 def pretrain_encoder(c: CompareConfig, task: TextTask | None = None, progress: bool = True):
     """The encoder :func:`compare` pretrains for ``c`` (same init, same MLM steps), and
     a record of how: ``(bert, info)`` with ``info`` holding the config, the steps,
-    the seconds and the MLM loss at the start and the end (means of 50 steps)."""
+    the seconds and the MLM loss at the start and the end (means of 50 steps; with
+    ``c.nsp``, of MLM + NSP). A pair-pretrained encoder's ``info["pairs"]`` has its
+    :func:`evaluate_pairs` scores on held-out pairs (the val split's)."""
     task = TextTask.load() if task is None else task
     t0 = time.perf_counter()
     bert = _fresh_bert(task, c)
     hist = pretrain_mlm(bert, task, c.pretrain_steps, c.pretrain_batch, c.pretrain_lr,
-                        seed=c.seed, progress=progress)  # fmt: skip
+                        seed=c.seed, progress=progress, pairs=c.pretrain_pairs,
+                        nsp=c.nsp)  # fmt: skip
     k = max(1, min(50, len(hist.loss) // 10))
     info = {"compare_config": asdict(c), "seconds": time.perf_counter() - t0,
             "first_loss": float(np.mean(hist.loss[:k])),
             "last_loss": float(np.mean(hist.loss[-k:])),
             "loss_curve": [float(np.mean(hist.loss[i : i + k]))
                            for i in range(0, len(hist.loss), k)]}  # fmt: skip
+    if c.pretrain_pairs or c.nsp:
+        info["pairs"] = evaluate_pairs(bert, task, "val", seed=c.seed)
     return bert, info
 
 
@@ -491,7 +661,7 @@ def load_encoder(path=None, task: TextTask | None = None):
     if (
         not isinstance(config, dict)
         or not set(config) <= known
-        or not all(type(v) in (int, float, type(None)) for v in config.values())
+        or not all(type(v) in (int, float, bool, type(None)) for v in config.values())
     ):
         raise CheckpointError(f"{str(path)!r}: no BERT config in it")
     if obj.get("vocab") != list(task.tokenizer.vocab.itos):
@@ -514,3 +684,89 @@ def load_encoder(path=None, task: TextTask | None = None):
     bert = BERT(c)
     bert.load_state_dict(obj["state"])
     return bert, obj.get("info", {})
+
+
+# --- does next-sentence prediction help? python -m minilm finetune --nsp-ablation ---
+
+# name, pretrain_pairs, nsp: the three ways :func:`compare_nsp` pretrains
+NSP_ARMS = (
+    ("MLM, single sentences", False, False),
+    ("MLM, sentence pairs", True, False),
+    ("MLM + NSP, sentence pairs", True, True),
+)
+
+
+def compare_nsp(c: CompareConfig, seeds=(0, 1, 2), task: TextTask | None = None,
+                progress: bool = True, arms=NSP_ARMS) -> dict:  # fmt: skip
+    """Fine-tune encoders pretrained with and without next-sentence prediction.
+
+    For each seed and each of ``arms`` (:data:`NSP_ARMS`): an encoder from the
+    seed's initial weights (the parts the arms share start equal), pretrained for
+    ``c.pretrain_steps`` steps of ``c.pretrain_batch`` sequences, then fine-tuned
+    as :func:`compare` fine-tunes (``c.finetune_*``, the best weights on val, the
+    classifier head from the same seed in every arm) on sentiment and, with
+    ``c.multilabel``, the multi-label task, and scored on the test split. The
+    sentence-pair arms see the same pairs and the same maskings; they differ only
+    in the NSP loss (and head). The single-sentence arm is :func:`compare`'s
+    pretraining: its text is :func:`pretraining_text`, five times as many sentences.
+
+    Returns ``{"rows": [...], "config": asdict(c), "seeds": [...]}``, a row per
+    (arm, seed): ``arm, seed, pretrain_seconds``, the held-out
+    :func:`evaluate_pairs` scores of a pair arm, ``accuracy, f1`` (sentiment) and
+    ``micro_f1, macro_f1`` (multi-label).
+    """
+    from ..models.bert import BERTClassifier
+
+    task = TextTask.load() if task is None else task
+    tasks = [("sentiment", task.sentiment, 2)]
+    if c.multilabel:
+        tasks.append(("multilabel", task.multilabel, len(LABELS)))
+    rows = []
+    for seed in seeds:
+        for arm, pairs, nsp in arms:
+            ca = replace(c, seed=seed, pretrain_pairs=pairs, nsp=nsp)
+            bert, info = pretrain_encoder(ca, task, progress)
+            state = {k: v.data.copy() for k, v in bert.state_dict().items()}
+            row = {"arm": arm, "seed": seed, "pretrain_seconds": info["seconds"],
+                   **info.get("pairs", {})}  # fmt: skip
+            for kind, labels, n_out in tasks:
+                encoder = _fresh_bert(task, ca, state)
+                manual_seed(seed)  # the same head in every arm
+                model = BERTClassifier(encoder, n_out)
+                recipe = (c.finetune_steps, c.finetune_batch, c.finetune_lr, 0.01)
+                scores = _fit_and_score(kind, model, task.ids, labels, recipe, ca, progress)
+                keep = ("accuracy", "f1") if kind == "sentiment" else ("micro_f1", "macro_f1")
+                row.update({k: scores[k] for k in keep})
+            rows.append(row)
+    return {"rows": rows, "config": asdict(c), "seeds": list(seeds)}
+
+
+def format_nsp_table(results: dict) -> str:
+    """:func:`compare_nsp`'s results: a line per arm (mean ± standard deviation over
+    the seeds, ``ddof=1``), then a line per (arm, seed)."""
+    rows = results["rows"]
+    c = results["config"]
+    cols = [("accuracy", "sent acc"), ("f1", "sent F1"), ("micro_f1", "micro F1"),
+            ("macro_f1", "macro F1"), ("nsp_accuracy", "NSP acc"),
+            ("mlm_loss", "MLM pairs")]  # fmt: skip
+    cols = [(k, h) for k, h in cols if any(k in r for r in rows)]
+    lines = [
+        f"Pretraining {c['pretrain_steps']} steps x {c['pretrain_batch']} sequences, fine-tuning "
+        f"{c['finetune_steps']} steps; seeds {results['seeds']}; test split (sentiment: "
+        "300 sentences). NSP acc and MLM pairs: held-out pairs of the val split's sentences.",
+        f"{'pretraining':27} " + " ".join(f"{h:>15}" for _, h in cols),
+    ]
+    for arm in dict.fromkeys(r["arm"] for r in rows):
+        mine = [r for r in rows if r["arm"] == arm]
+        cells = []
+        for k, _ in cols:
+            v = np.array([r[k] for r in mine if k in r], dtype=np.float64)
+            sd = v.std(ddof=1) if len(v) > 1 else float("nan")
+            cells.append(f"{v.mean():7.3f} ± {sd:5.3f}" if len(v) else f"{'-':>15}")
+        lines.append(f"{arm:27} " + " ".join(cells))
+    lines += ["", f"{'pretraining':27} {'seed':>4} " + " ".join(f"{h:>9}" for _, h in cols)
+              + f" {'pretrain s':>10}"]  # fmt: skip
+    for r in rows:
+        cells = " ".join(f"{r[k]:9.3f}" if k in r else f"{'-':>9}" for k, _ in cols)
+        lines.append(f"{r['arm']:27} {r['seed']:4d} {cells} {r['pretrain_seconds']:10.1f}")
+    return "\n".join(lines)

@@ -205,3 +205,55 @@ def test_an_encoder_file_that_does_not_fit_is_refused(task, tmp_path):
         save(record, path)
         with pytest.raises(CheckpointError, match=match):
             ft.load_encoder(path, task)
+
+
+# --- next-sentence prediction -------------------------------------------------
+
+
+def test_cli_nsp_pretrains_on_pairs_and_prints_the_held_out_nsp_accuracy(capsys):
+    assert main(["--small", "--no-progress", "--no-multilabel", "--nsp"]) == 0
+    out = capsys.readouterr().out
+    assert "MLM + NSP, sentence pairs pretraining" in out and "NSP accuracy" in out
+    assert "BERT, pretrained + fine-tuned" in out.split("Sentiment")[1]
+
+
+def test_cli_nsp_ablation_prints_a_row_per_arm_and_seed(capsys):
+    assert main(["--small", "--no-progress", "--nsp-ablation", "--seeds", "3", "4"]) == 0
+    out = capsys.readouterr().out
+    summary, per_seed = out.split("\n\n")[-2:]
+    for arm, _, _ in ft.NSP_ARMS:
+        assert summary.count(arm) == 1 and per_seed.count(arm) == 2
+    assert "NSP acc" in summary and "macro F1" in summary and "seeds [3, 4]" in out
+
+
+def test_compare_nsp_arms_share_their_init_and_their_pairs(task, monkeypatch):
+    """The two pair arms draw the same pairs and the same maskings: after
+    pretraining, the batch each one's data stream would give next is the same
+    (the NSP loss draws nothing), so the arms differ in the NSP loss alone."""
+    seen = {}
+    real_fit = ft.fit
+
+    def spy_fit(model, opt, data, steps, **kwargs):
+        hist = real_fit(model, opt, data, steps, **kwargs)
+        seen.setdefault("batches", []).append(data()[0].numpy())
+        return hist
+
+    monkeypatch.setattr(ft, "fit", spy_fit)
+    c = CompareConfig(d_model=16, n_layer=1, n_head=2, pretrain_steps=2, finetune_steps=2,
+                      eval_every=2, multilabel=False)  # fmt: skip
+    res = ft.compare_nsp(c, seeds=[0], task=task, progress=False, arms=ft.NSP_ARMS[1:])
+    pairs, nsp = res["rows"]
+    assert pairs["arm"] == "MLM, sentence pairs" and nsp["arm"] == "MLM + NSP, sentence pairs"
+    # pretraining batches (the third one drawn after 2 steps) match; fine-tuning ones follow
+    np.testing.assert_array_equal(seen["batches"][0], seen["batches"][2])
+    assert "nsp_accuracy" in nsp and "nsp_accuracy" not in pairs
+    assert 0.0 <= nsp["accuracy"] <= 1.0 and 0.0 <= pairs["f1"] <= 1.0
+
+
+@pytest.mark.parametrize("extra", [["--nsp"], ["--pairs"], ["--save-encoder", "x.safetensors"]])
+def test_cli_nsp_ablation_refuses_a_fixed_objective(extra, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--small", "--nsp-ablation", *extra])
+    assert e.value.code == 2 and "--nsp-ablation pretrains every way itself" in (
+        capsys.readouterr().err
+    )
