@@ -13,7 +13,10 @@ needs to continue: an RNN's hidden state (so each step costs one cell update),
 the tokens so far for a model that rereads its context, a transformer's KV
 cache. Pass a model with a ``next_logits`` method (minilm's language models
 have one) or the function itself. It must not change ``state`` in place: beam
-search continues several hypotheses from one state.
+search continues several hypotheses from one state. Beam search advances all
+of its hypotheses at once through ``next_logits_many(tokens, states) ->
+(logits (n, V), states)`` when the model has that method (one batched forward
+instead of n), else through ``next_logits`` one by one (:func:`as_next_logits_many`).
 
 How the next token is chosen:
 
@@ -31,7 +34,7 @@ Sampling is reproducible: pass ``seed`` (or seed minilm with ``manual_seed``).
 
 from __future__ import annotations
 
-import math  # noqa: F401 - used by the docstring examples
+import math
 from dataclasses import dataclass, field
 
 from . import backend
@@ -39,6 +42,7 @@ from .backend import np
 
 __all__ = [
     "as_next_logits",
+    "as_next_logits_many",
     "logsumexp",
     "log_softmax",
     "filter_top_k",
@@ -62,10 +66,41 @@ def as_next_logits(model):
     return fn
 
 
+def as_next_logits_many(model):
+    """The ``next_logits_many(tokens, states) -> (logits (n, V), states)`` function
+    of ``model``: one step for n hypotheses, ``tokens[i]`` continuing ``states[i]``.
+    Without such a method, :func:`as_next_logits` answers them one at a time.
+
+    >>> table = np.log(np.array([[0.1, 0.9], [0.8, 0.2]]))
+    >>> many = as_next_logits_many(lambda tokens, state: (table[tokens[-1]], None))
+    >>> logits, states = many([[0], [1]], [None, None])
+    >>> logits.shape, states
+    ((2, 2), [None, None])
+    """
+    many = getattr(model, "next_logits_many", None)
+    if many is not None:
+        return many
+    step = as_next_logits(model)
+
+    def one_by_one(tokens, states):
+        out = [step(t, s) for t, s in zip(tokens, states)]
+        return np.stack([_logits_array(logits) for logits, _ in out]), [s for _, s in out]
+
+    return one_by_one
+
+
 def _logits_array(logits) -> np.ndarray:
     a = np.asarray(backend.to_numpy(getattr(logits, "data", logits)), dtype=np.float64)
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"next_logits must return a 1-D array over the vocabulary, got {a.shape}")
+    return a
+
+
+def _logits_rows(logits, n: int) -> np.ndarray:
+    a = np.asarray(backend.to_numpy(getattr(logits, "data", logits)), dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] != n or a.shape[1] == 0:
+        raise ValueError(f"next_logits_many must return (n, V) logits for its n = {n} "
+                         f"hypotheses, got {a.shape}")  # fmt: skip
     return a
 
 
@@ -232,8 +267,8 @@ def beam_step(log_probs, scores, beam_size: int):
 
 
 def beam_search(model, prompt, max_new_tokens: int, beam_size: int = 4, *,
-                length_penalty: float = 1.0,
-                stop_token: int | None = None) -> list[Hypothesis]:  # fmt: skip
+                length_penalty: float = 1.0, stop_token: int | None = None,
+                early_stopping: bool = False) -> list[Hypothesis]:  # fmt: skip
     """Beam search; returns the finished hypotheses, best (highest score) first.
 
     At each step every live hypothesis is extended by every token and the
@@ -242,7 +277,17 @@ def beam_search(model, prompt, max_new_tokens: int, beam_size: int = 4, *,
     the beam; the rest finish when ``max_new_tokens`` is reached. Finished
     hypotheses are ranked by ``logprob / length ** length_penalty``. With
     ``beam_size=1`` this is greedy decoding; with a beam as large as the number
-    of possible sequences it is an exhaustive search.
+    of possible sequences it is an exhaustive search. Extensions of probability
+    0 (tokens the model rules out with a -inf logit) never survive, so a wide
+    beam holds only possible sequences. The survivors of a step are advanced
+    together (:func:`as_next_logits_many`).
+
+    The search goes on while any hypothesis is live, which can mean every step
+    up to ``max_new_tokens``. ``early_stopping=True`` stops as soon as no live
+    hypothesis can beat the best finished one: its log-probability can only
+    fall, so its best possible score is ``logprob / m ** length_penalty`` at
+    the shortest or the longest length m it could still finish at. The best
+    hypothesis is the same either way; fewer runners-up come back.
 
     >>> table = np.log(np.array([[0.1, 0.9], [0.8, 0.2]]))
     >>> bigram = lambda tokens, state: (table[tokens[-1]], None)
@@ -254,24 +299,39 @@ def beam_search(model, prompt, max_new_tokens: int, beam_size: int = 4, *,
         raise ValueError(f"beam_size must be >= 1, got {beam_size}")
     if not prompt:
         raise ValueError("beam_search: the prompt must hold at least one token")
-    step = as_next_logits(model)
+    step, many = as_next_logits(model), as_next_logits_many(model)
     logits, state = step(list(prompt), None)
-    live = [([], 0.0, logits, state)]  # (tokens, logprob, next logits, model state)
+    live = [([], 0.0, state)]  # (tokens, logprob, model state)
+    lp = log_softmax(_logits_array(logits))[None]  # (n, V): each live one's next token
     finished = []
     for t in range(max_new_tokens):
-        lp = np.stack([log_softmax(_logits_array(h[2])) for h in live])  # (n, V)
         beams, tokens, totals = beam_step(lp, [h[1] for h in live], beam_size)
         last = t == max_new_tokens - 1
-        nxt = []
+        grown = []
         for b, tok, total in zip(beams.tolist(), tokens.tolist(), totals.tolist()):
+            if total == -math.inf:
+                break  # best first: the rest are impossible too
             seq = live[b][0] + [tok]
             if tok == stop_token or last:
                 finished.append(Hypothesis(length_normalized(total, len(seq), length_penalty),
                                            seq, total))  # fmt: skip
             else:
-                logits, state = step([tok], live[b][3])
-                nxt.append((seq, total, logits, state))
-        live = nxt
-        if not live:
+                grown.append((seq, total, live[b][2]))
+        if not grown:
             break
+        if early_stopping and finished and _cannot_win(grown, max(finished).score,
+                                                       max_new_tokens, length_penalty):  # fmt: skip
+            break
+        logits, states = many([[seq[-1]] for seq, _, _ in grown], [h[2] for h in grown])
+        lp = log_softmax(_logits_rows(logits, len(grown)))  # (n, V)
+        live = [(seq, total, s) for (seq, total, _), s in zip(grown, states)]
     return sorted(finished, reverse=True)
+
+
+def _cannot_win(live, best: float, max_len: int, alpha: float) -> bool:
+    """Whether none of the ``live`` (tokens, logprob, state) can finish with a score
+    above ``best``: logprob / m ** alpha is monotone in the length m, so its bound
+    over the lengths still open, len(tokens) + 1 to ``max_len``, is at an end."""
+    return all(max(length_normalized(lp, len(seq) + 1, alpha),
+                   length_normalized(lp, max_len, alpha)) <= best
+               for seq, lp, _ in live)  # fmt: skip

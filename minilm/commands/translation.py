@@ -15,7 +15,8 @@ def main(argv=None) -> int:
     """Train the GRU encoder-decoder with attention and the encoder-decoder
     transformer on the eng-fra train split, the same way (same pairs, word
     vocabularies, batches, steps, optimizer and seed), and print their corpus BLEU
-    on a held-out split with a few example translations."""
+    on a held-out split, decoding greedily and by beam search, with a few example
+    translations."""
     p = argparse.ArgumentParser(prog="python -m minilm translation",
                                 description=main.__doc__)  # fmt: skip
     p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
@@ -26,7 +27,10 @@ def main(argv=None) -> int:
     p.add_argument("--dropout", type=argtypes.probability, default=None,
                    help="dropout rate (default: each model's own, see MODELS)")  # fmt: skip
     p.add_argument("--beam", type=argtypes.nonnegative_int, default=4,
-                   help="beam size for the RNN's second BLEU (0: greedy only)")  # fmt: skip
+                   help="beam size for each model's second BLEU (0: greedy only)")  # fmt: skip
+    p.add_argument("--length-penalty", type=argtypes.nonnegative_float, default=1.0,
+                   metavar="ALPHA", help="beam search ranks hypotheses by log-probability / "
+                   "length ** ALPHA (0: the raw sum, 1: per token; default 1)")  # fmt: skip
     p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--split", choices=["test", "val"], default="test",
                    help="the held-out split to score (tune on val, report test)")  # fmt: skip
@@ -52,7 +56,9 @@ def main(argv=None) -> int:
     print(
         f"each model: {args.steps} steps x {args.batch_size} pairs, AdamW with warmup and "
         f"cosine decay, clip 1.0, seed {args.seed}; greedy decoding for both"
-    )
+        + (f", then beam search of width {args.beam} (hypotheses ranked by log-prob / "
+           f"length ** {args.length_penalty:g})" if args.beam else "")
+    )  # fmt: skip
     shown = sorted({round(i * (len(sources) - 1) / max(args.examples - 1, 1))
                     for i in range(args.examples)}) if sources else []  # fmt: skip
     rows = []
@@ -68,9 +74,10 @@ def main(argv=None) -> int:
         hyps = translate(model, data, sources)
         greedy = corpus_bleu(hyps, refs)
         beam = beams = None
-        if kind == "rnn" and args.beam:
+        if args.beam:
             beams = translate(model, data, sources, beam_size=args.beam,
-                              progress=not args.no_progress)  # fmt: skip
+                              progress=not args.no_progress,
+                              length_penalty=args.length_penalty)  # fmt: skip
             beam = corpus_bleu(beams, refs)
         rows.append((kind, model.num_parameters(), args.steps, train_s, train_loss, greedy, beam))
         print(f"\n{kind} ({args.split} examples; ref: the first of its references):")

@@ -9,6 +9,10 @@ A block is two residual lines::
 A decoder block adds a third, cross-attention to the encoder's output, between
 them. Normalizing *before* each sublayer (pre-norm) keeps the residual stream
 an untouched sum, which trains stably without warmup tricks at these sizes.
+
+The encoder-decoder translates greedily (:meth:`Transformer.greedy_decode`) or
+by beam search (:meth:`Transformer.beam_search`, which runs
+:func:`minilm.generate.beam_search` over the decoder with a KV cache).
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .. import generate
 from ..backend import np
+from ..generate import Hypothesis
 from ..nn import init
 from ..nn.attention import (
+    KVCache,
     LearnedPositionalEncoding,
     MultiHeadAttention,
     SinusoidalPositionalEncoding,
@@ -121,8 +128,10 @@ class TransformerEncoder(Module):
 class TransformerDecoder(Module):
     """Causal blocks with cross-attention to an encoder's output ``memory``.
 
-    ``forward(y, memory, memory_padding_mask=None)``: y (B, T, d) embedded target
-    prefix, memory (B, S, d).
+    ``forward(y, memory, memory_padding_mask=None, caches=None)``: y (B, T, d)
+    embedded target prefix, memory (B, S, d). With ``caches`` (one
+    :class:`~minilm.nn.attention.KVCache` per layer), y continues the positions
+    already cached and each layer's self-attention keys and values are appended.
     """
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int,
@@ -136,9 +145,10 @@ class TransformerDecoder(Module):
         )
         self.ln_f = LayerNorm(d_model)
 
-    def forward(self, y, memory, memory_padding_mask=None):
-        for layer in self.layers:
-            y = layer(y, context=memory, causal=True, context_padding_mask=memory_padding_mask)
+    def forward(self, y, memory, memory_padding_mask=None, caches=None):
+        for i, layer in enumerate(self.layers):
+            y = layer(y, context=memory, causal=True, context_padding_mask=memory_padding_mask,
+                      cache=None if caches is None else caches[i])  # fmt: skip
         return self.ln_f(y)  # (B, T, d)
 
 
@@ -179,7 +189,7 @@ class Transformer(Module):
     token ids, tgt_in (B, T) the target shifted right (starting with BOS), the
     mask (B, S) True on real source tokens (default: ``src != pad_id``).
     Train with ``cross_entropy(logits, tgt_out, ignore_index=pad_id)``;
-    translate with :meth:`greedy_decode`.
+    translate with :meth:`greedy_decode` or :meth:`beam_search`.
 
     >>> import minilm
     >>> cfg = TransformerConfig(src_vocab_size=11, tgt_vocab_size=13, d_model=16,
@@ -206,10 +216,10 @@ class Transformer(Module):
                                           c.dropout)  # fmt: skip
         self.head = None if c.tie_weights else Linear(c.d_model, c.tgt_vocab_size, bias=False)
 
-    def _embed(self, ids, table, pos):
+    def _embed(self, ids, table, pos, offset: int = 0):
         # scale by sqrt(d) so the embedding is not drowned by the positional signal
         x = table(ids) * math.sqrt(self.config.d_model)  # (B, T, d)
-        return self.dropout(pos(x))
+        return self.dropout(pos(x, offset=offset))
 
     def src_padding_mask(self, src) -> Tensor:
         """(B, S) True on real source tokens."""
@@ -220,9 +230,20 @@ class Transformer(Module):
         src_mask = self.src_padding_mask(src) if src_mask is None else src_mask
         return self.encoder(self._embed(src, self.src_embed, self.src_pos), src_mask), src_mask
 
-    def decode(self, tgt_in, memory, src_mask):
-        """Logits (B, T, V) for each target prefix position."""
-        y = self.decoder(self._embed(tgt_in, self.tgt_embed, self.tgt_pos), memory, src_mask)
+    def new_caches(self) -> list[KVCache]:
+        """One empty KV cache per decoder layer, for :meth:`decode` with ``caches``."""
+        return [KVCache() for _ in self.decoder.layers]
+
+    def decode(self, tgt_in, memory, src_mask, caches=None):
+        """Logits (B, T, V) for each target prefix position.
+
+        With ``caches`` (from :meth:`new_caches`), ``tgt_in`` continues the target
+        tokens already cached: its positions start at the cache length and the
+        caches grow by T. Use under ``no_grad``.
+        """
+        offset = 0 if caches is None else caches[0].length
+        y = self._embed(tgt_in, self.tgt_embed, self.tgt_pos, offset)
+        y = self.decoder(y, memory, src_mask, caches)
         if self.head is not None:
             return self.head(y)
         return y @ self.tgt_embed.weight.T  # (B, T, V): weight tying
@@ -259,3 +280,100 @@ class Transformer(Module):
         finally:
             self.train(was_training)
         return [cut_at_eos(row[1:], c.eos_id) for row in out.tolist()]  # pads only follow EOS
+
+    def beam_search(self, src, beam_size: int = 4, max_len: int | None = None,
+                    length_penalty: float = 1.0, src_mask=None,
+                    early_stopping: bool = True) -> list[list[Hypothesis]]:  # fmt: skip
+        """Beam search for each source row (B, S): per row, its finished hypotheses
+        (:class:`~minilm.generate.Hypothesis`: tokens, logprob, score), best first.
+
+        The batch is encoded once; then each row is searched on its own by
+        :func:`minilm.generate.beam_search`, which keeps the ``beam_size`` most
+        likely prefixes at every step. A step runs the decoder once for all of
+        a row's live hypotheses and feeds it only their newest tokens: the
+        state of a hypothesis is its row of the per-layer KV caches (the
+        cross-attention to the memory is recomputed).
+
+        - Lengths: ``max_len`` counts target positions with BOS, as in
+          :meth:`greedy_decode`, so at most ``max_len - 1`` tokens are generated.
+        - EOS: a hypothesis that emits it is finished and leaves the beam; its
+          tokens end with EOS, which counts in its length. Those still live
+          after ``max_len - 1`` tokens finish there, without EOS.
+        - Scores: ``logprob`` is the sum of the tokens' log-probabilities, under
+          the decoder's softmax over the tokens it may emit (PAD and BOS are
+          left out, as in greedy decoding); hypotheses are ranked by
+          ``score = logprob / length ** length_penalty``. 0 ranks by the raw
+          sum, which favours short outputs; 1 by the mean log-prob per token.
+        - Stopping: with ``early_stopping`` (the default) the search ends as
+          soon as no live hypothesis can still beat the best finished one (see
+          :func:`~minilm.generate.beam_search`): the same best hypothesis, fewer
+          runners-up. Without it, it goes on while any hypothesis is live.
+
+        With ``beam_size=1`` this is :meth:`greedy_decode`.
+
+        >>> import minilm
+        >>> cfg = TransformerConfig(src_vocab_size=11, tgt_vocab_size=13, d_model=16,
+        ...                         num_heads=2, num_encoder_layers=1, num_decoder_layers=1)
+        >>> hyps = Transformer(cfg).beam_search(minilm.tensor([[3, 4, 5]]), beam_size=3, max_len=6)
+        >>> len(hyps), len(hyps[0]) >= 3, all(1 <= len(h.tokens) <= 5 for h in hyps[0])
+        (1, True, True)
+        """
+        if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
+            raise ValueError(f"Transformer.beam_search: beam_size must be a whole number >= 1, "
+                             f"got {beam_size!r}")  # fmt: skip
+        c = self.config
+        max_len = min(max_len or c.max_len, c.max_len)
+        if max_len < 2:
+            raise ValueError(f"Transformer.beam_search: max_len must be >= 2 (BOS and one "
+                             f"generated token), got {max_len}")  # fmt: skip
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                memory, src_mask = self.encode(src, src_mask)
+                step = lambda b: _Decoding(self, memory[b : b + 1], src_mask[b : b + 1])
+                return [generate.beam_search(step(b), [c.bos_id], max_len - 1, beam_size,
+                                             length_penalty=length_penalty, stop_token=c.eos_id,
+                                             early_stopping=early_stopping)
+                        for b in range(src.shape[0])]  # fmt: skip
+        finally:
+            self.train(was_training)
+
+    def beam_decode(self, src_row, beam_size: int = 4, max_len: int | None = None,
+                    length_penalty: float = 1.0) -> list[int]:  # fmt: skip
+        """The best :meth:`beam_search` hypothesis for one source sentence (a list
+        of ids), without EOS: the same call as
+        :meth:`~minilm.models.seq2seq.Seq2Seq.beam_decode`."""
+        src = tensor([list(src_row)], device=self.tgt_embed.weight.device)
+        (hyps,) = self.beam_search(src, beam_size, max_len, length_penalty)
+        return cut_at_eos(hyps[0].tokens, self.config.eos_id)
+
+
+class _Decoding:
+    """:mod:`minilm.generate`'s step functions for a :class:`Transformer`'s
+    decoder over one source's ``memory`` (1, S, d).
+
+    The state of a hypothesis is ``(caches, row)``: the per-layer KV caches of
+    the step that made it, and its row in them. A step gathers the rows of the
+    hypotheses it continues into new caches, so no state changes in place and
+    hypotheses can branch from one state.
+    """
+
+    def __init__(self, model: Transformer, memory, src_mask):
+        self.model, self.memory, self.src_mask = model, memory, src_mask
+
+    def next_logits(self, tokens, state):
+        logits, (state,) = self.next_logits_many([tokens], [state])
+        return logits[0], state  # (V,)
+
+    def next_logits_many(self, tokens, states):
+        m, xp = self.model, self.memory.xp
+        caches = m.new_caches()
+        if states[0] is not None:
+            for i, cache in enumerate(caches):
+                old = [(c[i], r) for c, r in states]  # each one's layer-i cache and row
+                cache.k = as_tensor(xp.concatenate([o.k.data[r : r + 1] for o, r in old]))
+                cache.v = as_tensor(xp.concatenate([o.v.data[r : r + 1] for o, r in old]))
+        ids = tensor([list(t) for t in tokens], device=self.memory.device)  # (n, T)
+        logits = m.decode(ids, self.memory, self.src_mask, caches)  # (n, T, V); memory broadcasts
+        return emittable(logits[:, -1].numpy(), m.config), [(caches, r) for r in range(len(ids))]

@@ -3,7 +3,7 @@ vocabularies, padded batches, one training loop for any model called as
 ``model(src, tgt_in, src_mask) -> logits`` (:class:`Seq2Seq`, :class:`Transformer`),
 and corpus BLEU on a held-out split against every reference translation.
 ``python -m minilm translation`` trains the RNN and the transformer the
-same way and prints both test BLEUs (:func:`main`).
+same way and prints both test BLEUs, greedy and beam search (:func:`main`).
 
 Splits come from :func:`minilm.data.load_split`: cut by English sentence, so
 the several French translations of one sentence stay together. BLEU scores one
@@ -132,9 +132,12 @@ def train_translation(model, data: TranslationData, steps: int, batch_size: int 
 
 
 def translate(model, data: TranslationData, sentences, batch_size: int = 128,
-              beam_size: int | None = None, progress: bool = False) -> list[list[str]]:  # fmt: skip
+              beam_size: int | None = None, progress: bool = False,
+              length_penalty: float = 1.0) -> list[list[str]]:  # fmt: skip
     """French token lists for English ``sentences``: greedy, or beam search when
-    ``beam_size`` is given (only :class:`Seq2Seq` has ``beam_decode``).
+    ``beam_size`` is given, one sentence at a time through the model's
+    ``beam_decode`` (:class:`Seq2Seq` and :class:`Transformer` have one), whose
+    hypotheses are ranked by log-probability / length ** ``length_penalty``.
     ``progress`` shows a bar over the sentences."""
     if beam_size and not hasattr(model, "beam_decode"):
         raise TypeError(f"translate: {type(model).__name__} has no beam_decode; use greedy "
@@ -149,7 +152,7 @@ def translate(model, data: TranslationData, sentences, batch_size: int = 128,
         if beam_size:
             ids = []
             for s in chunk:
-                ids.append(model.beam_decode(s, beam_size))
+                ids.append(model.beam_decode(s, beam_size, length_penalty=length_penalty))
                 bar.update()
         else:
             S = max(map(len, chunk))
@@ -164,13 +167,15 @@ def translate(model, data: TranslationData, sentences, batch_size: int = 128,
 
 
 def bleu(model, data: TranslationData, split: str = "test", limit: int | None = None,
-         beam_size: int | None = None) -> float:  # fmt: skip
+         beam_size: int | None = None, length_penalty: float = 1.0) -> float:  # fmt: skip
     """Corpus BLEU (4-gram, no smoothing) of the model's translations of a split's
-    distinct English sentences (the first ``limit`` of them), in [0, 1]."""
+    distinct English sentences (the first ``limit`` of them), in [0, 1]: greedy,
+    or beam search with ``beam_size`` and ``length_penalty`` (see :func:`translate`)."""
     sources, refs = data.references(split)
     if limit is not None:
         sources, refs = sources[:limit], refs[:limit]
-    return corpus_bleu(translate(model, data, sources, beam_size=beam_size), refs)
+    hyps = translate(model, data, sources, beam_size=beam_size, length_penalty=length_penalty)
+    return corpus_bleu(hyps, refs)
 
 
 # The command line's models: the chapter 06/07 lessons' full sizes, which train
