@@ -22,6 +22,7 @@ COMMANDS = {
         False,
     ),
     "generate": ("minilm.commands.generate", "continue a prompt with a saved model", False),
+    "chat": ("minilm.commands.chat", "talk with a dialogue model in the terminal", False),
     "export": ("minilm.commands.export", "write a trained GPT's weights for PyTorch", False),
     "tokenizer": ("minilm.commands.tokenizer", "train, apply or invert a byte-level BPE", True),
     "demo": ("minilm.demo", "a one-minute end-to-end demo: train a tiny char model", False),
