@@ -48,6 +48,9 @@ ABOVE_MODELS = (
     "distill",
     "ensemble",
     "search",
+    "summarize",
+    "qa",
+    "dialogue",
 )
 
 
