@@ -216,8 +216,8 @@ class MaskedOptimizer:
     """Wrap any minilm optimizer so pruned weights stay exactly zero while training.
 
     ``step()`` zeroes the gradients of pruned entries (:meth:`prepare_grads`;
-    :func:`minilm.train.fit` calls it before clipping, so the clipped norm counts
-    the kept weights only), so the inner optimizer's momentum and variance for
+    :func:`minilm.train.fit` calls it before its loss-scale overflow check and
+    clipping, so both see the kept weights only), so the inner optimizer's momentum and variance for
     them stay zero; it runs the inner step, then sets the
     pruned weights to 0 again (weight decay, or an optimizer state from before
     pruning, could move them). Everything else (``zero_grad``, ``param_groups``,
@@ -243,8 +243,8 @@ class MaskedOptimizer:
 
     def prepare_grads(self) -> None:
         """Zero the pruned entries' gradients. :func:`minilm.train.fit` calls this
-        before clipping, so the clipped norm is that of the gradients the weights
-        get (``step`` calls it again, which changes nothing)."""
+        before its overflow check and clipping, so both see the gradients the
+        weights get (``step`` calls it again, which changes nothing)."""
         for p, m in self._pairs:
             if p.grad is not None:
                 xp = get_array_module(p.grad.data)

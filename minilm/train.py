@@ -312,7 +312,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       names say, is not quite the mean over all tokens of one big batch);
       ``clip_grad_norm``: clip the total gradient norm. An optimizer with a
       ``prepare_grads()`` method (:class:`minilm.prune.MaskedOptimizer`) gets to
-      change the step's complete gradients first, so the norm is of what it uses.
+      change the step's complete gradients first, so the loss scaler's overflow
+      check and the norm see what it uses.
     - ``scheduler``: stepped after every optimizer step.
     - ``on_nonfinite``: every loss is checked before its backward pass, and the
       total gradient norm before each update. A NaN or infinity raises
@@ -499,6 +500,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             loss, n_tokens, problem, stop = plan.run(model, stream, loss_fn, step + 1, sync,
                                                      commit.requested)  # fmt: skip
             overflow = False
+            if problem is None and hasattr(optimizer, "prepare_grads"):  # e.g. pruning's
+                optimizer.prepare_grads()  # masks: the overflow check and the clipped norm
+                # then see the gradients the step uses
             if problem is None and scaler is not None:  # a dynamic scaler's business
                 overflow = scaler.unscale_(params)
                 if overflow and not scaler.dynamic:  # a fixed scale cannot adapt: the guard's
@@ -506,8 +510,6 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                     problem = (f"the gradients overflowed float16 (a fixed loss scale of "
                                f"{scaler.scale_value:g})")  # fmt: skip
             if problem is None and not overflow:
-                if hasattr(optimizer, "prepare_grads"):  # e.g. pruning's masks, before
-                    optimizer.prepare_grads()  # the norm counts the gradients it drops
                 max_norm = math.inf if clip_grad_norm is None else clip_grad_norm
                 norm = float(clip_grad_norm_(model.parameters(), max_norm).item())
                 problem = None if math.isfinite(norm) else f"the gradient norm is {norm}"

@@ -173,6 +173,23 @@ def test_fit_clips_the_gradients_the_kept_weights_get():
     np.testing.assert_allclose(layer.weight.data, want, rtol=1e-6)
 
 
+def test_an_overflow_in_pruned_gradients_alone_is_no_overflow():
+    """fp16 with a fixed loss scale: the pruned weight's gradient, 2 * 60000, is inf
+    in float16, but no weight uses it; the masks apply before the overflow check."""
+    layer = minilm.nn.Linear(2, 1, bias=False)
+    layer.weight.data[...] = np.array([[1.0], [0.5]])
+    x = np.array([[1.0, 60000.0]], dtype=np.float32)
+    opt = MaskedOptimizer(optim.SGD(layer.parameters(), lr=0.1), layer,
+                          {"weight": np.array([[True], [False]])})  # fmt: skip
+    def loss_fn(model, batch):
+        return (model(minilm.tensor(batch)) ** 2).sum()
+
+    h = fit(layer, opt, [x], 1, loss_fn=loss_fn, precision="fp16", loss_scale=1.0, progress=False)
+    # y = 1 * 1 (the pruned 0.5 is zeroed), dL/dw0 = 2 y x0 = 2: SGD moves w0 to 0.8
+    np.testing.assert_allclose(layer.weight.data.ravel(), [0.8, 0.0], rtol=1e-3)
+    assert h.skipped == [] and h.overflows == []
+
+
 def test_without_the_wrapper_pruned_weights_grow_back():
     """The control for the test above: plain AdamW moves the zeroed weights."""
     model = tiny_gpt()
