@@ -28,6 +28,13 @@ ROUTES = {
     "    return z - minilm.tensor(z).logsumexp(axis=1, keepdims=True).numpy()\n",
     "ensemble.logsumexp": "from minilm.ensemble import logsumexp\n"
     "def _log_softmax(z):\n    return z - logsumexp(z, 1)\n",
+    "LogSoftmax.forward": "from minilm.ops.composite import LogSoftmax\n"
+    "def _log_softmax(z):\n    return LogSoftmax(axis=1).forward(z)\n",
+    "fast softmax_forward": "import types\nfrom minilm.fast import arrays\n"
+    + HELPER.replace("def _log_softmax", "def _mine")
+    + "def _log_softmax(z):\n"
+    "    arrays.softmax_forward(types.SimpleNamespace(mask=None, axis=1), z)\n"
+    "    return _mine(z)\n",
     "F.nll_loss": "import minilm.functional as F\n"
     + HELPER.replace("def _log_softmax", "def _mine")
     + "def _log_softmax(z):\n"

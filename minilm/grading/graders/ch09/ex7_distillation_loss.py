@@ -28,6 +28,13 @@ REIMPLEMENTS = (
     "minilm.functional.nll_loss",
     "minilm.info.kl_divergence",
     "minilm.info.cross_entropy",
+    "minilm.ops.composite.Softmax",  # the Functions themselves: .forward works on arrays
+    "minilm.ops.composite.LogSoftmax",
+    "minilm.ops.composite.CrossEntropy",
+    "minilm.fast.arrays.softmax_forward",  # and the fast kernels behind them
+    "minilm.fast.arrays.softmax_backward",
+    "minilm.fast.arrays.log_softmax_backward",
+    "minilm.fast.arrays.cross_entropy_backward",
 )
 
 
