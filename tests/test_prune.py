@@ -181,6 +181,7 @@ def test_an_overflow_in_pruned_gradients_alone_is_no_overflow():
     x = np.array([[1.0, 60000.0]], dtype=np.float32)
     opt = MaskedOptimizer(optim.SGD(layer.parameters(), lr=0.1), layer,
                           {"weight": np.array([[True], [False]])})  # fmt: skip
+
     def loss_fn(model, batch):
         return (model(minilm.tensor(batch)) ** 2).sum()
 

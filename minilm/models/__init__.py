@@ -10,6 +10,7 @@ from .bert import BERT, BERTConfig, mask_tokens
 from .gan import GAN, GANConfig
 from .gpt import GPT, GPTConfig
 from .mlp_lm import MLPLM, MLPLMConfig
+from .rnn_classifier import RNNClassifier, RNNClassifierConfig
 from .rnn_lm import RNNLM, RNNLMConfig
 from .seq2seq import Seq2Seq, Seq2SeqConfig, SequenceAutoencoder
 from .text_gan import TextGAN, TextGANConfig
@@ -22,4 +23,5 @@ __all__ = ["GPT", "GPTConfig", "BERT", "BERTConfig", "mask_tokens", "Transformer
            "TransformerConfig", "MLPLM", "MLPLMConfig", "RNNLM", "RNNLMConfig",
            "Word2Vec", "Word2VecConfig", "Seq2Seq", "Seq2SeqConfig",
            "SequenceAutoencoder", "GAN", "GANConfig", "TextGAN", "TextGANConfig", "NameVAE",
-           "VAEConfig", "TextCNN", "TextCNNConfig"]  # fmt: skip
+           "VAEConfig", "TextCNN", "TextCNNConfig", "RNNClassifier",
+           "RNNClassifierConfig"]  # fmt: skip
