@@ -446,10 +446,12 @@ class ChatSession:
     ends at ``<eot>`` or after ``max_turn_tokens``, when ``<eot>`` is appended).
     The tokens already read stay in the GPT's KV caches, and only the new ones go
     through the network (:meth:`minilm.models.gpt.GPT.next_logits`), as long as the
-    whole conversation fits in ``block_size``. When it does not, the oldest whole
-    turns are dropped until it does (the current turn's oldest tokens too, if it
-    alone is too long) and the caches are rebuilt from the shorter context: the
-    positions are absolute, so cached keys do not fit a shifted window.
+    whole conversation fits in ``block_size``. When it does not, the context is cut
+    to three quarters of the block (:meth:`_cut`: the oldest whole turns first, never
+    the user's newest turn or the reply being written; then the oldest tokens of
+    each turn, each keeping its speaker token) and the caches are rebuilt from it:
+    the positions are absolute, so cached keys do not fit a shifted window. The
+    reply returned is always the whole reply.
     """
 
     def __init__(self, model, tok, *, temperature: float = 0.8, top_p: float | None = 0.9,
@@ -478,9 +480,7 @@ class ChatSession:
         through the cache, or rereading a cut context (see the class docstring)."""
         B = self.model.config.block_size
         if len(self.context) > B:
-            while len(self.turns) > 1 and len(self.context) > B:
-                self.turns.pop(0)
-            self.turns[0] = self.turns[0][-B:]
+            self._cut(B - B // 4)  # a quarter block of room: no rereading at every token
             self.state, self.fed = None, 0
             self.recomputed += 1
         ids = self.context
@@ -488,11 +488,26 @@ class ChatSession:
         self.fed = len(ids)
         return logits
 
+    def _cut(self, budget: int) -> None:
+        """Shorten the context to ``budget`` tokens: drop the oldest whole turns, but
+        never the newest two (the turn being answered and the one being written);
+        if that is not enough, drop the oldest tokens of each remaining turn in order,
+        always keeping its speaker token, so the context starts with one."""
+        while len(self.turns) > 2 and len(self.context) > budget:
+            self.turns.pop(0)
+        for j, t in enumerate(self.turns):
+            excess = len(self.context) - budget
+            if excess <= 0:
+                break
+            cut = min(excess, len(t) - 1)
+            self.turns[j] = [t[0], *t[1 + cut :]]
+
     def generate_turn(self, speaker: str) -> str:
         """Sample ``speaker``'s next turn; returns its text."""
         self.turns.append([self.ids[SPEAKER_TOKENS[speaker]]])
         speakers = [self.ids[s] for s in SPEAKER_TOKENS.values()]
         eot = self.ids[END_OF_TURN]
+        written = []  # the reply, whole even if the context had to cut its start
         for _ in range(self.max_turn_tokens):
             logits = np.array(self.next_logits(), dtype=np.float64)
             logits[speakers] = -np.inf
@@ -500,9 +515,10 @@ class ChatSession:
             self.turns[-1].append(t)
             if t == eot:
                 break
+            written.append(t)
         else:
             self.turns[-1].append(eot)
-        text = self.tok.decode(self.turns[-1][1:-1])
+        text = self.tok.decode(written)
         return text[1:] if text.startswith(" ") else text
 
     def reply(self, text: str) -> str:

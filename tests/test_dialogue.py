@@ -209,6 +209,44 @@ def test_a_context_past_the_block_drops_the_oldest_turns_and_recomputes(tok):
     np.testing.assert_allclose(logits, full_logits(gpt, ids), atol=1e-5)
 
 
+class NoEnd(Recorder):
+    """Never ends a turn: <eot> gets -inf, so a reply runs to max_turn_tokens."""
+
+    def next_logits(self, tokens, state=None):
+        logits, state = super().next_logits(tokens, state)
+        logits = np.array(logits, dtype=np.float64)
+        logits[self.eot] = -np.inf
+        return logits, state
+
+
+def test_a_user_turn_or_a_reply_longer_than_the_block_is_cut_not_lost(tok, monkeypatch):
+    """The newest user turn is shortened from its start (keeping its speaker token),
+    never dropped; a reply longer than the block comes back whole."""
+    a, b, eot = (tok.special_tokens[x] for x in ("<a>", "<b>", "<eot>"))
+    model = NoEnd(tiny_gpt(tok.vocab_size, block_size=16))
+    model.eot = eot
+    sampled = []
+    real = D.sample_token
+    monkeypatch.setattr(
+        D, "sample_token", lambda *a, **k: sampled.append(real(*a, **k)) or sampled[-1]
+    )
+    long = "tell me about the history of jazz music in new orleans please"
+    s = D.ChatSession(model, tok, temperature=1.0, top_p=None, max_turn_tokens=3, seed=0)
+    s.reply(long)
+    user = D.encode_turn(tok, D.USER, long)
+    assert len(user) > 16 and s.turns[-2][0] == a and len(s.turns[-2]) > 1
+    assert s.turns[-2][1:] == user[-(len(s.turns[-2]) - 1) :]  # its latest tokens kept
+    sampled.clear()
+    s2 = D.ChatSession(model, tok, temperature=1.0, top_p=None, max_turn_tokens=30, seed=0)
+    text = s2.reply("hi")
+    assert len(sampled) == 30 and s2.recomputed > 0
+    whole = tok.decode(sampled)
+    assert text == (whole[1:] if whole.startswith(" ") else whole)
+    s2.add_turn(D.USER, "ok")
+    s2.next_logits()  # the context is cut again before the model reads it
+    assert len(s2.context) <= 16 and s2.context[0] in (a, b)
+
+
 def test_generate_turn_stops_at_end_of_turn_and_never_names_a_speaker(tok):
     gpt = tiny_gpt(tok.vocab_size)
     eot, a, b = (tok.special_tokens[x] for x in ("<eot>", "<a>", "<b>"))
