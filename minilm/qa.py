@@ -23,7 +23,9 @@ one for "it ends here" at every context token (Devlin et al. 2019, section 4.2).
   + max_answer_len - 1`` over context positions; :func:`predict` keeps the best
   span over a question's windows and cuts it out of the context.
 - :func:`pretrain_mlm` (masked-LM pretraining on the training features themselves:
-  the train questions and contexts, nothing from the test split) and :func:`finetune`.
+  the train questions and contexts, nothing from the test split; and, by default,
+  other bundled English, the SciTLDR training abstracts: :func:`abstract_sequences`)
+  and :func:`finetune`.
 - Baselines with no learning but a setting chosen on the train questions:
   :func:`first_tokens` (the context's first ``k`` tokens), :func:`overlap_window`
   (the ``w``-token window holding the most question words) and :func:`overlap_span`
@@ -47,7 +49,7 @@ from . import functional as F
 from . import optim
 from .backend import np
 from .data.batching import pad_batch
-from .data.tasks import load_qa
+from .data.tasks import load_qa, load_summarization
 from .metrics import exact_match, squad_scores, token_f1
 from .models.bert import BERT, IGNORE, BERTConfig, mask_tokens
 from .nn import Linear, Module
@@ -57,9 +59,9 @@ from .train import fit
 
 __all__ = ["SPECIALS", "STOPWORDS", "tokenize_with_offsets", "answer_token_span",
            "window_starts", "Feature", "QAData", "make_features", "SpanQA", "span_loss",
-           "best_span", "predict", "mlm_loss", "pretrain_mlm", "finetune", "first_tokens",
-           "overlap_window", "overlap_span", "QAConfig", "QUICK", "compare", "format_table",
-           "main"]  # fmt: skip
+           "best_span", "predict", "mlm_loss", "abstract_sequences", "pretrain_mlm", "finetune",
+           "first_tokens", "overlap_window", "overlap_span", "QAConfig", "QUICK", "compare",
+           "format_table", "main"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]", "[UNK]")  # ids 0..4
 PAD, CLS, SEP, UNK = 0, 1, 2, 4
@@ -371,6 +373,30 @@ def mlm_loss(bert: BERT, ids, segment_ids=None, rng=None, mask_prob: float = 0.1
     return F.cross_entropy(logits, tensor(targets[rows, cols], device=device))
 
 
+def abstract_sequences(vocab: Vocab, max_len: int = 128) -> list:
+    """Other bundled English for MLM pretraining: the SciTLDR *training* abstracts
+    (:func:`~minilm.data.tasks.load_summarization`), tokenized as the contexts are
+    (:func:`tokenize_with_offsets`, lowercased, the QA vocabulary) and cut into
+    ``[CLS] chunk [SEP]`` pieces of at most ``max_len`` tokens, one segment; as
+    :class:`Feature` objects without answers, so :func:`pretrain_mlm` takes them.
+
+    >>> v = Vocab("we propose a model".split(), SPECIALS[:4], SPECIALS[4])
+    >>> seqs = abstract_sequences(v, max_len=16)
+    >>> seqs[0].ids[0] == CLS and all(len(f.ids) <= 16 and f.ids[-1] == SEP for f in seqs)
+    True
+    """
+    if max_len < 3:
+        raise ValueError(f"abstract_sequences: max_len must be >= 3, got {max_len}")
+    out, width = [], max_len - 2
+    for record in load_summarization("train"):
+        text = " ".join(record["source"])
+        ids = vocab.encode(t.lower() for t, _, _ in tokenize_with_offsets(text))
+        for i in range(0, len(ids), width):
+            chunk = ids[i : i + width]
+            out.append(Feature(-1, [CLS, *chunk, SEP], [0] * (len(chunk) + 2), 1, i, len(chunk)))
+    return out
+
+
 def pretrain_mlm(bert: BERT, features, steps: int, batch_size: int = 32, lr: float = 1e-3,
                  seed: int = 0, progress: bool = True):  # fmt: skip
     """Masked-LM pretraining (:func:`mlm_loss`) of ``bert`` on the packed sequences
@@ -521,6 +547,7 @@ class QAConfig:
     finetune_batch: int = 32
     finetune_lr: float = 1e-3
     from_scratch: bool = True  # also fine-tune a BERT that skipped pretraining
+    pretrain_abstracts: bool = True  # MLM on the SciTLDR train abstracts too
     tune_examples: int = 1000  # about this many train questions choose the baselines' settings
     seed: int = 0
 
@@ -578,8 +605,10 @@ def compare(c: QAConfig, progress: bool = True) -> dict:
 
     t1 = time.perf_counter()
     bert = _fresh_bert(len(vocab), c)
-    hist = pretrain_mlm(bert, tr.features, c.pretrain_steps, c.pretrain_batch, c.pretrain_lr,
-                        c.seed, progress)  # fmt: skip
+    extra = abstract_sequences(vocab, c.max_len) if c.pretrain_abstracts else []
+    data["pretrain_sequences"] = {"qa_windows": len(tr.features), "abstract_chunks": len(extra)}
+    hist = pretrain_mlm(bert, tr.features + extra, c.pretrain_steps, c.pretrain_batch,
+                        c.pretrain_lr, c.seed, progress)  # fmt: skip
     k = max(1, min(20, len(hist.loss) // 5))
     pretrain = {"seconds": time.perf_counter() - t1, "first_loss": float(np.mean(hist.loss[:k])),
                 "last_loss": float(np.mean(hist.loss[-k:]))}  # fmt: skip

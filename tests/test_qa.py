@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minilm
-from minilm.data.tasks import load_qa
+from minilm import qa
+from minilm.data.tasks import load_qa, load_summarization
 from minilm.metrics import normalize_answer
 from minilm.models.bert import BERT, BERTConfig
 from minilm.qa import (
@@ -238,3 +239,18 @@ def test_gathered_mlm_loss_equals_berts_own():
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
     ours.backward()
     assert np.abs(bert.tok.weight.grad.numpy()).sum() > 0
+
+
+def test_abstract_sequences_cover_each_abstract_in_order():
+    vocab = qa.build_vocab()
+    seqs = qa.abstract_sequences(vocab, max_len=40)
+    records = load_summarization("train")
+    first = " ".join(records[0]["source"])
+    want = vocab.encode(t.lower() for t, _, _ in qa.tokenize_with_offsets(first))
+    n = -(-len(want) // 38)  # the first abstract's chunks: ceil(len / (40 - 2))
+    body = [i for f in seqs[:n] for i in f.ids[1:-1]]
+    assert body == want
+    assert all(f.ids[0] == qa.CLS and f.ids[-1] == qa.SEP and len(f.ids) <= 40 for f in seqs)
+    assert all(set(f.segments) == {0} and f.start == f.end == 0 for f in seqs)
+    with pytest.raises(ValueError, match="max_len"):
+        qa.abstract_sequences(vocab, max_len=2)
