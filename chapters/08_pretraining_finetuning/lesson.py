@@ -810,8 +810,9 @@ for name, answer in [("first 3 tokens", first_tokens), ("word overlap", overlap_
 
 # %% [markdown]
 # Word overlap finds the right neighbourhood often and the exact span rarely.
-# The span model, an encoder pretrained by MLM on the QA paragraphs and
-# fine-tuned (`python -m minilm.qa`), is in the README's table with both.
+# The span model, an encoder pretrained by MLM on the QA paragraphs and the
+# SciTLDR abstracts, then fine-tuned (`python -m minilm.qa`), is in the
+# README's table with both.
 #
 # ## 11. A CNN for sentences
 #
