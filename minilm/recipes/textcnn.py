@@ -73,6 +73,16 @@ class TextCNNRecipe:
     seed: int = 0
 
 
+def _train_sentiment(model, task: TextTask, r, progress: bool):
+    """``model`` trained by ``r`` (a recipe's steps, batch, lr, decay, seed) on the
+    sentiment train split, keeping the weights with the lowest val loss."""
+    train_classifier(model, task.ids["train"], task.sentiment["train"], r.steps, r.batch_size,
+                     r.lr, r.weight_decay, seed=r.seed, progress=progress,
+                     val=(task.ids["val"], task.sentiment["val"]),
+                     eval_every=r.eval_every)  # fmt: skip
+    return model
+
+
 def train_textcnn(task: TextTask, r: TextCNNRecipe, progress: bool = True) -> TextCNN:
     """A :class:`~minilm.models.textcnn.TextCNN` trained on ``task``'s sentiment
     train split, keeping the weights with the lowest loss on the val split."""
@@ -80,11 +90,7 @@ def train_textcnn(task: TextTask, r: TextCNNRecipe, progress: bool = True) -> Te
     model = TextCNN(TextCNNConfig(vocab_size=task.tokenizer.vocab_size, num_classes=2,
                                   embed_dim=r.embed_dim, widths=r.widths,
                                   num_filters=r.num_filters, dropout=r.dropout))  # fmt: skip
-    train_classifier(model, task.ids["train"], task.sentiment["train"], r.steps, r.batch_size,
-                     r.lr, r.weight_decay, seed=r.seed, progress=progress,
-                     val=(task.ids["val"], task.sentiment["val"]),
-                     eval_every=r.eval_every)  # fmt: skip
-    return model
+    return _train_sentiment(model, task, r, progress)
 
 
 @dataclass
@@ -121,11 +127,7 @@ def train_rnn_classifier(task: TextTask, r: RNNRecipe, progress: bool = True) ->
                                               hidden_size=r.hidden_size,
                                               num_layers=r.num_layers, pool=r.pool,
                                               dropout=r.dropout))  # fmt: skip
-    train_classifier(model, task.ids["train"], task.sentiment["train"], r.steps, r.batch_size,
-                     r.lr, r.weight_decay, seed=r.seed, progress=progress,
-                     val=(task.ids["val"], task.sentiment["val"]),
-                     eval_every=r.eval_every)  # fmt: skip
-    return model
+    return _train_sentiment(model, task, r, progress)
 
 
 def score(model, inputs: dict, labels: dict) -> dict:
