@@ -23,6 +23,16 @@ COMMANDS = {
     ),
     "generate": ("minilm.commands.generate", "continue a prompt with a saved model", False),
     "chat": ("minilm.commands.chat", "talk with a dialogue model in the terminal", False),
+    "serve": (
+        "minilm.commands.serve",
+        "serve trained models over HTTP (API, metrics, a page)",
+        False,
+    ),
+    "evaluate": (
+        "minilm.commands.evaluate",
+        "write a model card: held-out metrics, limits, bias",
+        False,
+    ),
     "export": ("minilm.commands.export", "write a trained GPT's weights for PyTorch", False),
     "tokenizer": ("minilm.commands.tokenizer", "train, apply or invert a byte-level BPE", True),
     "demo": ("minilm.demo", "a one-minute end-to-end demo: train a tiny char model", False),

@@ -48,6 +48,7 @@ __all__ = [
     "filter_top_k",
     "filter_top_p",
     "sample_token",
+    "token_distribution",
     "generate",
     "beam_step",
     "beam_search",
@@ -183,18 +184,33 @@ def sample_token(logits, temperature: float = 1.0, top_k: int | None = None,
     1
     """
     logits = _logits_array(logits)
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
     if temperature == 0:
         return int(np.argmax(logits))
-    logits = logits / temperature
-    if top_k is not None:
-        logits = filter_top_k(logits, top_k)
-    if top_p is not None:
-        logits = filter_top_p(logits, top_p)
-    probs = np.exp(log_softmax(logits))
+    probs = token_distribution(logits, temperature, top_k, top_p)
     rng = backend.rng("cpu") if rng is None else rng
     return int(rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def token_distribution(logits, temperature: float = 1.0, top_k: int | None = None,
+                       top_p: float | None = None) -> np.ndarray:  # fmt: skip
+    """The distribution :func:`sample_token` draws from: softmax(logits /
+    temperature) after the top-k and top-p filters; for ``temperature == 0``
+    (greedy), the model's own softmax(logits), unfiltered (what a server shows as
+    the chosen token's probability and its alternatives).
+
+    >>> token_distribution(np.log(np.array([0.5, 0.3, 0.2])), top_k=2).round(3).tolist()
+    [0.625, 0.375, 0.0]
+    """
+    logits = _logits_array(logits)
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature > 0:
+        logits = logits / temperature
+        if top_k is not None:
+            logits = filter_top_k(logits, top_k)
+        if top_p is not None:
+            logits = filter_top_p(logits, top_p)
+    return np.exp(log_softmax(logits))
 
 
 def generate(model, prompt, max_new_tokens: int, *, temperature: float = 1.0,

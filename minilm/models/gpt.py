@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from ..backend import np
 from ..nn import init
 from ..nn.attention import KVCache, LearnedPositionalEncoding
 from ..nn.layers import Dropout, Embedding, LayerNorm, Linear
 from ..nn.module import Module, ModuleList
-from ..tensor import no_grad, tensor
+from ..tensor import as_tensor, no_grad, tensor
 from .transformer import TransformerBlock
 
 __all__ = ["GPTConfig", "GPT", "CONFIGS"]
@@ -153,6 +154,81 @@ class GPT(Module):
         finally:
             self.train(was_training)
         return logits[0, -1].numpy(), (ids, caches)
+
+    def next_logits_many(self, tokens, states):
+        """One step for n sequences at once, each at its own position: logits
+        (n, V) and the n new states (see :meth:`next_logits`).
+
+        This is what lets a server batch requests that arrived at different
+        times (continuous batching). Sequences that continue a cache by one
+        token go through the network together: their caches, of lengths L_i,
+        are padded on the right to the longest, the new token's key lands in
+        column max(L), and a key mask lets row i see its own L_i keys and its
+        new one only. Each row adds its own position embedding. Prompts (no
+        state yet), several new tokens, and contexts past ``block_size`` take
+        :meth:`next_logits` one by one.
+        """
+        n = len(tokens)
+        if len(states) != n:
+            raise ValueError(f"next_logits_many: {n} token lists but {len(states)} states")
+        logits, new_states = [None] * n, [None] * n
+        fits = lambda s: s[1] is not None and len(s[0]) < self.config.block_size
+        batch = [i for i in range(n) if states[i] is not None and len(tokens[i]) == 1
+                 and fits(states[i])]  # fmt: skip
+        for i in sorted(set(range(n)) - set(batch)):
+            logits[i], new_states[i] = self.next_logits(tokens[i], states[i])
+        if batch:
+            rows, caches = self._step_rows([tokens[i][0] for i in batch],
+                                           [states[i][1] for i in batch])  # fmt: skip
+            for j, i in enumerate(batch):
+                logits[i] = rows[j]
+                new_states[i] = (states[i][0] + list(tokens[i]), caches[j])
+        return np.stack(logits), new_states
+
+    def _step_rows(self, new_ids, row_caches):
+        """Logits (n, V) of the token after each row's ``new_ids[i]``, which
+        continues ``row_caches[i]`` (a list of per-layer KV caches, lengths L_i);
+        and each row's grown caches."""
+        xp, device = self.wte.weight.xp, self.wte.weight.device
+        lengths = [c[0].length for c in row_caches]
+        n, L = len(lengths), max(lengths)
+        padded = []
+        for layer in range(len(self.blocks)):
+            k0 = row_caches[0][layer].k.data
+            k = xp.zeros((n, k0.shape[1], L, k0.shape[3]), dtype=k0.dtype)
+            v = xp.zeros_like(k)
+            for r, c in enumerate(row_caches):
+                k[r, :, : lengths[r]] = c[layer].k.data[0]
+                v[r, :, : lengths[r]] = c[layer].v.data[0]
+            cache = KVCache()
+            cache.k, cache.v = as_tensor(k), as_tensor(v)
+            padded.append(cache)
+        keys = xp.arange(L + 1)[None, :]
+        seen = (keys < xp.asarray(lengths)[:, None]) | (keys == L)  # (n, L + 1)
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                pos = self.wpe.embedding.weight[xp.asarray(lengths)]  # (n, C): each row's own
+                x = self.wte(tensor([[t] for t in new_ids], device=device)) + pos[:, None, :]
+                for block, cache in zip(self.blocks, padded):
+                    x = block(x, key_padding_mask=seen, cache=cache)  # one query: nothing ahead
+                x = self.ln_f(x)
+                out = self.lm_head(x) if self.lm_head is not None else x @ self.wte.weight.T
+        finally:
+            self.train(was_training)
+        grown = []
+        for r, length in enumerate(lengths):
+            caches = []
+            for cache in padded:
+                c = KVCache()
+                c.k = as_tensor(xp.concatenate([cache.k.data[r : r + 1, :, :length],
+                                             cache.k.data[r : r + 1, :, L:]], axis=2))  # fmt: skip
+                c.v = as_tensor(xp.concatenate([cache.v.data[r : r + 1, :, :length],
+                                             cache.v.data[r : r + 1, :, L:]], axis=2))  # fmt: skip
+                caches.append(c)
+            grown.append(caches)
+        return out[:, -1].numpy(), grown
 
     def generate(self, prompt, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None,
