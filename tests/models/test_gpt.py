@@ -138,3 +138,39 @@ def test_gpt_rung_joins_the_tour_and_scores_names_like_the_rnn_rungs():
         total += F.cross_entropy(logits, minilm.tensor(s[None, 1:]), reduction="sum").item()
         count += len(s) - 1
     assert abs(evaluate_gpt(model, corpus, "test") - total / count) < 1e-5
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 10), min_size=1, max_size=5), st.integers(0, 2**16))
+def test_next_logits_many_decodes_each_row_at_its_own_position(prompt_lengths, seed):
+    """Rows at different lengths advanced together (padded caches, a key mask,
+    each row's own position) give each row the logits of its whole prefix
+    recomputed alone; and past block_size too (those rows go one by one)."""
+    model = _model(seed % 7, block_size=12)
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    seqs = [list(rng.integers(0, 10, size=n)) for n in prompt_lengths]
+    tokens, states = [list(s) for s in seqs], [None] * len(seqs)
+    for _ in range(6):  # the longest row runs past block_size = 12
+        logits, states = model.next_logits_many(tokens, states)
+        assert logits.shape == (len(seqs), TINY.vocab_size)
+        for i, s in enumerate(seqs):
+            with minilm.no_grad():
+                alone = model(minilm.tensor([s[-12:]])).numpy()[0, -1]
+            np.testing.assert_allclose(logits[i], alone, rtol=0, atol=1e-10)
+        nxt = [int(t) for t in rng.integers(0, 10, size=len(seqs))]
+        for s, t in zip(seqs, nxt):
+            s.append(t)
+        tokens = [[t] for t in nxt]
+
+
+def test_next_logits_many_leaves_the_states_it_was_given_as_they_were():
+    model = _model(0)
+    _, states = model.next_logits_many([[1, 2, 3], [4]], [None, None])
+    ks = [[c.k.numpy().copy() for c in s[1]] for s in states]
+    model.next_logits_many([[5], [6]], states)
+    for s, before in zip(states, ks):
+        assert all(np.array_equal(c.k.numpy(), k) for c, k in zip(s[1], before))
+    with pytest.raises(ValueError, match="2 token lists but 1 states"):
+        model.next_logits_many([[1], [2]], [None])

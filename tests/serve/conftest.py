@@ -25,7 +25,7 @@ import pytest
 import minilm
 from minilm.checkpoint import save_model
 from minilm.data import load_names, load_text
-from minilm.models import GPT, GPTConfig, RNNLM, RNNLMConfig
+from minilm.models import GPT, RNNLM, GPTConfig, RNNLMConfig
 from minilm.text import CharTokenizer
 
 pytest.importorskip("starlette", reason="the server needs the [serve] extra")

@@ -59,7 +59,8 @@ def stream_socket(server, body, extra_headers: str = "") -> socket.socket:
     s = socket.create_connection((u.hostname, u.port), timeout=60)
     s.sendall(
         f"POST /v1/generate HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(data)}\r\nConnection: close\r\n{extra_headers}\r\n".encode() + data
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n{extra_headers}\r\n".encode()
+        + data
     )
     return s
 
@@ -118,8 +119,8 @@ def test_health_models_and_greedy_generation(serve, model_files):
         assert 0 < t["prob"] <= 1
 
     # a model of records stops at the record's end; "model" picks it by name
-    status, _, out = server.post("/v1/generate", {"model": "names", "prompt": "em",
-                                                  "max_new_tokens": 40, "temperature": 0})  # fmt: skip
+    body = {"model": "names", "prompt": "em", "max_new_tokens": 40, "temperature": 0}
+    status, _, out = server.post("/v1/generate", body)
     assert status == 200, out
     assert out["text"] == local_greedy(model_files["names"], "em", 40)
     assert out["finish_reason"] in ("stop", "length") and "." not in out["text"]
@@ -278,7 +279,7 @@ def test_load_no_errors_no_mixups_flat_memory(serve, model_files):
     rng = np.random.default_rng(0)
     corpus = "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east.\n"
     jobs = []
-    for i in range(240):
+    for _ in range(240):
         start = int(rng.integers(0, len(corpus) - 12))
         jobs.append((corpus[start : start + int(rng.integers(1, 12))], int(rng.integers(1, 24))))
     expected = {}
