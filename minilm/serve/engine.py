@@ -81,7 +81,7 @@ class Generator:
         self.family = self.info["family"]
         self.text = self.info.get("text", {}) or {}
         if self.family == "ngram":
-            from ..commands.generate import NgramStep
+            from ..prompt import NgramStep
 
             self.step_model = NgramStep(self.model)
         else:
@@ -119,7 +119,7 @@ class Generator:
     def encode(self, prompt: str):
         """(prompt ids, stop token, decode) for ``prompt``; a ValueError names
         what the model cannot read (a character a char model never saw)."""
-        from ..commands.generate import neural_setup, ngram_setup
+        from ..prompt import neural_setup, ngram_setup
 
         if self.family == "ngram":
             _, ids, stop, decode = ngram_setup(

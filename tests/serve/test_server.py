@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from minilm import load_model
-from minilm.commands.generate import neural_setup
 from minilm.generate import generate
 from minilm.models import GPT
+from minilm.prompt import neural_setup
 from minilm.serve.engine import _to_float64
 
 from .conftest import SHAKESPEARE_CONTEXT
