@@ -12,6 +12,7 @@ from ..recipes.finetune import (
     format_nsp_table,
     format_tables,
     pretrain_encoder,
+    save_classifier,
     save_encoder,
 )
 
@@ -22,7 +23,9 @@ def main(argv=None) -> int:
     both tables (accuracy, F1, confusion matrix, per-label thresholds, micro and
     macro F1, seconds of training). ``--nsp`` pretrains BERT's way instead (MLM +
     next-sentence prediction on sentence pairs); ``--nsp-ablation`` measures what
-    that does downstream, over ``--seeds``."""
+    that does downstream, over ``--seeds``. ``--save PATH`` writes the pretrained +
+    fine-tuned sentiment classifier (the table's first row) to a model file that
+    ``python -m minilm serve`` serves."""
     import argparse
 
     from .. import argtypes
@@ -112,6 +115,12 @@ def main(argv=None) -> int:
         help="only MLM-pretrain the encoder (these options) and write it to PATH (.safetensors): "
         "how minilm/data/pretrained/ch08_mlm_encoder.safetensors was made",
     )
+    p.add_argument(
+        "--save",
+        metavar="PATH",
+        help="write the pretrained + fine-tuned sentiment classifier (the table's first row), "
+        "with its labels and test scores, to PATH (.safetensors), for python -m minilm serve",
+    )
     args = p.parse_args(argv)
     base = small if args.small else d
     given = {
@@ -137,6 +146,9 @@ def main(argv=None) -> int:
     if args.nsp_ablation and (args.pairs or args.nsp or args.save_encoder):
         p.error("--nsp-ablation pretrains every way itself: leave out --pairs, --nsp and "
                 "--save-encoder")  # fmt: skip
+    if args.save and (args.save_encoder or args.nsp_ablation):
+        p.error("--save writes the classifier of the comparison: leave out --save-encoder and "
+                "--nsp-ablation")  # fmt: skip
     print(f"config: {c}")
     if args.save_encoder:
         task = TextTask.load()
@@ -151,8 +163,15 @@ def main(argv=None) -> int:
     if args.nsp_ablation:
         print(format_nsp_table(compare_nsp(c, args.seeds, progress=not args.no_progress)))
         return 0
-    results = compare(c, progress=not args.no_progress)
+    task = TextTask.load()
+    results = compare(c, task, progress=not args.no_progress, keep=bool(args.save))
     print(format_tables(results))
+    if args.save:
+        row = results["sentiment"][0]
+        metrics = {"test_accuracy": row["accuracy"], "test_f1": row["f1"],
+                   "val_accuracy": row["val_accuracy"]}  # fmt: skip
+        save_classifier(args.save, results["classifier"], task, metrics, step=c.finetune_steps)
+        print(f"wrote {args.save} ({row['model']}: test accuracy {row['accuracy']:.3f})")
     return 0
 
 

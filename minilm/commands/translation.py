@@ -8,7 +8,13 @@ import time
 
 from .. import argtypes
 from ..metrics import corpus_bleu
-from ..recipes.translation import TranslationData, build_model, train_translation, translate
+from ..recipes.translation import (
+    TranslationData,
+    build_model,
+    save_translator,
+    train_translation,
+    translate,
+)
 
 
 def main(argv=None) -> int:
@@ -16,7 +22,8 @@ def main(argv=None) -> int:
     transformer on the eng-fra train split, the same way (same pairs, word
     vocabularies, batches, steps, optimizer and seed), and print their corpus BLEU
     on a held-out split, decoding greedily and by beam search, with a few example
-    translations."""
+    translations. ``--save PATH`` (with one ``--model``) writes the trained
+    translator and its BLEU to a model file that ``python -m minilm serve`` serves."""
     p = argparse.ArgumentParser(prog="python -m minilm translation",
                                 description=main.__doc__)  # fmt: skip
     p.add_argument("--model", choices=["rnn", "transformer", "both"], default="both")
@@ -40,7 +47,13 @@ def main(argv=None) -> int:
                    help="example translations to print per model")  # fmt: skip
     p.add_argument("--device", default="cpu", type=argtypes.device, help="cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--save", metavar="PATH",
+                   help="write the trained translator (with its BLEU) to PATH "
+                   "(.safetensors), for python -m minilm serve; needs --model rnn or "
+                   "--model transformer")  # fmt: skip
     args = p.parse_args(argv)
+    if args.save and args.model == "both":
+        p.error("--save writes one translator: choose it with --model rnn or --model transformer")
     kinds = ["rnn", "transformer"] if args.model == "both" else [args.model]
 
     data = TranslationData.load()
@@ -80,6 +93,12 @@ def main(argv=None) -> int:
                               length_penalty=args.length_penalty)  # fmt: skip
             beam = corpus_bleu(beams, refs)
         rows.append((kind, model.num_parameters(), args.steps, train_s, train_loss, greedy, beam))
+        if args.save:
+            metrics = {f"{args.split}_bleu_greedy": greedy, "bleu_sentences": len(sources),
+                       "train_loss": train_loss}  # fmt: skip
+            if beam is not None:
+                metrics[f"{args.split}_bleu_beam{args.beam}"] = beam
+            save_translator(args.save, model, data, metrics, step=args.steps)
         print(f"\n{kind} ({args.split} examples; ref: the first of its references):")
         for i in shown:
             print(f"  en:   {sources[i]}\n  ref:  {' '.join(refs[i][0])}\n"
@@ -97,6 +116,8 @@ def main(argv=None) -> int:
         f"train loss: nats per French word, mean of the last {averaged} steps (teacher-forced, "
         "with dropout)\nBLEU x100: corpus 4-gram BLEU, no smoothing, on lower-cased word tokens"
     )
+    if args.save:
+        print(f"wrote {args.save}")
     return 0
 
 

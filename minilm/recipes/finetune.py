@@ -49,13 +49,14 @@ __all__ = ["SPECIALS", "LABELS", "TextTask", "pretraining_text", "pretrain_mlm",
            "sigmoid", "tune_thresholds", "pooled_features", "mlm_eval_loss", "CompareConfig",
            "compare", "format_tables", "PRETRAINED", "pretrain_encoder", "save_encoder",
            "load_encoder", "pretraining_documents", "evaluate_pairs", "NSP_ARMS", "compare_nsp",
-           "format_nsp_table"]  # fmt: skip
+           "format_nsp_table", "SENTIMENT_LABELS", "save_classifier"]  # fmt: skip
 
 SPECIALS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]")  # ids 0..3; "[UNK]" is 4
 # The multi-label task: a review router tags each sentence with its sentiment
 # AND the product it is about. "positive" is independent of the domain; the
 # three domains exclude each other; so a row has one or two labels.
 LABELS = ("positive", "phone (amazon)", "film (imdb)", "restaurant (yelp)")
+SENTIMENT_LABELS = ("negative", "positive")  # the sentiment task's classes 0 and 1
 
 
 def pretraining_text() -> list[str]:
@@ -490,7 +491,8 @@ def _fresh_bert(task: TextTask, c: CompareConfig, state=None):
     return bert
 
 
-def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = True) -> dict:
+def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = True,
+            keep: bool = False) -> dict:  # fmt: skip
     """Train and score the three sentiment classifiers (and, with ``c.multilabel``,
     the three multi-label ones) on ``task``'s fixed splits.
 
@@ -501,6 +503,8 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     a multi-label row ``model, thresholds, f1`` (per label, :data:`LABELS` order),
     ``micro_f1, macro_f1, seconds``. Thresholds are tuned on the val split
     (:func:`tune_thresholds`); every number is measured on the test split.
+    With ``keep``, ``"classifier"`` is the pretrained + fine-tuned sentiment
+    classifier itself (the first sentiment row's), for :func:`save_classifier`.
     """
     from .. import nn
     from ..models.bert import BERTClassifier
@@ -530,9 +534,28 @@ def compare(c: CompareConfig, task: TextTask | None = None, progress: bool = Tru
     for kind, labels, n_out in tasks:
         for name, make, X, recipe in contenders:
             manual_seed(c.seed)
-            row = _fit_and_score(kind, make(n_out), X, labels, recipe, c, progress)
+            model = make(n_out)
+            row = _fit_and_score(kind, model, X, labels, recipe, c, progress)
             out[kind].append({"model": name, **row})
+            if keep and kind == "sentiment" and name == contenders[0][0]:
+                out["classifier"] = model
     return out
+
+
+def save_classifier(path, model, task: TextTask, metrics: dict | None = None,
+                    step: int = 0) -> None:  # fmt: skip
+    """Write a fine-tuned sentiment classifier (a
+    :class:`~minilm.models.bert.BERTClassifier` on ``task``'s ids) to ``path`` as
+    a self-describing model file (:func:`minilm.checkpoint.save_model`): the
+    tokenizer, :data:`SENTIMENT_LABELS`, ``metrics``, and how a text becomes its
+    input as in training (``[CLS]`` first, at most ``task.max_len`` ids), which
+    :class:`minilm.predict.Classifier` reads back."""
+    from ..checkpoint import save_model
+
+    save_model(path, model, {"text": task.tokenizer}, metrics=metrics, step=step,
+               labels=SENTIMENT_LABELS,
+               text={"source": "sentiment", "start_id": task.tokenizer.vocab.stoi["[CLS]"],
+                     "max_len": task.max_len})  # fmt: skip
 
 
 def _fit_and_score(kind, model, X, labels, recipe, c: CompareConfig, progress) -> dict:

@@ -33,6 +33,7 @@ __all__ = [
     "bleu",
     "MODELS",
     "build_model",
+    "save_translator",
 ]
 
 SPECIALS = ("<pad>", "<bos>", "<eos>")  # the first ids of both vocabularies; "<unk>" follows
@@ -42,11 +43,12 @@ IGNORE = -100  # a target that F.cross_entropy skips (its default ignore_index)
 @dataclass
 class TranslationData:
     """Tokenizers for both sides (lower-cased words, built from the train split)
-    and each split as (english, french) pairs."""
+    and each split as (english, french) pairs, each side at most ``max_len`` words."""
 
     src_tok: WordTokenizer
     tgt_tok: WordTokenizer
     pairs: dict
+    max_len: int = 16
 
     @classmethod
     def load(cls, min_count: int = 2, max_len: int = 16) -> TranslationData:
@@ -60,7 +62,8 @@ class TranslationData:
         tgt_tok = build(fr for _, fr in pairs["train"])
         short = lambda p: len(src_tok.tokenize(p[0])) <= max_len and \
             len(tgt_tok.tokenize(p[1])) <= max_len  # fmt: skip
-        return cls(src_tok, tgt_tok, {s: [p for p in ps if short(p)] for s, ps in pairs.items()})
+        kept = {s: [p for p in ps if short(p)] for s, ps in pairs.items()}
+        return cls(src_tok, tgt_tok, kept, max_len)
 
     @property
     def pad_id(self) -> int:
@@ -221,3 +224,17 @@ def build_model(kind: str, data: TranslationData, seed: int = 0, dropout: float 
     if kind == "rnn":
         return Seq2Seq(Seq2SeqConfig(*vocab, **size, **data.special_ids())), lr
     return Transformer(TransformerConfig(*vocab, **size)), lr
+
+
+def save_translator(path, model, data: TranslationData, metrics: dict | None = None,
+                    step: int = 0) -> None:  # fmt: skip
+    """Write a trained translator to ``path`` as a self-describing model file
+    (:func:`minilm.checkpoint.save_model`): its "source" and "target" tokenizers,
+    ``metrics`` (BLEU, ...), and how a source sentence is prepared as in training
+    (lower-cased words, at most ``data.max_len`` of them, then ``<eos>``), which
+    :class:`minilm.predict.Translator` reads back."""
+    from ..checkpoint import save_model
+
+    save_model(path, model, {"source": data.src_tok, "target": data.tgt_tok},
+               metrics=metrics, step=step,
+               text={"source": "eng-fra", "max_len": data.max_len})  # fmt: skip

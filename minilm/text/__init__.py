@@ -33,7 +33,7 @@ __all__ = [
 
 # The tokenizers that tokenizer_from_dict knows, by their "type".
 TOKENIZERS = {"BPETokenizer": BPETokenizer, "CharTokenizer": CharTokenizer,
-              "WordPieceTokenizer": WordPieceTokenizer}  # fmt: skip
+              "WordPieceTokenizer": WordPieceTokenizer, "WordTokenizer": WordTokenizer}  # fmt: skip
 
 
 def tokenizer_from_dict(d: dict) -> BPETokenizer | CharTokenizer | WordPieceTokenizer:

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .vocab import Vocab, load_json, save_json
+from .vocab import Vocab, check_fields, from_json_file, save_json
 
 # A word is a run of letters/digits/underscores, optionally joined by apostrophes
 # ("don't", "o'er", "'tis" is "'", "tis"); any other non-space character is a token
@@ -64,12 +64,27 @@ class WordTokenizer:
     def decode(self, ids) -> str:
         return " ".join(self.vocab.decode(ids))
 
+    def to_dict(self) -> dict:
+        """Plain data, what :meth:`save` writes as JSON; :meth:`from_dict` is its inverse."""
+        return {"type": "WordTokenizer", "lower": self.lower, "vocab": self.vocab.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> WordTokenizer:
+        """The tokenizer :meth:`to_dict` described; anything it could not have written
+        is a ``ValueError``.
+
+        >>> tok = WordTokenizer.from_text("a b b", lower=True)
+        >>> WordTokenizer.from_dict(tok.to_dict()).encode("B A")
+        [1, 2]
+        """
+        check_fields(d, "WordTokenizer", ["lower", "vocab"])
+        if type(d["lower"]) is not bool:
+            raise ValueError(f"WordTokenizer: lower must be true or false, got {d['lower']!r}")
+        return cls(Vocab.from_dict(d["vocab"]), d["lower"])
+
     def save(self, path) -> None:
-        save_json(
-            {"type": "WordTokenizer", "lower": self.lower, "vocab": self.vocab.to_dict()}, path
-        )
+        save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path) -> WordTokenizer:
-        d = load_json(path, "WordTokenizer")
-        return cls(Vocab.from_dict(d["vocab"]), d["lower"])
+        return from_json_file(path, cls.from_dict)
