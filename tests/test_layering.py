@@ -51,6 +51,10 @@ ABOVE_MODELS = (
     "summarize",
     "qa",
     "dialogue",
+    "evaluate",
+    "predict",
+    "prompt",
+    "serve",
 )
 
 
