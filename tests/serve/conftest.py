@@ -72,3 +72,29 @@ def serve():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def task_files(tmp_path_factory) -> dict:
+    """{"translate": a small untrained eng-fra transformer file, "classify": a small
+    untrained sentiment BERT classifier file}, as ``translation --save`` and
+    ``finetune --save`` write them."""
+    from minilm.models.bert import BERT, BERTClassifier, BERTConfig
+    from minilm.models.transformer import Transformer, TransformerConfig
+    from minilm.recipes.finetune import TextTask, save_classifier
+    from minilm.recipes.translation import TranslationData, save_translator
+
+    out = tmp_path_factory.mktemp("task_models")
+    data = TranslationData.load()
+    minilm.manual_seed(2)
+    config = TransformerConfig(data.src_tok.vocab_size, data.tgt_tok.vocab_size, d_model=16,
+                               num_heads=2, num_encoder_layers=1, num_decoder_layers=1,
+                               **data.special_ids())  # fmt: skip
+    translator = Transformer(config)
+    save_translator(out / "enfr.safetensors", translator, data)
+    task = TextTask.load()
+    minilm.manual_seed(3)
+    bert = BERT(BERTConfig(vocab_size=task.tokenizer.vocab_size, max_len=task.max_len,
+                           n_layer=1, n_head=2, d_model=8))  # fmt: skip
+    save_classifier(out / "sentiment.safetensors", BERTClassifier(bert, num_classes=2), task)
+    return {"translate": out / "enfr.safetensors", "classify": out / "sentiment.safetensors"}

@@ -322,3 +322,47 @@ def test_load_no_errors_no_mixups_flat_memory(serve, model_files):
     one = metric(text, "minilm_decode_batch_size_bucket", model="shakespeare", le="1.0")
     steps = metric(text, "minilm_decode_batch_size_count", model="shakespeare")
     assert steps > 0 and one < steps, (one, steps)
+
+
+# ---- translation and classification ----
+
+
+def test_translate_and_classify_answer_what_the_models_answer_here(serve, model_files, task_files):
+    from minilm.predict import load_predictor
+
+    server = serve([model_files["gpt"], task_files["translate"], task_files["classify"]])
+    tasks = {m["name"]: m["task"] for m in server.get("/v1/models")[2]["models"]}
+    assert tasks == {"shakespeare": "generate", "enfr": "translate", "sentiment": "classify"}
+
+    translator = load_predictor(task_files["translate"])
+    for beam in (0, 3):
+        status, _, out = server.post("/v1/translate", {"text": "I am cold.", "beam_size": beam})
+        assert status == 200, out
+        want = translator.translate("I am cold.", beam_size=beam)
+        assert out["translation"] == want["translation"]
+        assert out["target_tokens"] == want["target_tokens"]
+        att = np.array(out["attention"])
+        assert att.shape == (len(out["target_tokens"]), len(out["source_tokens"]))
+        np.testing.assert_allclose(att.sum(axis=1), 1.0, atol=1e-5)
+
+    classifier = load_predictor(task_files["classify"])
+    status, _, out = server.post("/v1/classify", {"text": "a wonderful, moving film"})
+    assert status == 200, out
+    (want,) = classifier.classify(["a wonderful, moving film"])
+    assert out["label"] == want["label"] and set(out["probabilities"]) == set(classifier.labels)
+    assert sum(out["probabilities"].values()) == pytest.approx(1.0)
+    for label, p in want["probabilities"].items():
+        assert out["probabilities"][label] == pytest.approx(p, rel=1e-6)
+
+    # their bad input: a JSON 4xx naming the field
+    for path, body, status, field in [
+        ("/v1/translate", {"text": ""}, 422, "text"),
+        ("/v1/translate", {"text": "hi", "beam_size": 99}, 400, "beam_size"),
+        ("/v1/translate", {"text": 3}, 400, "text"),
+        ("/v1/translate", {"text": "hi", "model": "shakespeare"}, 404, "model"),
+        ("/v1/classify", {"text": ["a", "b"]}, 400, "text"),
+        ("/v1/classify", {"txt": "a"}, 400, "txt"),
+        ("/v1/classify", {"text": "x" * 5000}, 413, "text"),
+    ]:
+        got, _, out = server.post(path, body)
+        assert got == status and out["error"]["field"] == field, (path, body, got, out)
