@@ -23,7 +23,8 @@ from ..backend import np
 from ..checkpoint import LoadedModel
 from ..generate import as_next_logits, as_next_logits_many, log_softmax, token_distribution
 from ..models.gpt import GPT
-from ..tensor import no_grad, tensor
+from ..nn.module import Parameter
+from ..tensor import as_tensor, no_grad, tensor
 from .batching import BatchScheduler, Sequence
 
 __all__ = ["Generator", "PromptPerplexity", "load_served", "TOP_ALTERNATIVES"]
@@ -202,13 +203,17 @@ def _task(info: dict) -> str:
 
 def _to_float64(model) -> None:
     """Compute in float64 (``serve --dtype float64``): batched and one-at-a-time
-    matmuls then agree to ~1e-15, so even near-ties decode the same."""
-    params = getattr(model, "parameters", None)
-    if params is None:
+    matmuls then agree to ~1e-15, so even near-ties decode the same. Every
+    floating parameter and buffer is converted; a counted n-gram has none."""
+    if not hasattr(model, "modules"):
         return
-    for p in params():
-        if p.data.dtype.kind == "f":
-            p.data = p.data.astype(np.float64)
+    for m in model.modules():
+        for _, p in m._own(Parameter):
+            if p.data.dtype.kind == "f":
+                p.data = p.data.astype(np.float64)
+        for name, b in list(m._own("buffer")):
+            if b.data.dtype.kind == "f":
+                setattr(m, name, as_tensor(b.data.astype(np.float64)))
 
 
 class Served:
