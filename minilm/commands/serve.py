@@ -146,6 +146,7 @@ def main(args) -> int:
     except OSError as e:
         print(f"serve: error: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 2
+    sock.listen(2048)  # before the address is printed: a client may connect at once
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     served = ", ".join(f"{n} ({m.task})" for n, m in models.items())
