@@ -133,3 +133,145 @@ def penalty_and_grads(fn, seed, real, fake, eps, weight):
 @probe
 def gradient_penalty(session, name, seed, real, fake, eps, weight):
     return penalty_and_grads(session._resolve(name), seed, real, fake, eps, weight)
+
+
+def replay_bucket(cls, rate, burst, start, events):
+    """Chapter 12's token bucket ``cls(rate, burst, now=start)`` through ``events``,
+    each ``("take" | "retry", now, cost)``: what ``take`` (a bool) or
+    ``retry_after`` (seconds) answered, in order."""
+    bucket = cls(rate, burst, now=start)
+    replies = []
+    for op, now, cost in events:
+        if op == "take":
+            took = bucket.take(cost, now=now)
+            if not isinstance(took, bool):
+                raise TypeError(f"take must return True or False, got {took!r}")
+            replies.append(took)
+        else:
+            wait = bucket.retry_after(cost, now=now)
+            if isinstance(wait, bool) or not isinstance(wait, (int, float)):
+                raise TypeError(f"retry_after must return a number of seconds, got {wait!r}")
+            replies.append(float(wait))
+    return replies
+
+
+@probe
+def token_bucket(session, name, rate, burst, start, events):
+    """:func:`replay_bucket` on the student's class ``name``, counted as the
+    student's code (a class imported from minilm is refused, not replayed)."""
+    cls = session._resolve(name)
+    session.depth += 1
+    try:
+        return replay_bucket(cls, rate, burst, start, events)
+    finally:
+        session.depth -= 1
+
+
+def simulate_batching(batch_step, schedule):
+    """Chapter 12's ``batch_step`` driven over ``schedule`` (plain data, see
+    ``minilm/grading/graders/ch12/ex2_batch_step.py``) with a toy model: the
+    next token's logits are ``table[h[-2], h[-1]]`` for the tokens ``h`` the
+    sequence has consumed (row ``V`` stands for "no token before"), so a state
+    or token given to the wrong row changes what comes out.
+
+    Returns plain data: each request's ``generated`` and ``finish_reason``, and
+    per step the requests prefilled (in order), the requests of each ``many``
+    call, and the requests still running."""
+    from collections import deque
+
+    from ..backend import np
+    from ..serve.batching import Sequence
+
+    table = np.asarray(schedule["table"], dtype=float)  # (V + 1, V, V)
+    V = table.shape[1]
+    log = {"prefilled": [], "many": []}
+    seqs = [Sequence(list(prompt), max_new, stop_token=schedule["stop_token"])
+            for _, prompt, max_new, _ in schedule["requests"]]  # fmt: skip
+
+    def number(seq) -> int:
+        for i, s in enumerate(seqs):
+            if s is seq:
+                return i
+        raise TypeError(f"prefill takes one of the waiting sequences, got {seq!r}")
+
+    def logits_after(history):
+        return table[history[-2] if len(history) > 1 else V, history[-1]]
+
+    def prefill(seq):
+        state = (number(seq), tuple(int(t) for t in seq.prompt))  # (request, tokens consumed)
+        log["prefilled"].append(state[0])
+        return logits_after(state[1]), state
+
+    def many(tokens, states):
+        if len(tokens) != len(states):
+            raise ValueError(f"many got {len(tokens)} token lists but {len(states)} states")
+        rows, new = [], []
+        for t, state in zip(tokens, states):
+            if not isinstance(t, (list, tuple)) or len(t) != 1:
+                raise TypeError(f"many: feed each sequence its last token as a list [token], "
+                                f"got {t!r}")  # fmt: skip
+            if not (isinstance(state, tuple) and len(state) == 2):
+                raise TypeError(f"many: a state that prefill or many did not make: {state!r}")
+            history = state[1] + (int(t[0]),)
+            rows.append(logits_after(history))
+            new.append((state[0], history))
+        log["many"].append([s[0] for s in new])
+        return np.stack(rows), new
+
+    running, waiting, steps, known = [], deque(), [], set(map(id, seqs))
+    pending = sorted(range(len(seqs)), key=lambda i: schedule["requests"][i][0])
+    limit = 10 + sum(r[0] + r[2] + 1 for r in schedule["requests"])
+    for t in range(limit):
+        while pending and schedule["requests"][pending[0]][0] <= t:
+            waiting.append(seqs[pending.pop(0)])
+        for i, (_, _, _, cancel_at) in enumerate(schedule["requests"]):
+            if cancel_at == t:
+                seqs[i].cancelled = True
+        if not (running or waiting or pending):
+            break
+        log["prefilled"], log["many"] = [], []
+        running = batch_step(running, waiting, prefill, many, schedule["max_batch"])
+        if not isinstance(running, list) or any(id(s) not in known for s in running):
+            raise TypeError("batch_step must return a list of the sequences still running")
+        steps.append({"prefilled": log["prefilled"], "many": log["many"],
+                      "running": sorted(map(number, running))})  # fmt: skip
+    return {"generated": [list(map(int, s.generated)) for s in seqs],
+            "finish_reason": [s.finish_reason for s in seqs], "steps": steps}  # fmt: skip
+
+
+@probe
+def batching(session, name, schedule):
+    """:func:`simulate_batching` on the student's ``name``, counted as the student's code."""
+    fn = session._resolve(name)
+    session.depth += 1
+    try:
+        return simulate_batching(fn, schedule)
+    finally:
+        session.depth -= 1
+
+
+def replay_calls(cls, init, calls):
+    """``cls(*init)``, then each ``(name, args)`` of ``calls`` in order: the
+    method ``name`` called with ``args``, or the attribute read when ``args`` is
+    None. Returns what each answered (chapter 12's drift meter and rate limiter)."""
+    obj = cls(*init)
+    out = []
+    for name, args in calls:
+        if name.startswith("_") and name != "__len__":
+            raise AttributeError(f"{name!r} is not part of the exercise")
+        value = getattr(obj, name) if args is None else getattr(obj, name)(*args)
+        if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+            raise TypeError(f"{name} must give a number, got {value!r}")
+        out.append(value)
+    return out
+
+
+@probe
+def replay(session, name, init, calls):
+    """:func:`replay_calls` on the student's class ``name``, counted as the student's code."""
+    cls = session._resolve(name)
+    session.depth += 1
+    try:
+        return replay_calls(cls, init, calls)
+    finally:
+        session.depth -= 1

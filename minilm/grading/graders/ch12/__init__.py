@@ -1,0 +1,1 @@
+"""Graders for chapter 12, deployment and safety."""

@@ -1,0 +1,1 @@
+"""Reference solutions for chapter 12, deployment and safety."""
