@@ -84,6 +84,9 @@ SCHEMA_VERSION = 1
 MAX_PARAMETERS = 4_000_000_000  # refuse configs beyond this, whatever the file holds
 MAX_CONFIG_INT = 1 << 31
 MAX_LAYERS = 1024
+# a sequence length a model may claim (max_len): a decode loops up to it, so a small file
+# must not be able to ask for 2**31 steps
+MAX_SEQUENCE = 4096
 MAX_TUPLE = 64  # the longest tuple a config field may hold (TextCNN's filter widths)
 MAX_LABELS = 10_000
 TASKS = ("generate", "translate", "classify")
@@ -391,7 +394,10 @@ def _field(owner: str, name: str, kind, value):
         value = float(value)
     if type(value) is not kind:
         raise ValueError(f"{where} must be {kind.__name__}, got {value!r}")
-    if kind is int and not 0 <= value < (MAX_LAYERS + 1 if "layer" in name else MAX_CONFIG_INT):
+    bound = MAX_LAYERS + 1 if "layer" in name else MAX_CONFIG_INT
+    if name == "max_len":
+        bound = MAX_SEQUENCE + 1
+    if kind is int and not 0 <= value < bound:
         raise ValueError(f"{where} = {value} is out of range")
     if kind is str and len(value) > 100:
         raise ValueError(f"{where} is too long")

@@ -421,7 +421,7 @@ def write_model_card(card: dict, out_dir) -> tuple[str, str]:
     stem = os.path.join(out_dir, f"{card['name']}.card")
     json_path, md_path = stem + ".json", stem + ".md"
     with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(card, f, indent=2, ensure_ascii=False)
+        json.dump(_strict(card), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
     with open(md_path, "w", encoding="utf-8") as f:
         f.write(markdown(card))
@@ -672,3 +672,15 @@ def _translator_card(path, loaded, split, limit, progress) -> dict:
                              "simple sentences, to read, serve and compare.", "Not for real "
                              "translation: it knows a few thousand words of phrase-book "
                              "English."]}  # fmt: skip
+
+
+def _strict(value):
+    """``value`` with every non-finite float (an unsmoothed n-gram's infinite
+    perplexity) as None: JSON has no inf or NaN, and strict parsers refuse them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value

@@ -112,14 +112,14 @@ class Translator:
         self.source = tokenizer_from_dict(tokenizers["source"])
         self.target = tokenizer_from_dict(tokenizers["target"])
         c = self.config = self.model.config
-        is_transformer = isinstance(self.model, Transformer)
+        is_transformer = self.is_transformer = isinstance(self.model, Transformer)
         limits = [self.info.get("text", {}).get("max_len")]
         limits.append(c.max_len - 1 if is_transformer else MAX_TOKENS)
         self.max_source_tokens = min(n for n in limits if n is not None)
         stoi = getattr(getattr(self.source, "vocab", None), "stoi", {})
         self.source_eos = stoi.get("<eos>", c.eos_id)  # as the recipe ends a source
         # the most tokens a decode writes: past that it stops without <eos>
-        self.max_target_tokens = c.max_len - 1 if is_transformer else c.max_len
+        self.max_target_tokens = c.max_len - 1 if is_transformer else min(c.max_len, MAX_TOKENS)
         self._lock = threading.Lock()
 
     def encode(self, text: str) -> list[int]:
@@ -146,10 +146,12 @@ class Translator:
         ids = self.encode(text)
         device = self.model.tgt_embed.weight.device
         with self._lock:
+            # a seq2seq's own limit is its config's max_len, which a file sets: cap it
+            limit = None if self.is_transformer else self.max_target_tokens
             if beam_size:
-                out = self.model.beam_decode(ids, beam_size)
+                out = self.model.beam_decode(ids, beam_size, max_len=limit)
             else:
-                (out,) = self.model.greedy_decode(tensor([ids], device=device))
+                (out,) = self.model.greedy_decode(tensor([ids], device=device), max_len=limit)
             # a decode ends at <eos> (which it cuts off) or at its length limit
             target = out + [self.config.eos_id] if len(out) < self.max_target_tokens else out
             attention = self._attention(ids, target, device)

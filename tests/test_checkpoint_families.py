@@ -195,6 +195,9 @@ TRANSLATOR_CHANGES = [
     (1, lambda r, t: r["config"].update(hidden_size=[8]), "hidden_size must be int", False),
     (1, lambda r, t: r["config"].update(attention="evil"), "describes", True),
     (1, lambda r, t: r["config"].update(evil=1), "unknown Seq2SeqConfig fields", True),
+    # a seq2seq's max_len costs no parameters, but every decode loops up to it
+    (1, lambda r, t: r["config"].update(max_len=2**31 - 1), "max_len = .* out of range", True),
+    (1, lambda r, t: r["config"].update(max_len=4097), "max_len = .* out of range", True),
 ]  # fmt: skip
 
 

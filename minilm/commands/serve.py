@@ -80,6 +80,13 @@ def add_arguments(parser) -> None:
         help="the longest prompt or text, in UTF-8 bytes (default 4096)",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=argtypes.positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a client may take to send a request's body (408 after; default 10)",
+    )
+    parser.add_argument(
         "--dtype",
         choices=["float32", "float64"],
         default="float32",
@@ -134,6 +141,7 @@ def main(args) -> int:
         burst=args.burst,
         max_prompt_bytes=args.max_prompt_bytes,
         max_new_tokens=args.max_new_tokens,
+        body_seconds=args.body_timeout,
     )
     app = create_app(models, config)
     import socket

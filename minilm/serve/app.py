@@ -55,6 +55,10 @@ from .ratelimit import RateLimiter
 
 __all__ = ["ServerConfig", "create_app", "ApiError"]
 
+# below this, logits / temperature can overflow float64 (the softmax is NaN); above it,
+# the distribution is uniform to many digits already
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
+
 ENDPOINTS = (
     "/healthz",
     "/v1/models",
@@ -79,6 +83,7 @@ class ServerConfig:
     max_prompt_bytes: int = 4096  # also the limit on text to translate or classify
     max_new_tokens: int = 1024
     max_beam: int = 8
+    body_seconds: float = 10.0  # a client has this long to send its request's body (else 408)
 
 
 class ApiError(Exception):
@@ -214,9 +219,14 @@ def _field(body: dict, name: str, kind, default=None, required: bool = False, nu
     if not ok:
         got = "null" if value is None else type(value).__name__
         raise ApiError(400, f"'{name}' must be {_KINDS[kind]}, got {got}", name)
-    if kind is float and not math.isfinite(value):
-        raise ApiError(400, f"'{name}' must be finite", name)
-    return float(value) if kind is float else value
+    if kind is float:
+        try:
+            value = float(value)  # a 400-digit integer does not fit
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ApiError(400, f"'{name}' must be a finite number", name)
+    return value
 
 
 def _only(body: dict, known: tuple) -> None:
@@ -229,10 +239,14 @@ def _only(body: dict, known: tuple) -> None:
 
 def _text(body, name: str, limit: int, required: bool = True) -> str:
     value = _field(body, name, str, required=required, default="")
-    if len(value.encode()) > limit:
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:  # JSON can carry a lone surrogate ("\ud800"); UTF-8 cannot
         raise ApiError(
-            413, f"'{name}' is {len(value.encode())} bytes; the limit is {limit}", name, "too_large"
-        )
+            400, f"'{name}' is not valid Unicode text (a lone surrogate)", name
+        ) from None
+    if size > limit:
+        raise ApiError(413, f"'{name}' is {size} bytes; the limit is {limit}", name, "too_large")
     return value
 
 
@@ -254,7 +268,8 @@ def create_app(models: dict, config: ServerConfig | None = None) -> Starlette:
             scheme, _, given = header.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(
                 given.strip().encode(), config.token.encode()
-            ):
+            ):  # a wrong guess counts against the guesser's address
+                limited("addr:" + (request.client.host if request.client else "?"))
                 raise ApiError(
                     401,
                     "a valid 'Authorization: Bearer TOKEN' header is required",
@@ -263,7 +278,9 @@ def create_app(models: dict, config: ServerConfig | None = None) -> Starlette:
                     {"WWW-Authenticate": "Bearer"},
                 )
             key = "token:" + config.token
-        key = key or "addr:" + (request.client.host if request.client else "?")
+        limited(key or "addr:" + (request.client.host if request.client else "?"))
+
+    def limited(key: str) -> None:
         wait = limiter.check(key)
         if wait:
             metrics.rate_limited.inc()
@@ -280,14 +297,24 @@ def create_app(models: dict, config: ServerConfig | None = None) -> Starlette:
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise ApiError(413, f"the body is over the limit of {limit} bytes", None, "too_large")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(
-                    413, f"the body is over the limit of {limit} bytes", None, "too_large"
-                )
-            chunks.append(chunk)
+        chunks = []
+
+        async def read():
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(
+                        413, f"the body is over the limit of {limit} bytes", None, "too_large"
+                    )
+                chunks.append(chunk)
+
+        try:  # a client that never finishes its body does not hold a connection forever
+            await asyncio.wait_for(read(), config.body_seconds)
+        except asyncio.TimeoutError:
+            raise ApiError(
+                408, f"the body did not arrive in {config.body_seconds:g} s", None, "timeout"
+            ) from None
         try:
             body = json.loads(b"".join(chunks))
         except (ValueError, RecursionError) as e:
@@ -347,9 +374,12 @@ def create_app(models: dict, config: ServerConfig | None = None) -> Starlette:
                 "max_new_tokens",
             )
         temperature = _field(body, "temperature", float, 1.0)
-        if temperature < 0:
+        if not (temperature == 0 or MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
             raise ApiError(
-                400, f"'temperature' must be >= 0 (0: greedy), got {temperature}", "temperature"
+                400,
+                f"'temperature' must be 0 (greedy) or from {MIN_TEMPERATURE} to "
+                f"{MAX_TEMPERATURE}, got {temperature}",
+                "temperature",
             )
         top_k = _field(body, "top_k", int, nullable=True)
         if top_k is not None and top_k < 1:
@@ -541,7 +571,9 @@ class _Run:
         self._put(("token", tok))
         if seq.finish_reason is not None:
             usage = {"prompt_tokens": len(seq.prompt), "completion_tokens": len(seq.generated)}
-            ppl = math.exp(seq.prompt_nats / seq.prompt_scored) if seq.prompt_scored else None
+            mean = seq.prompt_nats / seq.prompt_scored if seq.prompt_scored else math.nan
+            # null when unscored, or infinite (a model that gives the prompt probability 0)
+            ppl = math.exp(mean) if math.isfinite(mean) and mean < 700 else None
             self._put(
                 (
                     "done",
@@ -566,7 +598,7 @@ class _Run:
         try:
             while True:
                 kind, data = await self.queue.get()
-                yield f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+                yield f"event: {kind}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
                 if kind != "token":
                     return
         finally:
@@ -575,14 +607,18 @@ class _Run:
     async def collect(self, seq: Sequence, request: Request):
         """(token events, the done event) of a request that is not streamed;
         (.., None) if the client disconnected first."""
-        tokens = []
+        tokens, checked = [], time.monotonic()
         try:
             while True:
                 try:
-                    kind, data = await asyncio.wait_for(self.queue.get(), timeout=1.0)
+                    kind, data = await asyncio.wait_for(self.queue.get(), timeout=0.5)
                 except asyncio.TimeoutError:
+                    kind = None
+                if time.monotonic() - checked > 0.5:  # tokens may come all the time: look anyway
                     if await request.is_disconnected():
                         return tokens, None
+                    checked = time.monotonic()
+                if kind is None:
                     continue
                 if kind == "token":
                     tokens.append(data)

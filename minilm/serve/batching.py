@@ -83,7 +83,8 @@ def batch_step(
     fewer than ``max_batch`` run (a cancelled one is dropped, never prefilled),
     each admitted one is prefilled alone and gets its first token, and the
     ones that were running before this step advance together in **one** call
-    of ``many``, each fed its last token.
+    of ``many``, each fed its last token. (A sequence whose own ``choose`` or
+    ``on_token`` raises fails alone, with ``finish_reason`` "error".)
 
     >>> table = np.log(np.array([[0.1, 0.9], [0.8, 0.2]]))  # a bigram model
     >>> step = lambda tokens, state: (table[tokens[-1]], None)
@@ -110,14 +111,25 @@ def batch_step(
             s.finish_reason = "cancelled"
             continue
         logits, s.state = prefill(s)
-        s.add(int(s.choose(logits)), logits)
+        _advance(s, logits)
         admitted.append(s)
     if decoding:
         logits, states = many([[s.generated[-1]] for s in decoding], [s.state for s in decoding])
         for s, row, state in zip(decoding, logits, states):
             s.state = state
-            s.add(int(s.choose(row)), row)
+            _advance(s, row)
     return [s for s in decoding + admitted if s.finish_reason is None]
+
+
+def _advance(s: Sequence, logits) -> None:
+    """Choose and record ``s``'s next token. If its own sampler or callback
+    raises, ``s`` alone fails (``finish_reason`` "error"); the batch goes on."""
+    try:
+        s.add(int(s.choose(logits)), logits)
+    except Exception as e:
+        s.finish_reason, s.error = "error", e
+        if s.on_token is not None:
+            s.on_token(s, None, None)
 
 
 class BatchScheduler:
@@ -183,15 +195,16 @@ class BatchScheduler:
                     self._wake.wait()
                 if self._stopped:
                     break
-            with self._wake:  # submit() appends concurrently: step on a snapshot
-                waiting = deque(self.waiting)
-                self.waiting.clear()
+            with self._wake:  # take only what this step can admit; the rest stay queued
+                live = sum(not s.cancelled for s in self.running)
+                waiting = deque()
+                while self.waiting and len(waiting) < max(0, self.max_batch - live):
+                    waiting.append(self.waiting.popleft())
             taken, before = list(waiting), list(self.running)
             try:
-                self.running = batch_step(
-                    self.running, waiting, self.prefill, self.many, self.max_batch
-                )
-            except Exception as e:  # a model error fails the requests it held, not the server
+                self.running = batch_step(self.running, waiting, self.prefill, self.many,
+                                          self.max_batch)  # fmt: skip
+            except Exception as e:  # prefill or the batched step raised: fail what it held
                 left = set(map(id, waiting))
                 for s in before + [s for s in taken if id(s) not in left]:
                     if s.finish_reason is None:
@@ -200,7 +213,7 @@ class BatchScheduler:
                             s.on_token(s, None, None)
                 self.running = []
             finally:
-                with self._wake:  # the ones not admitted go back in front, in order
+                with self._wake:  # any it could not admit go back in front, in order
                     self.waiting.extendleft(reversed(waiting))
             if self.observe is not None:
                 self.observe(len(self.running), len(self.waiting))

@@ -159,7 +159,8 @@ class Generator:
                 nats -= float(log_softmax(np.asarray(last, dtype=np.float64))[t])
                 last, state = step([t], state)
         seq.prompt_nats, seq.prompt_scored = nats, len(ids) - 1
-        self.drift.add(nats, len(ids) - 1)
+        if math.isfinite(nats):  # an unsmoothed n-gram can give a prompt probability 0
+            self.drift.add(nats, len(ids) - 1)
         return last, state
 
 

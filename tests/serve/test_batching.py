@@ -77,8 +77,10 @@ def test_every_sequence_gets_what_it_would_get_alone(seed, max_batch):
         want = _alone(s.prompt, s.max_new_tokens, s.stop_token, i)
         assert s.generated == want, (i, s.generated, want)
         assert s.finish_reason == ("stop" if want[-1] == s.stop_token else "length")
-    # a cancelled sequence still waiting is never prefilled
-    assert all(not (s.cancelled and s not in rec.prefilled and s.generated) for s in seqs)
+    # a sequence cancelled while it waited was never prefilled
+    for s in seqs:
+        if s.finish_reason == "cancelled" and not s.generated:
+            assert s not in rec.prefilled
 
 
 def _alone(prompt, n, stop, seed):
@@ -155,4 +157,49 @@ def test_a_full_queue_refuses_new_work():
             sched.submit(Sequence([1], 1))
     finally:
         gate.set()
+        sched.close()
+
+
+def test_a_sequence_whose_sampler_raises_fails_alone():
+    rec = Recorder()
+
+    def broken(logits):
+        raise ValueError("bad sampler")
+
+    told = []
+    a = Sequence([1], 4, choose=sampler(0))
+    b = Sequence([2], 4, choose=broken, on_token=lambda s, t, lg: told.append((s, t)))
+    c = Sequence([3], 4, choose=sampler(2))
+    running = batch_step([], deque([a, b, c]), rec.prefill, rec.many, max_batch=3)
+    assert running == [a, c] and b.finish_reason == "error" and told == [(b, None)]
+    while running:
+        running = batch_step(running, deque(), rec.prefill, rec.many, max_batch=3)
+    assert a.generated == _alone([1], 4, None, 0) and c.generated == _alone([3], 4, None, 2)
+
+
+def test_the_queue_bound_holds_while_steps_run():
+    """max_waiting counts every request not yet admitted, during a step too."""
+    slow = threading.Event()
+
+    def slow_many(tokens, states):
+        slow.wait(0.05)
+        return Recorder().many(tokens, states)
+
+    sched = BatchScheduler(lambda s: step(s.prompt, None), slow_many, max_batch=1, max_waiting=4)
+    accepted = refused = 0
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                sched.submit(Sequence([1], 50))
+                accepted += 1
+            except BatchScheduler.QueueFull:
+                refused += 1
+            assert sched.depth <= 4
+            time.sleep(0.002)
+        # one running (50 steps of 50 ms: it outlives the second) and 4 waiting at most
+        assert accepted <= 5 and refused > 0, (accepted, refused)
+    finally:
+        for s in list(sched.waiting) + sched.running:
+            sched.cancel(s)
         sched.close()

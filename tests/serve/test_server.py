@@ -189,6 +189,13 @@ BAD_REQUESTS = [
     ({"prompt": "x" * (SHAKESPEARE_CONTEXT + 1)}, 400, "prompt"),
     ({"prompt": "x" * 5000}, 413, "prompt"),
     ({"prompt": "héllo ✓"}, 422, "prompt"),
+    ({"prompt": "a", "temperature": 1e-308}, 400, "temperature"),  # logits / T would overflow
+    (b'{"prompt": "a", "temperature": 1' + b"0" * 400 + b"}", 400, "temperature"),  # no float
+    (b'{"prompt": "a", "top_p": 1' + b"0" * 400 + b"}", 400, "top_p"),
+    (b'{"prompt": "\\ud800"}', 400, "prompt"),  # a lone surrogate: not text
+    (b'{"prompt": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 413, None),  # over 64 KB
+    (b'{"prompt": {"nested": [1, 2]}}', 400, "prompt"),
+    (b"", 400, None),
 ]
 
 
@@ -230,6 +237,26 @@ def test_bearer_token_guards_everything_but_health_and_the_page(serve, model_fil
     assert ok[0] == 200
 
 
+def test_wrong_tokens_count_against_the_guessers_rate(serve, model_files):
+    server = serve([model_files["gpt"]], "--token", "s3cret", "--rate", "0.2", "--burst", "2")
+    wrong = {"Authorization": "Bearer guess"}
+    statuses = [server.request("GET", "/v1/models", headers=wrong)[0] for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_a_body_that_never_arrives_gets_408_not_a_held_connection(serve, model_files):
+    server = serve([model_files["gpt"]], "--body-timeout", "1")
+    u = urlparse(server.url)
+    s = socket.create_connection((u.hostname, u.port), timeout=30)
+    s.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 50\r\n\r\n{\"prompt\"")  # and then nothing  # fmt: skip
+    t0 = time.monotonic()
+    reply = s.recv(65536)
+    s.close()
+    assert reply.startswith(b"HTTP/1.1 408") and b'"timeout"' in reply, reply[:300]
+    assert time.monotonic() - t0 < 10
+
+
 def test_rate_limit_refuses_with_429_and_retry_after(serve, model_files):
     server = serve([model_files["gpt"]], "--rate", "0.5", "--burst", "3")
     statuses = [server.request("GET", "/v1/models")[0] for _ in range(5)]
@@ -265,6 +292,50 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(serve, model_files)
     assert metric(text, "minilm_generated_tokens_total", model="shakespeare") < 1000
     # the one slot is free: the next request is answered at once
     assert server.post("/v1/generate", {"prompt": "a", "max_new_tokens": 3})[0] == 200
+
+
+def test_a_client_that_disconnects_before_a_whole_reply_frees_its_slot(serve, model_files):
+    """Not streamed: the server notices the client left even while tokens keep coming."""
+    server = serve([model_files["gpt"]], "--max-batch", "1")
+    u = urlparse(server.url)
+    data = json.dumps({"prompt": PROMPT, "max_new_tokens": 1024, "temperature": 0}).encode()
+    s = socket.create_connection((u.hostname, u.port), timeout=30)
+    s.sendall(f"POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              f"Content-Length: {len(data)}\r\n\r\n".encode() + data)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while metric(server.request("GET", "/metrics")[2], "minilm_generated_tokens_total",
+                 model="shakespeare") < 20:  # fmt: skip
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    s.close()
+    while time.monotonic() < deadline:
+        text = server.request("GET", "/metrics")[2]
+        if metric(text, "minilm_running_sequences", model="shakespeare") == 0:
+            break
+        time.sleep(0.1)
+    assert metric(text, "minilm_client_disconnects_total", model="shakespeare") == 1
+    assert metric(text, "minilm_generated_tokens_total", model="shakespeare") < 1000
+
+
+def test_a_prompt_of_probability_zero_has_no_perplexity_and_does_not_poison_the_drift(
+    serve, tmp_path
+):
+    from minilm.checkpoint import save_model
+    from minilm.ngram import NgramModel
+
+    lm = NgramModel(2, "mle").fit([list("abab"), list("baba")])
+    path = tmp_path / "mle.safetensors"
+    save_model(path, lm, {}, text={"stream": True})
+    server = serve([path])
+    status, _, out = server.post("/v1/generate", {"prompt": "abab", "max_new_tokens": 2})
+    assert status == 200 and out["prompt_perplexity"] > 0
+    status, _, out = server.post("/v1/generate", {"prompt": "aab", "max_new_tokens": 2})
+    assert status == 200, out  # "aa" never occurs: probability 0
+    assert out["prompt_perplexity"] is None
+    events = read_events(server, {"prompt": "aab", "max_new_tokens": 2, "stream": True})
+    assert events[-1][0] == "done" and events[-1][1]["prompt_perplexity"] is None
+    text = server.request("GET", "/metrics")[2]
+    assert np.isfinite(metric(text, "minilm_prompt_perplexity", model="mle"))
 
 
 # ---- many clients at once ----
