@@ -50,6 +50,7 @@ __all__ = ["Translator", "Classifier", "load_predictor", "MAX_BEAM", "MAX_TOKENS
 
 MAX_BEAM = 16  # the widest beam a request may ask for
 MAX_TOKENS = 512  # the most input tokens when neither the model nor its record limits them
+MAX_DECODE_TOKENS = 128  # the most tokens one translation writes, whatever the file says
 BATCH = 64  # texts per forward pass of Classifier.classify
 
 
@@ -119,7 +120,10 @@ class Translator:
         stoi = getattr(getattr(self.source, "vocab", None), "stoi", {})
         self.source_eos = stoi.get("<eos>", c.eos_id)  # as the recipe ends a source
         # the most tokens a decode writes: past that it stops without <eos>
-        self.max_target_tokens = c.max_len - 1 if is_transformer else min(c.max_len, MAX_TOKENS)
+        # a file sets max_len: cap a decode's length whatever it says (the transformer
+        # recomputes its prefix every step, so a long decode costs its square)
+        own = c.max_len - 1 if is_transformer else c.max_len
+        self.max_target_tokens = min(own, MAX_DECODE_TOKENS)
         self._lock = threading.Lock()
 
     def encode(self, text: str) -> list[int]:
@@ -147,7 +151,8 @@ class Translator:
         device = self.model.tgt_embed.weight.device
         with self._lock:
             # a seq2seq's own limit is its config's max_len, which a file sets: cap it
-            limit = None if self.is_transformer else self.max_target_tokens
+            # the transformer's max_len counts <bos>: one more than the tokens it writes
+            limit = self.max_target_tokens + (1 if self.is_transformer else 0)
             if beam_size:
                 out = self.model.beam_decode(ids, beam_size, max_len=limit)
             else:

@@ -157,6 +157,12 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.zero_probability = Counter(
+            "minilm_zero_probability_prompts",
+            "prompts the model gives probability 0 (left out of the prompt perplexity)",
+            ["model"],
+            registry=r,
+        )
         self.rate_limited = Counter(
             "minilm_rate_limited", "requests refused by the rate limit", registry=r
         )
@@ -167,6 +173,7 @@ class Metrics:
         self.queue.labels(gen.name).set_function(lambda: s.depth)
         self.running.labels(gen.name).set_function(lambda: len(s.running))
         self.perplexity.labels(gen.name).set_function(lambda: gen.drift.value)
+        gen.on_zero_probability = self.zero_probability.labels(gen.name).inc
         many, hist = s.many, self.batch.labels(gen.name)
 
         def counted(tokens, states):

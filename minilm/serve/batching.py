@@ -173,9 +173,15 @@ class BatchScheduler:
             self._wake.notify()
 
     def cancel(self, seq: Sequence) -> None:
-        """Ask for ``seq`` to stop; it leaves at the next step (its slot freed)."""
+        """Ask for ``seq`` to stop: a waiting one leaves the queue now, a running
+        one at the next step (its slot freed)."""
         seq.cancelled = True
         with self._wake:
+            try:
+                self.waiting.remove(seq)
+                seq.finish_reason = "cancelled"
+            except ValueError:  # running, being admitted, or done already
+                pass
             self._wake.notify()
 
     def close(self) -> None:

@@ -92,6 +92,7 @@ class Generator:
             self.step_model = self.model
         self.context = self.model.config.block_size if isinstance(self.model, GPT) else None
         self.drift = PromptPerplexity(drift_window)
+        self.on_zero_probability = None  # told of each prompt the model gives probability 0
         self.scheduler = BatchScheduler(
             self._prefill,
             as_next_logits_many(self.step_model),
@@ -159,8 +160,10 @@ class Generator:
                 nats -= float(log_softmax(np.asarray(last, dtype=np.float64))[t])
                 last, state = step([t], state)
         seq.prompt_nats, seq.prompt_scored = nats, len(ids) - 1
-        if math.isfinite(nats):  # an unsmoothed n-gram can give a prompt probability 0
+        if math.isfinite(nats):
             self.drift.add(nats, len(ids) - 1)
+        elif self.on_zero_probability is not None:  # an unsmoothed n-gram can: counted apart
+            self.on_zero_probability()
         return last, state
 
 

@@ -203,3 +203,26 @@ def test_the_queue_bound_holds_while_steps_run():
         for s in list(sched.waiting) + sched.running:
             sched.cancel(s)
         sched.close()
+
+
+def test_a_request_cancelled_while_waiting_leaves_the_queue_at_once():
+    gate = threading.Event()
+
+    def slow_prefill(seq):
+        gate.wait(10)
+        return step(seq.prompt, None)
+
+    sched = BatchScheduler(slow_prefill, Recorder().many, max_batch=1, max_waiting=2)
+    try:
+        sched.submit(Sequence([1], 1))
+        time.sleep(0.2)  # the first is being prefilled; the next two wait
+        waiting = [Sequence([1], 1), Sequence([1], 1)]
+        for s in waiting:
+            sched.submit(s)
+        for s in waiting:
+            sched.cancel(s)
+        assert sched.depth == 0 and all(s.finish_reason == "cancelled" for s in waiting)
+        sched.submit(Sequence([1], 1))  # the queue has room again
+    finally:
+        gate.set()
+        sched.close()

@@ -12,7 +12,12 @@ const served = new Map(); // model name -> its entry in GET /v1/models
 // -- the bearer token: from ?token= or the Token field, kept for this tab's session --
 
 const fromUrl = new URLSearchParams(location.search).get("token");
-if (fromUrl) sessionStorage.setItem("minilm-token", fromUrl);
+if (fromUrl) {
+  sessionStorage.setItem("minilm-token", fromUrl);
+  const clean = new URL(location.href); // keep the token out of the address bar and history
+  clean.searchParams.delete("token");
+  history.replaceState(null, "", clean);
+}
 $("token").value = sessionStorage.getItem("minilm-token") || "";
 function useToken(ev) {
   if (ev) ev.preventDefault();
