@@ -570,9 +570,11 @@ print(", ".join(f"{n} -> {b}" for n, b in list(zip(held_out, back))[:6]))
 assert rates[0] > rates[2]
 
 # %% [markdown] tags=["cites"]
-# Short names come back exactly far more often (0.90) than names of 5 or 6
-# letters (0.71) or of 7 or 8 (0.52): a fixed-size code has room for a few
-# letters in order, and every extra letter must share it. Attention lifts the limit by letting the
+# Short names come back exactly far more often than names of 5 or 6 letters,
+# and those more often than names of 7 or 8 (the three rates above; their exact
+# values move a little with the machine's floating-point kernels, the order does
+# not): a fixed-size code has room for a few letters in order, and every extra
+# letter must share it. Attention lifts the limit by letting the
 # decoder read every encoder position, which is why translation of long
 # sentences improved so much when it arrived (Bahdanau et al. 2015, their
 # figure 2).

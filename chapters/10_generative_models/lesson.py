@@ -190,8 +190,9 @@ print(f"hits per mode (0, 45, ..., 315 degrees): {cov.counts}; "
 # %% [markdown] tags=["cites"]
 # That is mode collapse. The generator has put its spikes on four of the eight
 # modes, every other one (45, 135, 225 and 315 degrees), and smeared the rest of
-# its mass thinly around the ring: only 38.5% of its samples land within three
-# standard deviations of a centre, and the four modes in between get few hits.
+# its mass thinly around the ring: well under half of its samples (the `in 3 sd`
+# share above) land within three standard deviations of a centre, and the four
+# modes in between get few hits.
 # A discriminator that sees one batch at a time cannot tell that whole modes are
 # missing, only that the samples it sees look a little too much alike. (With
 # `MINILM_FULL=1` this cell trains the benchmark's larger GAN for 2000 steps, which
