@@ -80,6 +80,8 @@ class History:
     loss_scale: list = field(default_factory=list)
     overflows: list = field(default_factory=list)
     parallel: dict = field(default_factory=dict)  # several processes: GradientSync.summary()
+    epsilon: float | None = None  # privacy=DPSGD: the epsilon spent so far (at privacy.delta)
+    noise_multiplier: float | None = None  # privacy=DPSGD: the sigma used
     best_step: int | None = None
     stopped_early: bool = False
     interrupted: bool = False
@@ -293,6 +295,76 @@ def _loss_scaler(precision_: str, loss_scale) -> LossScaler | None:
                      f"got {loss_scale!r}")  # fmt: skip
 
 
+class _Private:
+    """What ``fit(privacy=DPSGD(...))`` needs: the Poisson batches and one DP-SGD
+    step's gradients (set as ``p.grad``)."""
+
+    def __init__(self, privacy, data, steps, accumulate, world, precision_, clip, seed):
+        from .privacy import noise_multiplier_for
+
+        if data is not None:
+            raise ValueError("fit: with privacy=DPSGD(...) the batches come from privacy.data; "
+                             "pass data=None")  # fmt: skip
+        refused = [(accumulate > 1, f"accumulate={accumulate}"),
+                   (world.size > 1, f"{world.size} processes"),
+                   (precision_ != "fp32", f"precision={precision_!r}"),
+                   (clip is not None, f"clip_grad_norm={clip} (DP-SGD clips per example: "
+                                      "set privacy.max_grad_norm)")]  # fmt: skip
+        for bad, what in refused:
+            if bad:
+                raise ValueError(f"fit: privacy=DPSGD(...) does not support {what}")
+        self.p, self.steps = privacy, steps
+        self.rng = backend.np.random.default_rng(privacy.seed if privacy.seed is not None
+                                                 else seed)  # fmt: skip
+        self.sigma, self._rdp = privacy.noise_multiplier, None
+        if self.sigma is None:
+            self.sigma = noise_multiplier_for(privacy.target_epsilon, privacy.sample_rate,
+                                              max(steps, 1), privacy.delta)  # fmt: skip
+
+    def draw(self):
+        from .privacy import poisson_sample
+
+        idx = poisson_sample(self.p.n, self.p.sample_rate, self.rng)
+        return tuple(a[idx] for a in self.p.data)
+
+    def loss(self, model, batch):
+        return self.p.per_example_loss(model, batch).mean()
+
+    def run(self, model, stream, step) -> float:
+        """Draw a batch, set each parameter's ``.grad`` to the DP-SGD gradient;
+        return the batch's mean loss (NaN for an empty batch)."""
+        from .privacy import clip_and_noise, per_example_grads
+
+        batch = stream.next(step)
+        as_t = lambda a: a if isinstance(a, Tensor) else Tensor(backend.np.asarray(a))
+        batch = tuple(as_t(a) for a in batch)
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        if len(batch[0]) == 0:  # an empty batch: a step of noise only
+            per_ex = {n: backend.np.zeros((0, *p.shape), dtype=p.dtype) for n, p in named}
+            loss = math.nan
+        else:
+            per_ex, loss = per_example_grads(model, self._record_loss, batch), self._last
+        grads = clip_and_noise(per_ex, self.p.max_grad_norm, self.sigma,
+                               self.p.sample_rate * self.p.n, self.rng)  # fmt: skip
+        for n, p in named:
+            p.grad = Tensor(grads[n])
+        return loss
+
+    def _record_loss(self, model, batch):
+        losses = self.p.per_example_loss(model, batch)
+        self._last = float(losses.data.mean()) if losses.ndim == 1 else math.nan
+        return losses
+
+    def epsilon(self, steps_done) -> float:
+        """The epsilon spent after ``steps_done`` steps (one step's RDP, computed once, adds
+        up over steps)."""
+        from .privacy.accountant import DEFAULT_ORDERS, rdp_sampled_gaussian, rdp_to_epsilon
+
+        if self._rdp is None:
+            self._rdp = rdp_sampled_gaussian(self.sigma, self.p.sample_rate, DEFAULT_ORDERS)
+        return rdp_to_epsilon(self._rdp * steps_done, DEFAULT_ORDERS, self.p.delta)[0]
+
+
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
         eval_fn=None, eval_every: int | None = None, clip_grad_norm: float | None = None,
         accumulate: int = 1, patience: int | None = None, monitor: str = "loss",
@@ -300,7 +372,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
         resume: bool | str = False, config=None, seed: int | None = None,
         progress: bool = True, on_nonfinite: str = "raise", generators=(),
         precision: str = "fp32", loss_scale="dynamic", world: World | None = None,
-        bucket_bytes: int = 4 << 20) -> History:  # fmt: skip
+        bucket_bytes: int = 4 << 20, privacy=None) -> History:  # fmt: skip
     """Train ``model`` for ``steps`` optimizer steps; return a :class:`History`.
 
     - ``data``: a function returning a batch, or an iterable of batches (looped over).
@@ -366,6 +438,14 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       same step. ``eval_fn`` must be given on every process (rank 0 runs it).
       With more than one micro-batch a step (either way), each micro-batch's
       dropout masks come from a generator seeded by (seed, step, micro-batch).
+    - ``privacy``: a :class:`minilm.privacy.DPSGD`: train with DP-SGD. ``data``
+      must then be None: each step draws a Poisson batch of ``privacy.data``,
+      computes per-example gradients, clips and noises them (see
+      :mod:`minilm.privacy.dpsgd`), then the optimizer and scheduler step as
+      usual. The sampling and noise generator is saved with checkpoints (resuming
+      is exact). ``History.epsilon``: the epsilon spent, from ``rdp_epsilon``.
+      Not with ``accumulate > 1``, several processes, ``precision`` other than
+      fp32, or ``clip_grad_norm`` (DP-SGD clips per example).
     """
     if steps < 0 or accumulate < 1:
         raise ValueError(f"fit: need steps >= 0 and accumulate >= 1, got {steps}, {accumulate}")
@@ -381,6 +461,12 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     scaler = _loss_scaler(precision, loss_scale)
     world = world if world is not None else World()
     generators = list(generators)
+    private = None
+    if privacy is not None:
+        private = _Private(privacy, data, steps, accumulate, world, precision, clip_grad_norm,
+                           seed)  # fmt: skip
+        generators.append(private.rng)
+        data, loss_fn = private.draw, private.loss
     if seed is not None:
         manual_seed(seed)
     history, start, ckpt = History(), 0, {}
@@ -497,8 +583,11 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
             if history.stopped_early:
                 break
             lr = optimizer.param_groups[0]["lr"]
-            loss, n_tokens, problem, stop = plan.run(model, stream, loss_fn, step + 1, sync,
-                                                     commit.requested)  # fmt: skip
+            if private is not None:
+                loss, n_tokens, problem, stop = private.run(model, stream, step + 1), 0, None, False
+            else:
+                loss, n_tokens, problem, stop = plan.run(model, stream, loss_fn, step + 1, sync,
+                                                         commit.requested)  # fmt: skip
             overflow = False
             if problem is None and hasattr(optimizer, "prepare_grads"):  # e.g. pruning's
                 optimizer.prepare_grads()  # masks: the overflow check and the clipped norm
@@ -537,6 +626,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                 history.loss.append(loss)
                 history.lr.append(lr)
                 done = step + 1
+                if private is not None:
+                    history.epsilon = private.epsilon(done)
+                    history.noise_multiplier = private.sigma
                 due = done == steps or bool(eval_every and done % eval_every == 0)
                 eval_due = eval_fn is not None and due
                 point.update(step=done, rng=_rng_states(generators), position=stream.position,
