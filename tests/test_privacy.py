@@ -212,3 +212,30 @@ def test_private_fit_refuses_what_would_break_the_guarantee(tmp_path):
         DPSGD(data=(X, Y[:3]), per_example_loss=mlp_losses, noise_multiplier=1.0)
     with pytest.raises(ValueError, match="sample_rate"):
         DPSGD(data=(X, Y), per_example_loss=mlp_losses, noise_multiplier=1.0, sample_rate=0)
+
+
+def test_membership_auc_is_the_share_of_pairs_the_threshold_orders_right():
+    from minilm.privacy.attack import membership_auc
+
+    rng = np.random.default_rng(5)
+    members = rng.integers(0, 6, 40).astype(float)  # many ties on purpose
+    others = rng.integers(1, 8, 30).astype(float)
+    pairs = [(1.0 if a < b else 0.5 if a == b else 0.0) for a in members for b in others]
+    result = membership_auc(members, others, resamples=200)
+    assert result["auc"] == pytest.approx(np.mean(pairs), abs=1e-12)
+    assert result["low"] <= result["auc"] <= result["high"]
+    assert membership_auc([0.1, 0.2], [0.3, 0.4], resamples=0)["auc"] == 1.0
+    assert membership_auc([0.3, 0.4], [0.1, 0.2], resamples=0)["auc"] == 0.0
+    with pytest.raises(ValueError, match="at least one member"):
+        membership_auc([], [1.0])
+
+
+def test_the_dp_bound_on_an_attack():
+    from minilm.privacy.attack import dp_tpr_bound
+
+    fpr = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(dp_tpr_bound(0.0, 0.0, fpr), fpr, atol=1e-12)  # no attack at all
+    tight, loose = dp_tpr_bound(1.0, 1e-5, fpr), dp_tpr_bound(4.0, 1e-5, fpr)
+    assert (tight <= loose + 1e-12).all() and (np.diff(tight) >= 0).all() and tight[-1] == 1.0
+    assert tight[10] == pytest.approx(np.e * 0.1 + 1e-5)  # the first line binds at low FPR,
+    assert tight[50] == pytest.approx(1 - (0.5 - 1e-5) / np.e, rel=1e-9)  # the second above
