@@ -108,7 +108,7 @@ def _log_a_frac(q: float, sigma: float, alpha: float) -> float:
         else:
             neg0, neg1 = _log_add(neg0, t0), _log_add(neg1, t1)
         total = _log_add(pos0, pos1)
-        if k > alpha and max(t0, t1) < total - 40:
+        if k > alpha and max(t0, t1) < total - 30:  # the rest adds ~1e-11 relative at most
             break
     else:
         raise ArithmeticError(f"RDP series did not converge for alpha={alpha}, sigma={sigma}")
@@ -198,9 +198,9 @@ def noise_multiplier_for(
     orders: Sequence[float] = DEFAULT_ORDERS,
 ) -> float:
     """The smallest noise multiplier sigma (to 1e-3 relative) with rdp_epsilon <= `epsilon`.
-    Epsilon falls as sigma grows; bisection between a sigma that is too small and one that is
-    large enough. Raises ValueError if no sigma reaches `epsilon` (below a floor set by delta
-    and the orders, even infinite noise does not)."""
+    Epsilon falls as sigma grows; the search closes in on it from a sigma that is too small
+    and one that is large enough. Raises ValueError if no sigma reaches `epsilon` (below a
+    floor set by delta and the orders, even infinite noise does not)."""
     if not epsilon > 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     _check(1.0, sample_rate)
@@ -208,8 +208,12 @@ def noise_multiplier_for(
     def eps_at(sigma: float) -> float:
         return rdp_epsilon(sigma, sample_rate, steps, delta, orders)
 
-    lo, hi = 0.0, 1.0
-    while eps_at(hi) > epsilon:
+    # bracket: eps(lo) > epsilon >= eps(hi), then shrink it by regula falsi on
+    # (log sigma, log eps), a smooth falling curve, halving the weight of an end that
+    # stays put (the Illinois rule) so that both ends close in
+    lo, hi = 0.5, 1.0
+    e_hi = eps_at(hi)
+    while e_hi > epsilon:
         lo, hi = hi, hi * 2
         if hi > 1e6:
             floor = rdp_to_epsilon(np.zeros(len(orders)), orders, delta)[0]
@@ -218,10 +222,25 @@ def noise_multiplier_for(
                 f"(even infinite noise gives epsilon ~ {floor:.4g} with these orders); "
                 "raise epsilon or delta"
             )
+        e_hi = eps_at(hi)
+    e_lo = eps_at(lo)
+    while e_lo <= epsilon and lo > 1e-6:  # the first guess was already enough
+        hi, e_hi, lo = lo, e_lo, lo / 2
+        e_lo = eps_at(lo)
+    f = lambda e: math.log(max(e, 1e-300)) - math.log(epsilon)  # noqa: E731
+    f_lo, f_hi, side = f(e_lo), f(e_hi), 0
     while hi - lo > 1e-3 * hi:
-        mid = (lo + hi) / 2
-        if eps_at(mid) > epsilon:
-            lo = mid
+        x_lo, x_hi = math.log(lo), math.log(hi)
+        x = x_hi - f_hi * (x_hi - x_lo) / (f_hi - f_lo) if math.isfinite(f_lo) else None
+        mid = math.exp(x) if x is not None and x_lo < x < x_hi else (lo + hi) / 2
+        mid = min(max(mid, lo + 1e-4 * hi), hi - 1e-4 * hi)  # strictly inside
+        f_mid = f(eps_at(mid))
+        if f_mid > 0:
+            lo, f_lo = mid, f_mid
+            f_hi = f_hi / 2 if side == -1 else f_hi
+            side = -1
         else:
-            hi = mid
+            hi, f_hi = mid, f_mid
+            f_lo = f_lo / 2 if side == 1 else f_lo
+            side = 1
     return hi
