@@ -217,6 +217,50 @@ test_conv1d = op_test(
 
 
 @st.composite
+def _conv2d_case(draw):
+    N, C, O = (draw(st.integers(1, 2)) for _ in range(3))
+    kH, kW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(kH, kH + 3)), draw(st.integers(kW, kW + 3))  # often not square
+    return (N, C, H, W), (O, C, kH, kW), (O,)
+
+
+def _as_pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def np_conv2d(x, w, b, stride, padding):
+    """Cross-correlation the slow way: one dot product per output position."""
+    (sh, sw), (ph, pw) = _as_pair(stride), _as_pair(padding)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    N, C, H, W = x.shape
+    O, _, kH, kW = w.shape
+    out = np.zeros((N, O, (H - kH) // sh + 1, (W - kW) // sw + 1))
+    for n in range(N):
+        for o in range(O):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    window = x[n, :, i * sh : i * sh + kH, j * sw : j * sw + kW]
+                    out[n, o, i, j] = (window * w[o]).sum() + b[o]
+    return out
+
+
+def _int_or_pair(lo, hi):
+    side = st.integers(lo, hi)
+    return side | st.tuples(side, side)
+
+
+test_conv2d = op_test(
+    F.conv2d,
+    np_conv2d,
+    nargs=3,
+    shape=_conv2d_case(),
+    kwargs=lambda s: st.fixed_dictionaries(
+        {"stride": _int_or_pair(1, 3), "padding": _int_or_pair(0, 2)}
+    ),
+)
+
+
+@st.composite
 def _attn_shapes(draw):
     batch = draw(shapes(max_dims=2, max_side=2))
     T, S, d, dv = (draw(st.integers(1, 4)) for _ in range(4))
@@ -348,3 +392,28 @@ def test_bad_inputs_are_named():
         F.embedding(minilm.tensor([4]), minilm.zeros(4, 2))
     with pytest.raises(ValueError, match="linear: input has 3 features"):
         F.linear(minilm.zeros(2, 3), minilm.zeros(4, 5))
+
+
+def test_conv2d_bad_inputs_are_named():
+    x, w = minilm.zeros(1, 2, 5, 4), minilm.zeros(3, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"x must be \(N, C_in, H, W\), got shape \(2, 5, 4\)"):
+        F.conv2d(minilm.zeros(2, 5, 4), w)
+    with pytest.raises(ValueError, match="for a single image add a batch axis"):
+        F.conv2d(minilm.zeros(5, 4), w)
+    with pytest.raises(ValueError, match=r"weight must be \(C_out, C_in, kH, kW\).*\(3, 2, 3\)"):
+        F.conv2d(x, minilm.zeros(3, 2, 3))
+    with pytest.raises(ValueError, match=r"kH, kW >= 1, got shape \(3, 2, 0, 3\)"):
+        F.conv2d(x, minilm.zeros(3, 2, 0, 3))
+    with pytest.raises(ValueError, match=r"has 2 channels \(axis 1\) but weight .* C_in = 4"):
+        F.conv2d(x, minilm.zeros(3, 4, 3, 3))
+    with pytest.raises(ValueError, match=r"bias must be \(C_out,\) = \(3,\), got shape \(2,\)"):
+        F.conv2d(x, w, minilm.zeros(2))
+    for bad in (0, (1, 0), (1, 2, 3), 1.5, True, "2", None):
+        with pytest.raises(ValueError, match=r"conv2d: stride must be an int >= 1 or a \(height"):
+            F.conv2d(x, w, stride=bad)
+    with pytest.raises(ValueError, match=r"conv2d: padding must be an int >= 0 .* got \(0, -1\)"):
+        F.conv2d(x, w, padding=(0, -1))
+    with pytest.raises(ValueError, match=r"\(3, 5\) is bigger than the padded input \(5, 4\)"):
+        F.conv2d(x, minilm.zeros(3, 2, 3, 5))
+    assert F.conv2d(x, minilm.zeros(3, 2, 3, 5), padding=(0, 1)).shape == (1, 3, 3, 2)
+    assert F.conv2d(x, w, stride=np.int64(2), padding=[1, np.int64(0)]).shape == (1, 3, 3, 1)

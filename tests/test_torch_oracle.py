@@ -102,6 +102,29 @@ def test_conv1d(stride, padding):
     )
 
 
+@pytest.mark.parametrize(
+    "stride,padding,x_shape,k",
+    [
+        (1, 0, (2, 3, 7, 7), (3, 3)),
+        (2, 1, (2, 3, 9, 6), (3, 3)),
+        ((2, 1), (0, 2), (1, 2, 8, 5), (2, 3)),  # non-square everything
+        (3, (1, 0), (2, 1, 10, 7), (4, 1)),
+    ],
+)
+def test_conv2d(stride, padding, x_shape, k):
+    C = x_shape[1]
+    compare(
+        lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
+        lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding),
+        [randn(*x_shape), randn(4, C, *k), randn(4)],
+    )
+    compare(  # no bias
+        lambda x, w: F.conv2d(x, w, stride=stride, padding=padding),
+        lambda x, w: TF.conv2d(x, w, stride=stride, padding=padding),
+        [randn(*x_shape), randn(3, C, *k)],
+    )
+
+
 def test_dropout_identity_in_eval_matches():
     x = randn(4, 4)
     compare(lambda a: F.dropout(a, 0.3, training=False), lambda a: TF.dropout(a, 0.3, False), [x])

@@ -23,6 +23,7 @@ from .attention import (
 from .layers import (
     GELU,
     Conv1d,
+    Conv2d,
     Dropout,
     Embedding,
     Identity,
@@ -48,8 +49,8 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
-    "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "MaxPool1d",
-    "AvgPool1d", "Identity", "ReLU",
+    "LoadResult", "Linear", "Embedding", "LayerNorm", "Dropout", "Conv1d", "Conv2d",
+    "MaxPool1d", "AvgPool1d", "Identity", "ReLU",
     "GELU", "Tanh", "Sigmoid", "LeakyReLU", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "AdditiveAttention", "DotAttention", "MultiHeadAttention", "KVCache",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "sinusoidal_positions",

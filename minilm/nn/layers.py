@@ -1,8 +1,9 @@
-"""Layers: Linear, Embedding, LayerNorm, Dropout, Conv1d and the activations.
+"""Layers: Linear, Embedding, LayerNorm, Dropout, Conv1d, Conv2d and the activations.
 
 Layouts read like the maths (see ``minilm.functional``): ``Linear.weight`` is
 (in_features, out_features) and the layer computes ``x @ W + b``; PyTorch stores
-the transpose. ``Conv1d.weight`` is (C_out, C_in, K), as in PyTorch.
+the transpose. ``Conv1d.weight`` is (C_out, C_in, K) and ``Conv2d.weight``
+(C_out, C_in, kH, kW), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -154,6 +155,41 @@ class Conv1d(Module):
 
     def forward(self, x):
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+               f"stride={self.stride}, padding={self.padding}"  # fmt: skip
+
+
+class Conv2d(Module):
+    """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out), weight
+    (C_out, C_in, kH, kW). ``kernel_size``, ``stride`` and ``padding`` are an int or
+    a (height, width) pair, kept as pairs, as in PyTorch.
+
+    >>> import minilm
+    >>> conv = Conv2d(3, 16, 3, stride=2, padding=1)
+    >>> conv(minilm.ones(4, 3, 32, 20)).shape, conv.weight.shape
+    ((4, 16, 16, 10), (16, 3, 3, 3))
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 device="cpu", dtype=np.float32):  # fmt: skip
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, who="Conv2d")
+        self.stride = F._pair(stride, "stride", 1, who="Conv2d")
+        self.padding = F._pair(padding, "padding", 0, who="Conv2d")
+        kH, kW = self.kernel_size
+        bound = 1 / math.sqrt(in_channels * kH * kW)
+        shape = (out_channels, in_channels, kH, kW)
+        self.weight = init.uniform_(_empty(*shape, device=device, dtype=dtype), -bound, bound)
+        self.bias = None
+        if bias:
+            self.bias = init.uniform_(_empty(out_channels, device=device, dtype=dtype),
+                                      -bound, bound)  # fmt: skip
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \

@@ -99,6 +99,53 @@ def test_conv1d_shapes_and_torch_agreement():
     np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_conv2d_shapes_parameters_and_functional_agreement(device):
+    conv = nn.Conv2d(3, 16, 3, stride=2, padding=1).to(device)
+    assert [(k, v.shape) for k, v in conv.named_parameters()] == [
+        ("weight", (16, 3, 3, 3)),
+        ("bias", (16,)),
+    ]
+    assert (conv.kernel_size, conv.stride, conv.padding) == ((3, 3), (2, 2), (1, 1))
+    assert repr(conv).startswith("Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))")
+    bound = 1 / math.sqrt(3 * 3 * 3)
+    assert abs(conv.weight.numpy()).max() <= bound and abs(conv.bias.numpy()).max() <= bound
+    assert conv.weight.numpy().std() > bound / 4  # filled in, not left at zero
+    x = minilm.randn(2, 3, 9, 6, device=device, requires_grad=True)
+    y = conv(x)
+    assert y.shape == (2, 16, 5, 3) and y.dtype == np.float32
+    want = F.conv2d(x, conv.weight, conv.bias, stride=2, padding=1)
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and conv.weight.grad.shape == (16, 3, 3, 3)
+    np.testing.assert_allclose(conv.bias.grad.numpy(), np.full(16, 2 * 5 * 3), rtol=1e-6)
+
+    rect = nn.Conv2d(2, 4, (3, 1), stride=(1, 2), padding=(0, 1), bias=False).to(device)
+    assert rect.bias is None and rect.weight.shape == (4, 2, 3, 1)
+    assert [k for k, _ in rect.named_parameters()] == ["weight"]
+    x = minilm.randn(1, 2, 5, 4, device=device)
+    np.testing.assert_allclose(
+        rect(x).numpy(), F.conv2d(x, rect.weight, stride=(1, 2), padding=(0, 1)).numpy(), rtol=1e-6
+    )
+    assert rect(x).shape == (1, 4, 3, 3)
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int >= 1"):
+        nn.Conv2d(2, 4, 0)
+    with pytest.raises(ValueError, match=r"Conv2d: stride must be an int >= 1"):
+        nn.Conv2d(2, 4, 3, stride=(1, 2, 3))
+
+
+def test_conv2d_matches_torch_layer():
+    torch = pytest.importorskip("torch")
+    conv = nn.Conv2d(3, 16, 3, stride=2, padding=1)
+    ref = torch.nn.Conv2d(3, 16, 3, stride=2, padding=1)
+    with torch.no_grad():  # the same attribute names and layouts: copy straight across
+        for name, p in conv.named_parameters():
+            getattr(ref, name).copy_(torch.tensor(p.numpy()))
+    x = minilm.randn(2, 3, 11, 8)
+    np.testing.assert_allclose(
+        conv(x).numpy(), ref(torch.tensor(x.numpy())).detach().numpy(), rtol=1e-5, atol=1e-5
+    )
+
+
 @pytest.mark.parametrize(
     "module, fn",
     [
