@@ -16,6 +16,7 @@ from ..nn import init
 from ..nn.attention import KVCache, LearnedPositionalEncoding
 from ..nn.layers import Dropout, Embedding, LayerNorm, Linear
 from ..nn.module import Module, ModuleList
+from ..ops import concatenate
 from ..tensor import as_tensor, no_grad, tensor
 from .transformer import TransformerBlock
 
@@ -104,25 +105,53 @@ class GPT(Module):
         """One empty KV cache per block, for :meth:`forward` with ``caches``."""
         return [KVCache() for _ in self.blocks]
 
-    def forward(self, idx, caches=None):
+    def forward(self, idx, caches=None, prefix=None):
         """Logits (B, T, V) for token ids ``idx`` (B, T).
 
         With ``caches`` (from :meth:`new_caches`), ``idx`` continues the tokens
         already cached: its positions start at the cache length, and the caches
         grow by T. Use under ``no_grad``.
+
+        ``prefix`` (B, P, C): vectors placed before the token embeddings, as if
+        they were P embedded tokens (an image's embedding for a captioner).
+        Positions count over prefix + tokens (P + T <= block_size), the tokens
+        attend to the prefix (causally: prefix vector p sees only prefix vectors
+        up to p), and the logits returned are the T token positions' only. With
+        ``caches`` the prefix goes in the first call, on empty caches, which then
+        grow by P + T; later calls continue with tokens alone.
+
+        >>> import minilm
+        >>> gpt = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2, n_embd=16))
+        >>> gpt(minilm.tensor([[1, 2, 3]]), prefix=minilm.randn(1, 2, 16)).shape
+        (1, 3, 10)
         """
         if idx.ndim != 2:
             raise ValueError(f"GPT: idx must be (B, T) token ids, got shape {idx.shape}")
+        P = 0
+        if prefix is not None:
+            B, C = idx.shape[0], self.config.n_embd
+            if prefix.ndim != 3 or prefix.shape[0] != B or prefix.shape[2] != C:
+                raise ValueError(f"GPT: prefix must be (B={B}, P, n_embd={C}), got shape "
+                                 f"{prefix.shape}")  # fmt: skip
+            if caches is not None and caches[0].length > 0:
+                raise ValueError("GPT: a prefix goes before the first tokens; pass it with empty "
+                                 "caches (or none), not to a call that continues them")  # fmt: skip
+            prefix, P = as_tensor(prefix), prefix.shape[1]
         offset = 0 if caches is None else caches[0].length
-        if offset + idx.shape[1] > self.config.block_size:
+        if offset + P + idx.shape[1] > self.config.block_size:
             raise ValueError(
-                f"GPT: {offset + idx.shape[1]} positions exceed block_size="
+                f"GPT: {offset + P + idx.shape[1]} positions exceed block_size="
                 f"{self.config.block_size}; crop the context to the last block_size tokens"
             )
-        x = self.drop(self.wpe(self.wte(idx), offset=offset))  # (B, T, C)
+        x = self.wte(idx)  # (B, T, C)
+        if P:
+            x = concatenate([prefix, x], axis=1)  # (B, P + T, C)
+        x = self.drop(self.wpe(x, offset=offset))
         for i, block in enumerate(self.blocks):
             x = block(x, causal=True, cache=None if caches is None else caches[i])
-        x = self.ln_f(x)  # (B, T, C)
+        x = self.ln_f(x)  # (B, P + T, C)
+        if P:
+            x = x[:, P:]  # (B, T, C)
         if self.lm_head is not None:
             return self.lm_head(x)
         return x @ self.wte.weight.T  # (B, T, V)
