@@ -23,17 +23,35 @@ Swapping is word by word (:func:`swap_words`) and keeps capitals. "her" is eithe
 "his" or "him": it becomes "him" before punctuation, the end or a small word such as
 "the" or "to", else "his" (a guess, not a parse).
 
-Issue 24 adds WEAT (association tests on embeddings) beside these.
+- :func:`weat_test`, for word vectors: the Word Embedding Association Test of
+  Caliskan, Bryson and Narayanan (2017). Two *target* sets X and Y (say, career
+  and family words) and two *attribute* sets A and B (male and female words): is X
+  closer to A, relative to B, than Y is? Each target word w gets the association
+  s(w, A, B), its mean cosine similarity to A minus that to B
+  (:func:`weat_association`); the effect size (:func:`weat_effect_size`) is the
+  difference of the mean associations of X and Y in units of their standard
+  deviation over X and Y together, and the p-value is that of a permutation test
+  that re-splits X and Y. :func:`weat_bootstrap_ci` resamples the words.
+
+The WEAT permutation test holds the words fixed: its p-value says how unusual
+*this split of these words* is among the splits of the same words, not whether any
+other list of career words would agree. Resampling the words
+(:func:`weat_bootstrap_ci`) asks the second question, treating each list as a
+sample from the words it stands for (which a hand-picked list is not quite).
 
 >>> swap_words("He gave her his book.")
 'She gave him her book.'
 >>> round(wilson_interval(8, 10)[0], 4)
 0.4902
+>>> A, B = [[1.0, 0.0]], [[0.0, 1.0]]  # one attribute word along each axis
+>>> weat_association([2.0, 0.0], A, B)  # cosine 1 to A, 0 to B
+1.0
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import statistics
 from collections.abc import Callable, Sequence
@@ -44,7 +62,8 @@ from .progress import progress_bar
 __all__ = ["GENDER_SWAPS", "TEMPLATES", "OCCUPATIONS", "swap_words", "has_swappable",
            "template_sentences", "split_after_swaps", "lm_counterfactual_probe",
            "counterfactual_flip_rate", "bootstrap_ci", "sign_flip_p_value",
-           "wilson_interval"]  # fmt: skip
+           "wilson_interval", "weat_association", "weat_effect_size", "weat_test",
+           "weat_bootstrap_ci"]  # fmt: skip
 
 # (first, second): a probe's difference is "first minus second"
 GENDER_SWAPS = (
@@ -326,3 +345,189 @@ def counterfactual_flip_rate(predict: Callable[[list[str]], Sequence], sentences
                         "label": before[i], "swapped_label": after[i]}
                        for i in flipped[:5]]  # fmt: skip
     return out
+
+
+# ---- WEAT: association tests on word vectors ----
+
+
+def _vector_set(vectors, name: str, dim: int | None = None) -> np.ndarray:
+    """``vectors`` as a float64 (n, d) array of unit rows, checked."""
+    v = np.asarray(vectors, dtype=np.float64)
+    if v.ndim == 1 and v.size == 0 or v.ndim == 2 and v.shape[0] == 0:
+        raise ValueError(f"WEAT: the set {name} is empty")
+    if v.ndim != 2:
+        raise ValueError(f"WEAT: {name} must be a list of vectors (an (n, d) array), "
+                         f"got an array of shape {v.shape}")  # fmt: skip
+    if dim is not None and v.shape[1] != dim:
+        raise ValueError(f"WEAT: the vectors of {name} have {v.shape[1]} dimensions, the "
+                         f"others {dim}")  # fmt: skip
+    if not np.isfinite(v).all():
+        raise ValueError(f"WEAT: {name} holds a value that is not finite")
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise ValueError(f"WEAT: {name} holds a zero vector, which has no cosine similarity")
+    return v / norms
+
+
+def _sets(named: dict) -> dict:
+    """Each set of ``named`` checked by :func:`_vector_set`, all of one dimension."""
+    out, dim = {}, None
+    for name, vectors in named.items():
+        out[name] = _vector_set(vectors, name, dim)
+        dim = out[name].shape[1]
+    return out
+
+
+def _associations(W, A, B) -> np.ndarray:
+    """s(w, A, B) of every row of the unit-row array ``W``: (n,)."""
+    return (W @ A.T).mean(axis=1) - (W @ B.T).mean(axis=1)
+
+
+def weat_association(w, A, B) -> float:
+    """s(w, A, B): the mean cosine similarity of the vector ``w`` to the vectors of
+    ``A`` minus its mean cosine similarity to those of ``B`` (Caliskan et al., 2017).
+
+    Between -2 and 2; positive when ``w`` is closer to A. ``A`` and ``B`` are lists of
+    vectors (any sizes, at least one each).
+
+    >>> weat_association([1.0, 1.0], [[1.0, 0.0]], [[0.0, 1.0]])  # as close to both
+    0.0
+    """
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 1:
+        raise ValueError(f"weat_association: w must be one vector, got shape {w.shape}")
+    sets = _sets({"w": w[None], "A": A, "B": B})
+    return float(_associations(sets["w"], sets["A"], sets["B"])[0])
+
+
+def _target_associations(X, Y, A, B, caller: str) -> tuple[np.ndarray, int]:
+    """The associations of X's vectors then Y's, (2n,), and n = |X| = |Y|."""
+    sets = _sets({"X": X, "Y": Y, "A": A, "B": B})
+    n = len(sets["X"])
+    if len(sets["Y"]) != n:
+        raise ValueError(f"{caller}: the target sets must be of equal size (the test "
+                         f"re-splits X and Y in two halves), got |X| = {n}, "
+                         f"|Y| = {len(sets['Y'])}")  # fmt: skip
+    W = np.concatenate([sets["X"], sets["Y"]])
+    return _associations(W, sets["A"], sets["B"]), n
+
+
+def _effect(s: np.ndarray, n: int) -> float:
+    sd = float(np.std(s, ddof=1))
+    return float((s[:n].mean() - s[n:].mean()) / sd) if sd > 0 else math.nan
+
+
+def weat_effect_size(X, Y, A, B) -> float:
+    """WEAT's effect size: (mean of s(x, A, B) over X - mean of s(y, A, B) over Y) /
+    std of s(w, A, B) over all w in X and Y together.
+
+    The standard deviation is the sample one (``ddof=1``), as in Caliskan et al.
+    (2017). Like Cohen's d, it is in units of that spread: 0 when X and Y are as
+    associated with A (relative to B) on average, positive when X is more so. It is
+    unchanged when vectors are scaled (only cosines enter), changes sign when X
+    and Y, or A and B, change places, and is nan when every association is the
+    same (no spread to measure by). ``X`` and ``Y`` are lists of vectors of one
+    size; ``A`` and ``B`` of any sizes.
+
+    >>> X, Y = [[1.0, 0.1], [1.0, 0.2]], [[0.1, 1.0], [0.2, 1.0]]
+    >>> round(weat_effect_size(X, Y, [[1.0, 0.0]], [[0.0, 1.0]]), 3)
+    1.728
+    """
+    s, n = _target_associations(X, Y, A, B, "weat_effect_size")
+    return _effect(s, n)
+
+
+def weat_test(X, Y, A, B, *, resamples: int = 10000, seed: int = 0,
+              return_null: bool = False) -> dict:  # fmt: skip
+    """The Word Embedding Association Test (Caliskan et al., 2017).
+
+    The statistic is s(X, Y, A, B) = sum over x in X of s(x, A, B) - sum over y
+    in Y of s(y, A, B) (:func:`weat_association`). Its one-sided p-value is the
+    share of the ways to split X and Y together into two halves of |X| words
+    (X_i, Y_i) whose statistic s(X_i, Y_i, A, B) is at least the observed one: every
+    split when there are at most ``resamples`` of them (exact; C(2n, n) splits for
+    n = |X|, the observed one among them, so p >= 1 / C(2n, n)), else ``resamples``
+    seeded random splits, counted as (k + 1) / (resamples + 1) so it is never 0.
+
+    Returns a dict: ``effect_size`` (:func:`weat_effect_size`), ``statistic``,
+    ``p_value``, ``n`` (words per target set), ``std`` (of the associations over
+    X and Y together, ddof=1), ``partitions`` (C(2n, n)), ``exact``,
+    ``resamples`` (the splits counted) and, with ``return_null``, ``null``: the
+    statistic of every split counted, as an array. A split's effect size is its
+    statistic / (n * std): the std is the same for every split.
+
+    >>> X, Y = [[1.0, 0.1], [1.0, 0.2]], [[0.1, 1.0], [0.2, 1.0]]
+    >>> r = weat_test(X, Y, [[1.0, 0.0]], [[0.0, 1.0]])
+    >>> r["partitions"], r["exact"], r["p_value"]  # only the observed split of 6 reaches it
+    (6, True, 0.16666666666666666)
+    """
+    if resamples < 1:
+        raise ValueError(f"weat_test: resamples must be >= 1, got {resamples}")
+    s, n = _target_associations(X, Y, A, B, "weat_test")
+    total = s.sum()
+    observed = float(s[:n].sum() - s[n:].sum())
+    tol = 1e-10 * max(1.0, float(np.abs(s).sum()))  # the same split summed in another order
+    partitions = math.comb(2 * n, n)
+    exact = partitions <= resamples
+    if exact:
+        halves = np.array(list(itertools.combinations(range(2 * n), n)))  # (partitions, n)
+        null = 2 * s[halves].sum(axis=1) - total
+        p = float((null >= observed - tol).mean())
+    else:
+        rng = np.random.default_rng(seed)
+        chunk = max(1, 2_000_000 // (2 * n))  # rows of random keys at a time
+        parts = []
+        for start in range(0, resamples, chunk):
+            rows = min(chunk, resamples - start)
+            halves = np.argsort(rng.random((rows, 2 * n)), axis=1)[:, :n]  # random n of 2n
+            parts.append(2 * s[halves].sum(axis=1) - total)
+        null = np.concatenate(parts)
+        p = (int((null >= observed - tol).sum()) + 1) / (resamples + 1)
+    out = {"effect_size": _effect(s, n), "statistic": observed, "p_value": p, "n": n,
+           "std": float(np.std(s, ddof=1)), "partitions": partitions, "exact": exact,
+           "resamples": partitions if exact else resamples}  # fmt: skip
+    if return_null:
+        out["null"] = null
+    return out
+
+
+def weat_bootstrap_ci(X, Y, A, B, *, confidence: float = 0.95, resamples: int = 2000,
+                      seed: int = 0) -> tuple[float, float]:  # fmt: skip
+    """Percentile bootstrap interval of :func:`weat_effect_size` when the words are
+    resampled: each of X, Y, A and B drawn again with replacement, at its size
+    (seeded, so repeatable). It shows how much the effect size rests on which words
+    happen to be in the lists; resamples whose associations are all equal (no
+    effect size) are left out.
+
+    >>> X, Y = [[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]
+    >>> lo, hi = weat_bootstrap_ci(X, Y, [[1.0, 0.0]], [[0.0, 1.0]])
+    >>> round(lo, 3), round(hi, 3)  # identical words: nothing to resample
+    (1.732, 1.732)
+    """
+    sets = _sets({"X": X, "Y": Y, "A": A, "B": B})
+    n = len(sets["X"])
+    if len(sets["Y"]) != n:
+        raise ValueError(f"weat_bootstrap_ci: the target sets must be of equal size, got "
+                         f"|X| = {n}, |Y| = {len(sets['Y'])}")  # fmt: skip
+    rng = np.random.default_rng(seed)
+    W = np.concatenate([sets["X"], sets["Y"]])  # (2n, d)
+
+    def weights(k):  # (resamples, k): how often each word is drawn, / k
+        idx = rng.integers(0, k, size=(resamples, k))
+        w = np.zeros((resamples, k))
+        np.add.at(w, (np.arange(resamples)[:, None], idx), 1.0 / k)
+        return w
+
+    s_all = (W @ sets["A"].T) @ weights(len(sets["A"])).T
+    s_all -= (W @ sets["B"].T) @ weights(len(sets["B"])).T  # (2n, resamples)
+    xi = rng.integers(0, n, size=(resamples, n))
+    yi = rng.integers(n, 2 * n, size=(resamples, n))
+    s = np.take_along_axis(s_all.T, np.concatenate([xi, yi], axis=1), axis=1)  # (R, 2n)
+    sd = s.std(axis=1, ddof=1)
+    ok = sd > 1e-12 * max(1.0, float(np.abs(s).max()))
+    if not ok.any():  # every resample without spread: nothing varies
+        d = _effect(s[0], n)
+        return d, d
+    d = (s[ok, :n].mean(axis=1) - s[ok, n:].mean(axis=1)) / sd[ok]
+    tail = (1 - confidence) / 2
+    return float(np.quantile(d, tail)), float(np.quantile(d, 1 - tail))
