@@ -723,9 +723,24 @@ for kind, (eps, inside, outside, auc) in rows.items():
 # | no privacy | inf | 2.382 | 0.542 [0.533, 0.552] | 0.630 [0.606, 0.656] |
 # | overfit | inf | 2.890 | 0.679 [0.670, 0.687] | 0.941 [0.930, 0.950] |
 # | control | inf | 2.382 | 0.499 [0.489, 0.508] | 0.501 [0.476, 0.526] |
-#
-# ![privacy](privacy.png)
-#
+
+# %%
+from minilm.course import repo_root
+
+
+def bench_figure(name):
+    """Show a figure a benchmark saved in this chapter's folder."""
+    image = plt.imread(repo_root() / "chapters" / "12_deployment_and_safety" / name)
+    height, width = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(11, 11 * height / width))
+    ax.imshow(image)
+    ax.axis("off")
+    plt.show()
+
+
+bench_figure("privacy.png")
+
+# %% [markdown]
 # Read it carefully. The guarantee is per *window*; a name of $L$ letters is
 # $L + 1$ windows, and group privacy only promises about $(L+1)\varepsilon$ for
 # the whole name, which is why the per-name attack still beats chance under DP
@@ -832,9 +847,11 @@ for k, n in ((1, 7), (14, 166)):
 # learn a difference more data would not support. These intervals are over
 # sentences for these trained models; another seed may move them, and no
 # interval here says a bias is absent.
-#
-# ![bias probes](bias_probes.png)
-#
+
+# %%
+bench_figure("bias_probes.png")
+
+# %% [markdown]
 # ## 9. Multimodal fusion in miniature
 #
 # A model that reads text and sees images joins two encoders. To watch the
@@ -854,7 +871,7 @@ fig, axes = plt.subplots(1, 5, figsize=(11, 2.6))
 for ax, image, text, question, answer in zip(axes, scenes.images, scenes.captions,
                                              scenes.questions, scenes.answers):  # fmt: skip
     ax.imshow(np.transpose(image, (1, 2, 0)).clip(0, 1))
-    ax.set_title(f"{text}\n{question}? {answer}", fontsize=7)
+    ax.set_title(f"{text}\n{question} {answer}", fontsize=7)
     ax.axis("off")
 plt.show()
 print(f"{len(scenes)} scenes; vocabulary of {len(shapes.VOCAB)} words; answers: {shapes.ANSWERS}")
@@ -932,9 +949,11 @@ print(f"three perfectly matched pairs, scale 1: {info_nce(e, e).item():.4f}; "
 # | late fusion QA (278,585 parameters) | 96.4% | 11.1% |
 # | dual encoder, recall@1 image to text / text to image | 100.0% / 100.0% | 0.8% |
 # | prefix captioner, exact captions | 99.7% | |
-#
-# ![multimodal](multimodal.png)
-#
+
+# %%
+bench_figure("multimodal.png")
+
+# %% [markdown]
 # Late fusion wins with half the parameters: each encoder can specialize, and
 # the product $u \odot v$ does the joining that early fusion's first layer has
 # to learn from raw pixels and words. Do not read more into the 100%: there are
