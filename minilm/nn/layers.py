@@ -131,7 +131,26 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class Conv1d(Module):
+class _Conv(Module):
+    """What Conv1d and Conv2d share: weight (C_out, C_in, *kernel) and bias (C_out,),
+    uniform in +-1/sqrt(C_in * prod(kernel)) as in PyTorch, and the repr."""
+
+    def _make_parameters(self, in_channels, out_channels, kernel: tuple, bias, device, dtype):
+        self.in_channels, self.out_channels = in_channels, out_channels
+        bound = 1 / math.sqrt(in_channels * math.prod(kernel))
+        shape = (out_channels, in_channels, *kernel)
+        self.weight = init.uniform_(_empty(*shape, device=device, dtype=dtype), -bound, bound)
+        self.bias = None
+        if bias:
+            self.bias = init.uniform_(_empty(out_channels, device=device, dtype=dtype),
+                                      -bound, bound)  # fmt: skip
+
+    def extra_repr(self):
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+               f"stride={self.stride}, padding={self.padding}"  # fmt: skip
+
+
+class Conv1d(_Conv):
     """1-D convolution: (N, C_in, L) -> (N, C_out, L_out), weight (C_out, C_in, K).
 
     >>> import minilm
@@ -143,25 +162,14 @@ class Conv1d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  device="cpu", dtype=np.float32):  # fmt: skip
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        bound = 1 / math.sqrt(in_channels * kernel_size)
-        shape = (out_channels, in_channels, kernel_size)
-        self.weight = init.uniform_(_empty(*shape, device=device, dtype=dtype), -bound, bound)
-        self.bias = None
-        if bias:
-            self.bias = init.uniform_(_empty(out_channels, device=device, dtype=dtype),
-                                      -bound, bound)  # fmt: skip
+        self._make_parameters(in_channels, out_channels, (kernel_size,), bias, device, dtype)
 
     def forward(self, x):
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding)
 
-    def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-               f"stride={self.stride}, padding={self.padding}"  # fmt: skip
 
-
-class Conv2d(Module):
+class Conv2d(_Conv):
     """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out), weight
     (C_out, C_in, kH, kW). ``kernel_size``, ``stride`` and ``padding`` are an int or
     a (height, width) pair, kept as pairs, as in PyTorch.
@@ -175,25 +183,13 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  device="cpu", dtype=np.float32):  # fmt: skip
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = F._pair(kernel_size, "kernel_size", 1, who="Conv2d")
         self.stride = F._pair(stride, "stride", 1, who="Conv2d")
         self.padding = F._pair(padding, "padding", 0, who="Conv2d")
-        kH, kW = self.kernel_size
-        bound = 1 / math.sqrt(in_channels * kH * kW)
-        shape = (out_channels, in_channels, kH, kW)
-        self.weight = init.uniform_(_empty(*shape, device=device, dtype=dtype), -bound, bound)
-        self.bias = None
-        if bias:
-            self.bias = init.uniform_(_empty(out_channels, device=device, dtype=dtype),
-                                      -bound, bound)  # fmt: skip
+        self._make_parameters(in_channels, out_channels, self.kernel_size, bias, device, dtype)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
-
-    def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-               f"stride={self.stride}, padding={self.padding}"  # fmt: skip
 
 
 # ---- activations: modules around the functions, so they fit in a Sequential ----
