@@ -82,6 +82,7 @@ class History:
     parallel: dict = field(default_factory=dict)  # several processes: GradientSync.summary()
     epsilon: float | None = None  # privacy=DPSGD: the epsilon spent so far (at privacy.delta)
     noise_multiplier: float | None = None  # privacy=DPSGD: the sigma used
+    privacy: dict = field(default_factory=dict)  # privacy=DPSGD: the settings the epsilon assumes
     best_step: int | None = None
     stopped_early: bool = False
     interrupted: bool = False
@@ -314,12 +315,29 @@ class _Private:
             if bad:
                 raise ValueError(f"fit: privacy=DPSGD(...) does not support {what}")
         self.p, self.steps = privacy, steps
-        self.rng = backend.np.random.default_rng(privacy.seed if privacy.seed is not None
-                                                 else seed)  # fmt: skip
+        # the noise must be secret: fresh OS entropy unless privacy.seed is given
+        self.rng = backend.np.random.default_rng(privacy.seed)
         self.sigma, self._rdp = privacy.noise_multiplier, None
         if self.sigma is None:
             self.sigma = noise_multiplier_for(privacy.target_epsilon, privacy.sample_rate,
                                               max(steps, 1), privacy.delta)  # fmt: skip
+        self.settings = {"noise_multiplier": float(self.sigma),
+                         "sample_rate": float(privacy.sample_rate),
+                         "delta": float(privacy.delta),
+                         "max_grad_norm": float(privacy.max_grad_norm),
+                         "examples": privacy.n}  # fmt: skip
+
+    def check_resume(self, saved: dict) -> None:
+        """A resumed run's epsilon adds up one step's RDP over every step, so every
+        step must have had the same settings."""
+        changed = {k: (saved[k], v) for k, v in self.settings.items()
+                   if k in saved and saved[k] != v}  # fmt: skip
+        if changed:
+            what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise ValueError(f"fit: the checkpoint was trained with other privacy settings "
+                             f"({what}; with target_epsilon, sigma follows from steps), so "
+                             "the epsilon of the whole run would be wrong; resume with the "
+                             "same settings or start a new run")  # fmt: skip
 
     def draw(self):
         from .privacy import poisson_sample
@@ -442,8 +460,12 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
       must then be None: each step draws a Poisson batch of ``privacy.data``,
       computes per-example gradients, clips and noises them (see
       :mod:`minilm.privacy.dpsgd`), then the optimizer and scheduler step as
-      usual. The sampling and noise generator is saved with checkpoints (resuming
-      is exact). ``History.epsilon``: the epsilon spent, from ``rdp_epsilon``.
+      usual. The sampling and noise come from ``privacy.seed``'s generator, or
+      fresh OS entropy when it is None (anyone who knows the seed can replay the
+      noise, which voids the guarantee); its state is saved with checkpoints
+      (resuming is exact; keep them private), and resuming with other privacy
+      settings is refused. ``History.epsilon``: the epsilon spent, from
+      ``rdp_epsilon``.
       Not with ``accumulate > 1``, several processes, ``precision`` other than
       fp32, or ``clip_grad_norm`` (DP-SGD clips per example).
     """
@@ -475,6 +497,8 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                                scheduler=scheduler)  # fmt: skip
         start, history = ckpt["step"], History(**ckpt.get("history", {}))
         history.interrupted = False
+        if private is not None:
+            private.check_resume(history.privacy)
         saved_gens = ckpt.get("generators") or []
         if len(saved_gens) != len(generators):
             raise ValueError(f"fit: {os.fspath(checkpoint_path)!r} holds the state of "
@@ -628,7 +652,7 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
                 done = step + 1
                 if private is not None:
                     history.epsilon = private.epsilon(done)
-                    history.noise_multiplier = private.sigma
+                    history.noise_multiplier, history.privacy = private.sigma, private.settings
                 due = done == steps or bool(eval_every and done % eval_every == 0)
                 eval_due = eval_fn is not None and due
                 point.update(step=done, rng=_rng_states(generators), position=stream.position,

@@ -208,6 +208,8 @@ def test_private_fit_refuses_what_would_break_the_guarantee(tmp_path):
                 progress=False, **bad)  # fmt: skip
     with pytest.raises(ValueError, match="exactly one of"):
         DPSGD(data=(X, Y), per_example_loss=mlp_losses)
+    with pytest.raises(ValueError, match="indexable by example"):
+        DPSGD(data=(np.float64(1.0),), per_example_loss=mlp_losses, noise_multiplier=1.0)
     with pytest.raises(ValueError, match="same nonzero number"):
         DPSGD(data=(X, Y[:3]), per_example_loss=mlp_losses, noise_multiplier=1.0)
     with pytest.raises(ValueError, match="sample_rate"):
@@ -239,3 +241,54 @@ def test_the_dp_bound_on_an_attack():
     assert (tight <= loose + 1e-12).all() and (np.diff(tight) >= 0).all() and tight[-1] == 1.0
     assert tight[10] == pytest.approx(np.e * 0.1 + 1e-5)  # the first line binds at low FPR,
     assert tight[50] == pytest.approx(1 - (0.5 - 1e-5) / np.e, rel=1e-9)  # the second above
+    assert (dp_tpr_bound(np.inf, 0.0, fpr) == 1.0).all()  # no guarantee, no bound
+
+
+def test_a_parameter_used_outside_its_layers_forward_is_refused():
+    class Tied(nn.Module):  # the output head reads the embedding's table directly
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(7, 4)
+
+        def forward(self, ids):
+            return self.embed(ids) @ self.embed.weight.T
+
+    batch = seq_batch(np.random.default_rng(6), B=3, T=2)
+    with pytest.raises(ValueError, match="embed.weight is used outside its layer's forward"):
+        per_example_grads(Tied(), seq_losses, batch)
+
+
+def test_an_empty_poisson_batch_is_a_step_of_noise_only(tmp_path):
+    corpus, X, Y = names_data(50)
+    minilm.manual_seed(0)
+    model = MLPLM(MLPLMConfig(vocab_size=corpus.vocab_size, context=3, embed_dim=4, hidden=8))
+    before = [p.numpy().copy() for p in model.parameters()]
+    # q N = 0.005: the batches are empty (a seeded draw, so surely)
+    dp = DPSGD(data=(X, Y), per_example_loss=mlp_losses, noise_multiplier=1.0,
+               sample_rate=1e-4, seed=0)  # fmt: skip
+    hist = fit(model, optim.SGD(model.parameters(), lr=0.1), None, 3, privacy=dp,
+               progress=False)  # fmt: skip
+    assert hist.step == [1, 2, 3] and all(np.isnan(x) for x in hist.loss)
+    assert all(not np.array_equal(a, p.numpy()) for a, p in zip(before, model.parameters()))
+
+
+def test_resuming_with_other_privacy_settings_is_refused(tmp_path):
+    private_fit(tmp_path, 4, sigma=None, target_epsilon=2.0, q=0.05)
+    with pytest.raises(ValueError, match="other privacy settings"):  # steps change sigma
+        private_fit(tmp_path, 40, sigma=None, target_epsilon=2.0, q=0.05, resume=True)
+
+
+def test_without_a_seed_the_noise_is_not_repeatable():
+    corpus, X, Y = names_data(50)
+
+    def run():
+        minilm.manual_seed(0)
+        model = MLPLM(MLPLMConfig(vocab_size=corpus.vocab_size, context=3, embed_dim=4,
+                                  hidden=8))  # fmt: skip
+        dp = DPSGD(data=(X, Y), per_example_loss=mlp_losses, noise_multiplier=1.0,
+                   sample_rate=0.2)  # fmt: skip
+        fit(model, optim.SGD(model.parameters(), lr=0.1), None, 2, privacy=dp, seed=0,
+            progress=False)  # fmt: skip
+        return model.out.weight.numpy().copy()
+
+    assert not np.array_equal(run(), run())  # fit's seed does not seed the noise

@@ -685,8 +685,8 @@ print(f"sigma 1.0 after 10 epochs: epsilon = {rdp_epsilon(1.0, q, round(10 / q),
 # in `History.epsilon`. `minilm.recipes.private_lm` sets up the experiment on
 # the names: the first 1,000 training names are the *members* (7,090 windows of
 # three characters and the next), as many validation names the non-members.
-# Three models, same optimizer and steps: DP-SGD at epsilon 4, no privacy, and
-# an overfit one (wider, five times longer). The attack guesses "member" when
+# Three models: DP-SGD at epsilon 4, the same SGD recipe without privacy, and
+# an overfit one (wider, Adam, five times as many steps). The attack guesses "member" when
 # the model's loss on an example is low (Yeom et al. 2018); its AUC is the
 # chance that a random member has a lower loss than a random non-member, 0.5
 # for a coin toss:

@@ -208,6 +208,12 @@ def noise_multiplier_for(
     def eps_at(sigma: float) -> float:
         return rdp_epsilon(sigma, sample_rate, steps, delta, orders)
 
+    floor = rdp_to_epsilon(np.zeros(len(orders)), orders, delta)[0]
+    if epsilon <= floor:
+        raise ValueError(
+            f"no noise multiplier reaches epsilon={epsilon} at delta={delta} (even infinite "
+            f"noise gives epsilon ~ {floor:.4g} with these orders); raise epsilon or delta"
+        )
     # bracket: eps(lo) > epsilon >= eps(hi), then shrink it by regula falsi on
     # (log sigma, log eps), a smooth falling curve, halving the weight of an end that
     # stays put (the Illinois rule) so that both ends close in

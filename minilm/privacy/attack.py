@@ -53,7 +53,9 @@ def dp_tpr_bound(epsilon: float, delta: float, fpr) -> np.ndarray:
     rate ``fpr`` against an (epsilon, delta)-DP training run, for one example:
     ``min(1, e^eps * fpr + delta, 1 - e^-eps * (1 - delta - fpr))``."""
     fpr = np.asarray(fpr, dtype=np.float64)
-    e = math.exp(epsilon) if math.isfinite(epsilon) else math.inf
+    if math.isinf(epsilon):  # no guarantee: any true-positive rate
+        return np.ones_like(fpr)
+    e = math.exp(epsilon)
     first = e * fpr + delta
     second = 1 - (1 - delta - fpr) / e
     return np.clip(np.minimum(first, second), 0.0, 1.0)

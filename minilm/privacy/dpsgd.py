@@ -22,6 +22,10 @@ follows from ``x`` and ``dL/dy`` alone:
 - LayerNorm ``y = w * x_hat + b``: ``dw_b = sum_t g * x_hat``, ``db_b = sum_t g``.
 
 A layer called twice in one forward pass is recorded twice; its contributions add up.
+A parameter used outside its layer's forward (a tied output head, an Embedding's
+table sliced directly) would be missed, so the per-example gradients are checked
+against the batch gradient of the same backward pass: their sum must match, or
+``per_example_grads`` raises, naming the parameter.
 """
 
 from __future__ import annotations
@@ -48,8 +52,11 @@ class DPSGD:
     - ``noise_multiplier`` sigma, or ``target_epsilon`` (sigma is then the
       smallest that keeps the whole run within it, via ``noise_multiplier_for``).
     - ``max_grad_norm`` C; ``delta`` of (epsilon, delta)-DP.
-    - ``seed``: seeds the generator of the sampling and the noise (else fit's
-      ``seed``); fit saves its state with the checkpoint, so resuming is exact.
+    - ``seed``: seeds the generator of the sampling and the noise; None (the
+      default) draws fresh OS entropy. A known seed lets anyone replay the noise and
+      voids the guarantee: set it only to make a lesson or a test repeatable. fit
+      saves the generator's state with the checkpoint (resuming is exact), so a
+      checkpoint is as secret as the data.
     """
 
     data: tuple
@@ -62,7 +69,8 @@ class DPSGD:
     seed: int | None = None
 
     def __post_init__(self):
-        if not isinstance(self.data, (tuple, list)) or not self.data:
+        if (not isinstance(self.data, (tuple, list)) or not self.data
+                or any(np.ndim(a) == 0 for a in self.data)):  # fmt: skip
             raise ValueError("DPSGD: data must be a tuple of arrays indexable by example, "
                              f"e.g. (X, Y); got {type(self.data).__name__}")  # fmt: skip
         sizes = {len(a) for a in self.data}
@@ -99,13 +107,13 @@ def _recording(model):
     records, patched = [], []
     for _, m in model.named_modules():
         own = [p for _, p in m.named_parameters(recurse=False) if p.requires_grad]
-        if own and not isinstance(m, SUPPORTED):
+        if own and type(m) not in SUPPORTED:  # a subclass may compute something else
             names = ", ".join(t.__name__ for t in SUPPORTED)
             raise TypeError(f"per_example_grads: {type(m).__name__} holds trainable "
                             f"parameters, but per-example gradients are implemented only for "
                             f"{names}; freeze them (requires_grad=False) or use those "
                             "layers")  # fmt: skip
-        if isinstance(m, SUPPORTED) and "forward" not in vars(m):
+        if type(m) in SUPPORTED and "forward" not in vars(m):
 
             def forward(x, _m=m, _orig=m.forward):
                 y = _orig(x)
@@ -174,10 +182,13 @@ def per_example_grads(model, per_example_loss_fn, batch) -> dict:
     B = losses.shape[0]
     out = {n: np.zeros((B, *p.shape), dtype=np.float32) for n, p in params.items()}
     live = [r for r in records if r[2].requires_grad]
-    if not live or B == 0:
+    if B == 0:
         return out
-    gs = grad(losses.sum(), [y for _, _, y in live], allow_unused=True)
-    for (m, x, _y), g in zip(live, gs):
+    # one backward pass gives the recorded outputs' gradients and, to check the
+    # result, each parameter's batch gradient
+    targets, plist = [y for _, _, y in live], list(params.values())
+    gs = grad(losses.sum(), targets + plist, allow_unused=True)
+    for (m, x, _y), g in zip(live, gs[: len(targets)]):
         if g is None:
             continue
         g = _array(g)
@@ -189,6 +200,17 @@ def per_example_grads(model, per_example_loss_fn, batch) -> dict:
             p = getattr(m, pname)
             if id(p) in names:
                 out[names[id(p)]] += value
+    for name, full in zip(params, gs[len(targets) :]):
+        full = np.zeros(params[name].shape) if full is None else _array(full)
+        error = float(np.abs(out[name].sum(axis=0) - full).max()) if full.size else 0.0
+        if error > 1e-3 * float(np.abs(full).max(initial=0.0)) + 1e-6:
+            raise ValueError(
+                f"per_example_grads: {name} is used outside its layer's forward (a tied "
+                "output head reading an embedding's weight, positions sliced from an "
+                "Embedding's table, ...), so its per-example gradients cannot be computed "
+                "from the layer's inputs and outputs; untie it or freeze it "
+                "(requires_grad=False)"
+            )
     return out
 
 
@@ -205,7 +227,7 @@ def clip_and_noise(per_example: dict, max_grad_norm: float, noise_multiplier: fl
     B = next(iter(per_example.values())).shape[0]
     sq = np.zeros(B, dtype=np.float64)
     for g in per_example.values():
-        sq += (g.astype(np.float64).reshape(B, -1) ** 2).sum(axis=1)
+        sq += (g.astype(np.float64).reshape(B, int(np.prod(g.shape[1:]))) ** 2).sum(axis=1)
     factor = np.minimum(1.0, C / (np.sqrt(sq) + 1e-6))
     out = {}
     for name, g in per_example.items():

@@ -14,6 +14,9 @@ model is compared with). :func:`privacy_table` trains each and measures the
 validation loss and the loss-threshold membership attack
 (:func:`minilm.privacy.attack.membership_auc`).
 
+Every run is seeded (``seed``), the DP noise too, so that the course's numbers
+repeat; a real private run leaves ``DPSGD.seed`` None (secret noise).
+
 The unit of privacy is one window, as in DP-SGD's guarantee; a name of L letters
 is L + 1 windows, so the guarantee for a whole name is weaker (group privacy:
 roughly (L + 1) epsilon). The attack is reported both per window and per name
