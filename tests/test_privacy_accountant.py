@@ -76,3 +76,5 @@ def test_errors():
         rdp_sampled_gaussian(1.0, 1.5, [2.0])
     with pytest.raises(ValueError):
         rdp_to_epsilon(np.array([1.0]), [2.0], 0.0)
+    with pytest.raises(ValueError, match="no noise multiplier reaches"):
+        noise_multiplier_for(1e-3, 0.01, 10, 1e-5)  # below what infinite noise gives
