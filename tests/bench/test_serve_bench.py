@@ -21,6 +21,13 @@ def test_serve_bench_runs_and_reports_both_modes(tmp_path, capsys):
         assert r["tokens_per_s"] == pytest.approx(r["tokens"] / r["seconds"])
         assert 0 < r["p50_s"] <= r["p99_s"]
     table = (tmp_path / "serve.md").read_text()
-    assert table.count("1.00x") == 2  # one at a time against itself
+    cells = [line.strip("|").split("|") for line in table.splitlines()[2:]]
+    by = {(c[0].strip(), int(c[1])): c[-1].strip() for c in cells}
+    for clients in (1, 2):  # one at a time against itself; batched against it (it may tie)
+        assert by[("one at a time (max-batch 1)", clients)] == "1.00x"
+        tps = {r["mode"]: r["tokens_per_s"] for r in rows if r["clients"] == clients}
+        ratio = float(by[("batched (max-batch 16)", clients)].rstrip("x"))
+        want = tps["batched (max-batch 16)"] / tps["one at a time (max-batch 1)"]
+        assert ratio == pytest.approx(want, abs=0.006), tps
     assert (tmp_path / "serve.png").stat().st_size > 10_000
     assert "tokens/s" in capsys.readouterr().out
