@@ -574,9 +574,14 @@ print(card[card.index("## Known limits") : card.index("## Bias probe")])
 # $P[M(D) \in S] \le e^{\varepsilon} P[M(D') \in S] + \delta$. Whatever an
 # attacker does with the model, their odds of telling $D$ from $D'$ move by at
 # most a factor $e^\varepsilon$ (except with probability $\delta$, set below
-# $1/N$). The *Gaussian mechanism* gets there by adding noise: release
-# $f(D) + \mathcal N(0, \sigma^2 C^2)$, where $C$ bounds how far one example can
-# move $f$.
+# $1/N$). Noise gets there. The *Laplace mechanism* releases $f(D)$ plus
+# Laplace noise of scale $\Delta/\varepsilon$, where $\Delta$ bounds how far one
+# example can move $f$ in L1 norm: $(\varepsilon, 0)$-DP. The *Gaussian
+# mechanism* releases $f(D) + \mathcal N(0, \sigma^2 C^2)$, with $C$ the bound in
+# L2 norm; it needs a $\delta > 0$ but composes far more gently over thousands of
+# steps, which is why DP training uses it. (To choose among discrete outcomes,
+# the *exponential mechanism* picks each with probability proportional to
+# $e^{\varepsilon u / (2\Delta u)}$ for a utility $u$.)
 #
 # **DP-SGD** (Abadi et al. 2016) makes each training step such a mechanism:
 #
