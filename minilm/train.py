@@ -300,7 +300,7 @@ class _Private:
     """What ``fit(privacy=DPSGD(...))`` needs: the Poisson batches and one DP-SGD
     step's gradients (set as ``p.grad``)."""
 
-    def __init__(self, privacy, data, steps, accumulate, world, precision_, clip, seed):
+    def __init__(self, privacy, data, steps, accumulate, world, precision_, clip):
         from .privacy import noise_multiplier_for
 
         if data is not None:
@@ -314,10 +314,10 @@ class _Private:
         for bad, what in refused:
             if bad:
                 raise ValueError(f"fit: privacy=DPSGD(...) does not support {what}")
-        self.p, self.steps = privacy, steps
+        self.p = privacy
         # the noise must be secret: fresh OS entropy unless privacy.seed is given
         self.rng = backend.np.random.default_rng(privacy.seed)
-        self.sigma, self._rdp = privacy.noise_multiplier, None
+        self.sigma = privacy.noise_multiplier
         if self.sigma is None:
             self.sigma = noise_multiplier_for(privacy.target_epsilon, privacy.sample_rate,
                                               max(steps, 1), privacy.delta)  # fmt: skip
@@ -345,9 +345,6 @@ class _Private:
         idx = poisson_sample(self.p.n, self.p.sample_rate, self.rng)
         return tuple(a[idx] for a in self.p.data)
 
-    def loss(self, model, batch):
-        return self.p.per_example_loss(model, batch).mean()
-
     def run(self, model, stream, step) -> float:
         """Draw a batch, set each parameter's ``.grad`` to the DP-SGD gradient;
         return the batch's mean loss (NaN for an empty batch)."""
@@ -374,13 +371,10 @@ class _Private:
         return losses
 
     def epsilon(self, steps_done) -> float:
-        """The epsilon spent after ``steps_done`` steps (one step's RDP, computed once, adds
-        up over steps)."""
-        from .privacy.accountant import DEFAULT_ORDERS, rdp_sampled_gaussian, rdp_to_epsilon
+        """The epsilon spent after ``steps_done`` steps."""
+        from .privacy import rdp_epsilon
 
-        if self._rdp is None:
-            self._rdp = rdp_sampled_gaussian(self.sigma, self.p.sample_rate, DEFAULT_ORDERS)
-        return rdp_to_epsilon(self._rdp * steps_done, DEFAULT_ORDERS, self.p.delta)[0]
+        return rdp_epsilon(self.sigma, self.p.sample_rate, steps_done, self.p.delta)
 
 
 def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, scheduler=None,
@@ -485,10 +479,9 @@ def fit(model, optimizer, data, steps: int, *, loss_fn=cross_entropy_loss, sched
     generators = list(generators)
     private = None
     if privacy is not None:
-        private = _Private(privacy, data, steps, accumulate, world, precision, clip_grad_norm,
-                           seed)  # fmt: skip
+        private = _Private(privacy, data, steps, accumulate, world, precision, clip_grad_norm)
         generators.append(private.rng)
-        data, loss_fn = private.draw, private.loss
+        data = private.draw
     if seed is not None:
         manual_seed(seed)
     history, start, ckpt = History(), 0, {}

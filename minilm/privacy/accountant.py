@@ -17,6 +17,7 @@ rate q, what epsilon do we have at delta?" and its inverse, "what sigma gives ep
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -133,25 +134,30 @@ def rdp_sampled_gaussian(
     noise_multiplier: float, sample_rate: float, orders: Sequence[float] | float
 ) -> np.ndarray:
     """RDP epsilon(alpha) of one step of the Poisson-subsampled Gaussian mechanism with
-    sensitivity 1, noise std `noise_multiplier` and sampling rate `sample_rate`, at each order."""
+    sensitivity 1, noise std `noise_multiplier` and sampling rate `sample_rate`, at each order.
+    Remembered for the last few settings: training asks for the same one every step."""
     _check(noise_multiplier, sample_rate)
     orders = _orders(orders)
-    q, sigma = float(sample_rate), float(noise_multiplier)
+    rdp = _one_step(float(noise_multiplier), float(sample_rate), tuple(orders.tolist()))
+    return np.array(rdp)
+
+
+@functools.lru_cache(maxsize=64)
+def _one_step(sigma: float, q: float, orders: tuple) -> tuple:
     if q == 0:
-        return np.zeros_like(orders)
+        return (0.0,) * len(orders)
     if sigma == 0:
-        return np.full_like(orders, np.inf)
+        return (math.inf,) * len(orders)
     if q == 1:
-        return orders / (2 * sigma**2)
-    out = np.empty_like(orders)
-    for i, alpha in enumerate(orders):
-        alpha = float(alpha)
+        return tuple(alpha / (2 * sigma**2) for alpha in orders)
+    out = []
+    for alpha in orders:
         if alpha.is_integer():
             log_a = _log_a_int(q, sigma, int(alpha))
         else:
             log_a = _log_a_frac(q, sigma, alpha)
-        out[i] = log_a / (alpha - 1)
-    return out
+        out.append(log_a / (alpha - 1))
+    return tuple(out)
 
 
 def rdp_to_epsilon(
@@ -209,11 +215,12 @@ def noise_multiplier_for(
         return rdp_epsilon(sigma, sample_rate, steps, delta, orders)
 
     floor = rdp_to_epsilon(np.zeros(len(orders)), orders, delta)[0]
+    unreachable = ValueError(
+        f"no noise multiplier reaches epsilon={epsilon} at delta={delta} (even infinite "
+        f"noise gives epsilon ~ {floor:.4g} with these orders); raise epsilon or delta"
+    )
     if epsilon <= floor:
-        raise ValueError(
-            f"no noise multiplier reaches epsilon={epsilon} at delta={delta} (even infinite "
-            f"noise gives epsilon ~ {floor:.4g} with these orders); raise epsilon or delta"
-        )
+        raise unreachable
     # bracket: eps(lo) > epsilon >= eps(hi), then shrink it by regula falsi on
     # (log sigma, log eps), a smooth falling curve, halving the weight of an end that
     # stays put (the Illinois rule) so that both ends close in
@@ -222,12 +229,7 @@ def noise_multiplier_for(
     while e_hi > epsilon:
         lo, hi = hi, hi * 2
         if hi > 1e6:
-            floor = rdp_to_epsilon(np.zeros(len(orders)), orders, delta)[0]
-            raise ValueError(
-                f"no noise multiplier reaches epsilon={epsilon} at delta={delta} "
-                f"(even infinite noise gives epsilon ~ {floor:.4g} with these orders); "
-                "raise epsilon or delta"
-            )
+            raise unreachable
         e_hi = eps_at(hi)
     e_lo = eps_at(lo)
     while e_lo <= epsilon and lo > 1e-6:  # the first guess was already enough

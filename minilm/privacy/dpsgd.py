@@ -172,8 +172,8 @@ def per_example_grads(model, per_example_loss_fn, batch) -> dict:
     first axis of every supported layer's input. A parameter the batch did not
     reach gets zeros.
     """
-    names = {id(p): n for n, p in model.named_parameters() if p.requires_grad}
     params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    names = {id(p): n for n, p in params.items()}
     with _recording(model) as records:
         losses = per_example_loss_fn(model, batch)
     if losses.ndim != 1:
