@@ -292,3 +292,17 @@ def test_without_a_seed_the_noise_is_not_repeatable():
         return model.out.weight.numpy().copy()
 
     assert not np.array_equal(run(), run())  # fit's seed does not seed the noise
+
+
+def test_the_privacy_bench_runs_and_refuses_too_many_names(tmp_path, capsys):
+    from minilm.bench import privacy as bench
+
+    out = tmp_path / "privacy.png"
+    assert bench.main(["--names", "40", "--steps", "4", "--plot", str(out)]) == 0
+    text = capsys.readouterr().out
+    for model in ("dp", "plain", "overfit", "control"):
+        assert f"\n{model} " in text
+    assert out.stat().st_size > 10_000
+    with pytest.raises(SystemExit):
+        bench.main(["--names", "10000000"])
+    assert "n_names must be in 1.." in capsys.readouterr().err

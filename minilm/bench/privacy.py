@@ -15,11 +15,11 @@ bootstrap interval, per window and per name. See
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
 from minilm import argtypes
+from minilm.bench import argument_parser
 from minilm.plot import pyplot
 from minilm.recipes.private_lm import membership_split, privacy_table
 
@@ -68,15 +68,19 @@ def plot(rows, path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minilm.bench privacy", description=__doc__)
+    parser = argument_parser("privacy", __doc__)
     parser.add_argument("--names", type=argtypes.positive_int, default=1000)
     parser.add_argument("--steps", type=argtypes.positive_int, default=600)
     parser.add_argument("--seed", type=argtypes.seed, default=0)
     parser.add_argument("--quick", action="store_true", help="300 names, 150 steps")
-    parser.add_argument("--plot", default=None, help="save the figure here (PNG)")
+    parser.add_argument("--plot", type=argtypes.output_file, default=None,
+                        help="save the figure here (PNG)")  # fmt: skip
     args = parser.parse_args(argv)
     names, steps = (300, 150) if args.quick else (args.names, args.steps)
-    data = membership_split(names)
+    try:
+        data = membership_split(names)
+    except ValueError as err:
+        parser.error(str(err))
     print(f"members: {names} training names ({len(data.X)} windows); non-members: {names} "
           f"validation names ({len(data.X_out)} windows); {steps} steps, delta 1e-5")  # fmt: skip
     t = time.perf_counter()
