@@ -716,7 +716,7 @@ for kind, (eps, inside, outside, auc) in rows.items():
 # The overfit model fits its members far better than anyone else, and the
 # attack reads that gap; the private model's gap is small, and so is the
 # attack's edge, at the price of a higher loss for everyone. The full run
-# (`python -m minilm.bench privacy`, about a minute and a half: epsilon 1, 4, 8
+# (`python -m minilm.bench privacy`, about 30 s: epsilon 1, 4, 8
 # and infinity, 600 steps, and a *control* model trained on other names, which
 # measures how much member and validation names differ by themselves):
 #
